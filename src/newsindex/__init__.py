@@ -1,0 +1,46 @@
+"""newsindex: full-text search for news articles.
+
+>>> from newsindex import NewsIndex
+>>> news = NewsIndex.open_or_create("news/")
+>>> news.add_files(["articles.jsonl"])
+>>> for hit in news.search('"coalition of the willing" since:2025').hits: ...
+"""
+
+from newsindex.analysis import analyze
+from newsindex.api import NewsIndex, default_index_path
+from newsindex.errors import (
+    ArticleNotFoundError,
+    IndexExistsError,
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexReadOnlyError,
+    IndexVersionError,
+    IngestError,
+    NewsIndexError,
+    QuerySyntaxError,
+)
+from newsindex.ingest import read_path, read_paths
+from newsindex.models import Article, Hit, ImportSummary, IndexStats, SearchResults, Skipped
+
+__all__ = [
+    "Article",
+    "ArticleNotFoundError",
+    "Hit",
+    "ImportSummary",
+    "IndexExistsError",
+    "IndexLockedError",
+    "IndexNotFoundError",
+    "IndexReadOnlyError",
+    "IndexStats",
+    "IndexVersionError",
+    "IngestError",
+    "NewsIndex",
+    "NewsIndexError",
+    "QuerySyntaxError",
+    "SearchResults",
+    "Skipped",
+    "analyze",
+    "default_index_path",
+    "read_path",
+    "read_paths",
+]

@@ -1,0 +1,161 @@
+"""The ``newsindex`` command: a thin layer over :class:`newsindex.NewsIndex` and ``render``."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from newsindex import NewsIndex, NewsIndexError, analyze, default_index_path, render
+
+_INDEX_HELP = "Index folder [default: $NEWSINDEX_DIR, else the per-user data folder]."
+
+
+def _fail_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Print our errors as one line and exit 1; quit quietly when the reader closes the pipe."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except NewsIndexError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+        except BrokenPipeError:
+            sys.stderr.close()  # `newsindex search x | head`: not an error
+            sys.exit(0)
+        except KeyboardInterrupt:
+            click.echo("Interrupted: nothing was changed by the unfinished step.", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def _command(*options: Callable[..., Any]) -> Callable[..., Any]:
+    """A subcommand with ``--index`` and clean error handling."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        func = _fail_cleanly(func)
+        for option in reversed(options):
+            func = option(func)
+        func = click.option(
+            "--index",
+            "index_dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None,
+            help=_INDEX_HELP,
+        )(func)
+        return main.command()(func)
+
+    return decorate
+
+
+_json = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+def _open(index_dir: Path | None) -> NewsIndex:
+    """The index asked for; with no choice made, the default one, built from the sample once."""
+    if index_dir is not None:
+        return NewsIndex.open(index_dir)
+    path = default_index_path()
+
+    def announce() -> None:
+        click.echo(f"No index yet: building one from the bundled sample news at {path} ...", err=True)
+
+    return NewsIndex.open_sample(path, on_build=announce)
+
+
+def _progress(count: int) -> None:
+    click.echo(f"\r{count:,} articles ...", nl=False, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsindex")
+def main() -> None:
+    """Index news articles and search them."""
+
+
+@_command(
+    click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)),
+    click.option("--skip-bad", is_flag=True, help="Leave out bad records instead of failing."),
+)
+def index(index_dir: Path | None, paths: tuple[Path, ...], skip_bad: bool) -> None:
+    """Import articles from files or folders (.txt seed format, .jsonl, .json)."""
+    with NewsIndex.open_or_create(index_dir or default_index_path()) as news:
+        show_progress = sys.stderr.isatty()
+        summary = news.add_files(
+            paths, skip_errors=skip_bad, progress=_progress if show_progress else None
+        )
+        if show_progress:
+            click.echo("", err=True)
+        for line in render.format_import(summary, str(news.path)):
+            click.echo(line, err=line.startswith(" ") or line.startswith("Skipped"))
+
+
+@_command(
+    click.argument("query"),
+    click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(1, 1000)),
+    click.option("-p", "--page", default=1, show_default=True, type=click.IntRange(1)),
+    click.option(
+        "--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance"
+    ),
+    click.option("--since", metavar="DATE", help="Only articles published on or after DATE."),
+    click.option("--until", metavar="DATE", help="Only articles published on or before DATE."),
+    _json,
+)
+def search(
+    index_dir: Path | None,
+    query: str,
+    limit: int,
+    page: int,
+    sort: str,
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+) -> None:
+    """Search the index: words, "exact phrases", field:value, date:2025-03, OR, -word."""
+    with _open(index_dir) as news:
+        results = news.search(query, limit=limit, page=page, sort=sort, since=since, until=until)
+    if as_json:
+        for hit in results.hits:
+            click.echo(render.hit_json(hit))
+    else:
+        click.echo(render.format_results(results, color=sys.stdout.isatty()))
+
+
+@_command(click.argument("article_id", metavar="ID"), _json)
+def show(index_dir: Path | None, article_id: str, as_json: bool) -> None:
+    """Print one article in full."""
+    with _open(index_dir) as news:
+        article = news.get(article_id)
+    click.echo(render.article_json(article) if as_json else render.format_article(article))
+
+
+@_command(_json)
+def stats(index_dir: Path | None, as_json: bool) -> None:
+    """Show how many articles the index holds, their dates and its size."""
+    with _open(index_dir) as news:
+        numbers = news.stats()
+    click.echo(render.stats_json(numbers) if as_json else render.format_stats(numbers))
+
+
+@_command(click.argument("article_ids", metavar="ID...", nargs=-1, required=True))
+def delete(index_dir: Path | None, article_ids: tuple[str, ...]) -> None:
+    """Delete articles by id."""
+    with NewsIndex.open(index_dir or default_index_path()) as news:
+        deleted = news.delete(article_ids)
+    click.echo(f"Deleted {deleted} article{'s' if deleted != 1 else ''}.")
+
+
+@main.command("analyze")
+@click.argument("text")
+@click.option("--no-stem", is_flag=True, help="Show the terms names fields get (no stemming).")
+@_json
+@_fail_cleanly
+def analyze_command(text: str, no_stem: bool, as_json: bool) -> None:
+    """Show the terms a text becomes in the index (and in queries)."""
+    click.echo(render.format_terms(analyze(text, stem=not no_stem), as_json=as_json))

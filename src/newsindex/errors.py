@@ -1,0 +1,122 @@
+"""Every error newsindex raises on purpose.
+
+Callers catch :class:`NewsIndexError` and never see Whoosh's or NLTK's exception types::
+
+    NewsIndexError
+     ├── IndexNotFoundError     no index at the path given
+     ├── IndexExistsError       create() on a folder that already holds an index
+     ├── IndexLockedError       another writer holds the index and did not let go in time
+     ├── IndexVersionError      the index was written by an incompatible newsindex
+     ├── IndexReadOnlyError     the index folder cannot be written
+     ├── ArticleNotFoundError   get()/delete() with an id the index does not hold
+     ├── IngestError            a bad input record (names file and line)
+     └── QuerySyntaxError       a query that cannot be understood (names the position)
+
+Each message is one sentence naming the problem and, where there is one, the way out.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ArticleNotFoundError",
+    "IndexExistsError",
+    "IndexLockedError",
+    "IndexNotFoundError",
+    "IndexReadOnlyError",
+    "IndexVersionError",
+    "IngestError",
+    "NewsIndexError",
+    "QuerySyntaxError",
+]
+
+
+class NewsIndexError(Exception):
+    """Base class of every error newsindex raises on purpose."""
+
+
+class IndexNotFoundError(NewsIndexError):
+    """There is no newsindex index at the given path."""
+
+    def __init__(self, path: object) -> None:
+        self.path = str(path)
+        super().__init__(
+            f"No index at '{self.path}': run 'newsindex index FILES --index {self.path}' first."
+        )
+
+
+class IndexExistsError(NewsIndexError):
+    """``create`` was asked to make an index where one already exists."""
+
+    def __init__(self, path: object) -> None:
+        self.path = str(path)
+        super().__init__(
+            f"An index already exists at '{self.path}': open it instead, or choose another folder."
+        )
+
+
+class IndexLockedError(NewsIndexError):
+    """Another writer holds the index's write lock."""
+
+    def __init__(self, path: object, timeout: float) -> None:
+        self.path = str(path)
+        self.timeout = timeout
+        super().__init__(
+            f"The index at '{self.path}' is being written by another process "
+            f"(waited {timeout:g}s): try again when it has finished, or raise the lock timeout."
+        )
+
+
+class IndexVersionError(NewsIndexError):
+    """The index on disk was written by an incompatible version of newsindex."""
+
+    def __init__(self, path: object, found: object, expected: object) -> None:
+        self.path = str(path)
+        self.found = found
+        self.expected = expected
+        super().__init__(
+            f"The index at '{self.path}' has schema version {found}, this newsindex needs "
+            f"{expected}: run 'newsindex reindex --index {self.path}' or import the articles again."
+        )
+
+
+class IndexReadOnlyError(NewsIndexError):
+    """The index folder cannot be written to."""
+
+    def __init__(self, path: object) -> None:
+        self.path = str(path)
+        super().__init__(
+            f"The index at '{self.path}' is read-only: searching works, but adding or deleting "
+            "needs write permission on the folder."
+        )
+
+
+class ArticleNotFoundError(NewsIndexError):
+    """No article with the given id is in the index."""
+
+    def __init__(self, article_id: str) -> None:
+        self.article_id = article_id
+        super().__init__(
+            f"No article with id '{article_id}' in the index: "
+            "'newsindex search' shows the ids of matching articles."
+        )
+
+
+class IngestError(NewsIndexError):
+    """A record in an input file is bad; ``path`` and ``line`` say where (line 0: the whole file)."""
+
+    def __init__(self, path: object, line: int, reason: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.reason = reason
+        where = f"{self.path}, line {line}" if line else self.path
+        super().__init__(f"{where}: {reason}")
+
+
+class QuerySyntaxError(NewsIndexError):
+    """A query string that cannot be understood; ``position`` is the 0-based character offset."""
+
+    def __init__(self, query: str, position: int, reason: str) -> None:
+        self.query = query
+        self.position = position
+        self.reason = reason
+        super().__init__(f"Query error at position {position + 1}: {reason}.")

@@ -1,0 +1,202 @@
+"""The index folder on disk: create, open, write (atomically, under a lock), delete and describe.
+
+One import is one Whoosh commit: articles go into a single writer and become visible together
+when it commits, or not at all if anything fails before that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.index import FileIndex, LockError
+from whoosh.writing import SegmentWriter
+
+from newsindex.errors import (
+    ArticleNotFoundError,
+    IndexExistsError,
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexReadOnlyError,
+    IndexVersionError,
+)
+from newsindex.models import Article, IndexStats
+from newsindex.schema import DATE_FIELD, SCHEMA_VERSION, build_schema, to_document
+
+__all__ = [
+    "META_FILE",
+    "Progress",
+    "create_index",
+    "delete_articles",
+    "index_stats",
+    "is_index",
+    "open_index",
+    "write_articles",
+]
+
+META_FILE = "newsindex.json"
+"""Beside Whoosh's files: which newsindex schema version wrote the index."""
+
+Progress = Callable[[int], None]
+"""Called with the running count of articles written."""
+
+_PROGRESS_EVERY = 500
+
+
+def is_index(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` holds a newsindex index."""
+    return (Path(path) / META_FILE).is_file() and whoosh_index.exists_in(str(path))
+
+
+def create_index(path: str | os.PathLike[str]) -> FileIndex:
+    """Make a new, empty index at ``path`` (creating the folder)."""
+    folder = Path(path)
+    if is_index(folder):
+        raise IndexExistsError(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        ix = whoosh_index.create_in(str(folder), build_schema())
+        meta = {"schema_version": SCHEMA_VERSION, "format": "newsindex"}
+        (folder / META_FILE).write_text(json.dumps(meta) + "\n", encoding="utf-8")
+    except PermissionError:
+        raise IndexReadOnlyError(folder) from None
+    return ix
+
+
+def open_index(path: str | os.PathLike[str]) -> FileIndex:
+    """Open the index at ``path``, checking that this newsindex can read it."""
+    folder = Path(path)
+    if not is_index(folder):
+        raise IndexNotFoundError(folder)
+    try:
+        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        version = meta["schema_version"]
+    except (OSError, ValueError, KeyError, TypeError):
+        version = "unknown"
+    if version != SCHEMA_VERSION:
+        raise IndexVersionError(folder, version, SCHEMA_VERSION)
+    try:
+        return whoosh_index.open_dir(str(folder))
+    except whoosh_index.IndexError as exc:
+        raise IndexVersionError(folder, f"unreadable ({exc})", SCHEMA_VERSION) from None
+
+
+def _writer(ix: FileIndex, lock_timeout: float) -> SegmentWriter:
+    folder = ix.storage.folder
+    if not os.access(folder, os.W_OK):
+        raise IndexReadOnlyError(folder)
+    try:
+        return SegmentWriter(ix, timeout=lock_timeout, delay=0.05)
+    except LockError:
+        raise IndexLockedError(folder, lock_timeout) from None
+    except PermissionError:
+        raise IndexReadOnlyError(folder) from None
+
+
+def _commit(writer: SegmentWriter, superseded: Iterable[int]) -> None:
+    """``SegmentWriter.commit`` that also drops documents replaced within this same writer.
+
+    Whoosh's ``update_document`` only replaces *committed* documents, so an id that occurs twice
+    in one import would be stored twice. The new segment's local document numbers are known, so
+    the earlier copies are marked deleted before the table of contents is written.
+    """
+    segments = writer._merge_segments(None, False, True)
+    if writer._added:
+        segment = writer._finalize_segment()
+        for docnum in superseded:
+            segment.delete_document(docnum)
+        segments.append(segment)
+    else:
+        writer._close_segment()
+    writer._commit_toc(segments)
+    writer._finish()
+
+
+def write_articles(
+    ix: FileIndex,
+    articles: Iterable[Article],
+    *,
+    lock_timeout: float = 10.0,
+    progress: Progress | None = None,
+    limitmb: int = 128,
+) -> int:
+    """Insert or replace ``articles`` by id in one commit; returns how many were written.
+
+    If the iterable raises (a bad record, an interrupted import), nothing is committed and the
+    index stays exactly as it was.
+    """
+    writer = _writer(ix, lock_timeout)
+    try:
+        writer.limitmb = limitmb
+        local: dict[str, int] = {}
+        superseded: list[int] = []
+        count = 0
+        for article in articles:
+            writer.delete_by_term("id", article.id)
+            if article.id in local:
+                superseded.append(local[article.id])
+            local[article.id] = writer.docnum - writer.docbase
+            writer.add_document(**to_document(article))
+            count += 1
+            if progress and count % _PROGRESS_EVERY == 0:
+                progress(count)
+        _commit(writer, superseded)
+    except BaseException:
+        if not writer.is_closed:
+            writer.cancel()
+        raise
+    if progress:
+        progress(count)
+    return count - len(superseded)
+
+
+def delete_articles(ix: FileIndex, ids: Iterable[str], *, lock_timeout: float = 10.0) -> int:
+    """Delete articles by id in one commit; an unknown id deletes nothing and raises."""
+    wanted = list(dict.fromkeys(ids))
+    writer = _writer(ix, lock_timeout)
+    try:
+        with writer.searcher() as searcher:
+            docnums = []
+            for article_id in wanted:
+                docnum = searcher.document_number(id=article_id)
+                if docnum is None:
+                    raise ArticleNotFoundError(article_id)
+                docnums.append(docnum)
+        for docnum in docnums:
+            writer.delete_document(docnum)
+        writer.commit(merge=False)
+    except BaseException:
+        if not writer.is_closed:
+            writer.cancel()
+        raise
+    return len(docnums)
+
+
+def _size_on_disk(folder: Path) -> int:
+    return sum(entry.stat().st_size for entry in folder.iterdir() if entry.is_file())
+
+
+def index_stats(ix: FileIndex) -> IndexStats:
+    """Article count, date range and size of the index."""
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        field = ix.schema[DATE_FIELD]
+        dates = [field.from_bytes(term) for term in field.sortable_terms(reader, DATE_FIELD)]
+        count = searcher.doc_count()
+
+    def aware(value: dt.datetime | None) -> dt.datetime | None:
+        return value.replace(tzinfo=dt.timezone.utc) if value else None
+
+    folder = Path(ix.storage.folder)
+    return IndexStats(
+        path=str(folder),
+        articles=count,
+        first_published=aware(min(dates)) if dates else None,
+        last_published=aware(max(dates)) if dates else None,
+        size_bytes=_size_on_disk(folder),
+        schema_version=SCHEMA_VERSION,
+    )

@@ -1,0 +1,533 @@
+"""Web-style queries: parse what a user types, run it over the index, and return ranked hits.
+
+The grammar, loosest binding first::
+
+    query    := clause*                     words side by side are all required
+    clause   := unary ("OR" unary)*         OR binds tighter than the implicit AND
+    unary    := ("NOT" | "-") unary | primary
+    primary  := "(" query ")" | PHRASE | FIELD ":" (WORD | PHRASE | "(" query ")" | RANGE) | WORD
+
+A WORD ending in ``*`` is a prefix; a PHRASE is ``"..."`` with an optional ``~N`` slop. Unknown
+``name:`` prefixes are plain text (people paste "Note: ..."), and an unclosed quote runs to the
+end. Structural mistakes (a dangling ``OR``, an unclosed ``(``, ``title:`` with nothing after it)
+raise :class:`QuerySyntaxError` naming the position.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+
+import attrs
+from whoosh import query as wq
+from whoosh import scoring
+from whoosh.searching import Searcher
+
+from newsindex.analysis import NewsAnalyzer
+from newsindex.errors import QuerySyntaxError
+from newsindex.models import Hit, SearchResults
+from newsindex.schema import DATE_FIELD, FIELD_ALIASES, NAME_FIELDS, TEXT_FIELDS
+from newsindex.snippets import MatchSpec, make_snippet
+
+__all__ = ["SORTS", "ParsedQuery", "default_weighting", "parse_period", "parse_query", "run_search"]
+
+SORTS = ("relevance", "newest", "oldest")
+
+TITLE_BOOST = 2.0
+"""How much a match in the title outweighs the same match in the body."""
+
+MAX_PREFIX_TERMS = 512
+"""A prefix expands to at most this many index terms (the most frequent), bounding its cost."""
+
+_MIN_PREFIX = 2
+
+_SLOP = re.compile(r"~(\d{1,3})?")
+_FIELD_PREFIX = re.compile(r"([A-Za-z_]+):")
+_RANGE_SPLIT = re.compile(r"\s+to\s+", re.IGNORECASE)
+_WORD_END = frozenset('()"')
+_OPERATORS = {"OR": "or", "AND": "and", "NOT": "not"}
+
+
+def default_weighting() -> scoring.WeightingModel:
+    """BM25F as newsindex ranks by default."""
+    return scoring.BM25F(B=0.75, K1=1.2)
+
+
+# --- the query tree ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Term:
+    field: str | None  # None: the default text fields
+    text: str
+
+
+@attrs.frozen
+class _Phrase:
+    field: str | None
+    words: tuple[str, ...]
+    slop: int = 0
+
+
+@attrs.frozen
+class _Prefix:
+    field: str | None
+    prefixes: tuple[str, ...]
+
+
+@attrs.frozen
+class _Dates:
+    start: dt.datetime | None
+    end: dt.datetime | None  # exclusive
+    label: str
+
+
+@attrs.frozen
+class _And:
+    items: tuple[object, ...]
+
+
+@attrs.frozen
+class _Or:
+    items: tuple[object, ...]
+
+
+@attrs.frozen
+class _Not:
+    item: object
+
+
+@attrs.frozen
+class _Tok:
+    kind: str  # "(", ")", "word", "phrase", "field", "range", "or", "and", "not"
+    text: str
+    pos: int
+    slop: int = 0
+    field: str = ""
+
+
+@attrs.frozen
+class ParsedQuery:
+    """A query string parsed and analysed, ready to compile against an index."""
+
+    text: str
+    """What the user typed."""
+    tree: object
+    """The parsed query tree (internal node types)."""
+
+    def __str__(self) -> str:
+        return _describe(self.tree)
+
+
+# --- lexing and parsing ------------------------------------------------------------------------
+
+
+def _lex(q: str) -> list[_Tok]:
+    tokens: list[_Tok] = []
+    i, n = 0, len(q)
+    while i < n:
+        c = q[i]
+        if c.isspace():
+            i += 1
+        elif c in "()":
+            tokens.append(_Tok(c, c, i))
+            i += 1
+        elif c == '"':
+            close = q.find('"', i + 1)
+            end = n if close < 0 else close
+            text, start, i = q[i + 1 : end], i, min(n, end + 1)
+            slop = _SLOP.match(q, i) if close >= 0 else None
+            if slop:
+                i = slop.end()
+            tokens.append(_Tok("phrase", text, start, int(slop.group(1) or 0) if slop else 0))
+        elif c in "-+" and i + 1 < n and not q[i + 1].isspace() and q[i + 1] not in "-+)":
+            if c == "-":
+                tokens.append(_Tok("not", c, i))
+            i += 1
+        elif (m := _FIELD_PREFIX.match(q, i)) and m.group(1).lower() in FIELD_ALIASES:
+            tokens.append(_Tok("field", m.group(0), i, field=FIELD_ALIASES[m.group(1).lower()]))
+            i = m.end()
+            if i >= n or q[i].isspace() or q[i] == ")":
+                raise QuerySyntaxError(q, m.start(), f"'{m.group(0)}' has nothing after it")
+            if q[i] in "[{":
+                closer = "]" if q[i] == "[" else "}"
+                end = q.find(closer, i)
+                if end < 0:
+                    raise QuerySyntaxError(q, i, f"the range opened here has no closing '{closer}'")
+                tokens.append(_Tok("range", q[i + 1 : end], i + 1))
+                i = end + 1
+        else:
+            j = i
+            while j < n and not q[j].isspace() and q[j] not in _WORD_END:
+                j += 1
+            word = q[i:j]
+            kind = _OPERATORS.get(word, "word")
+            tokens.append(_Tok(kind, word, i))
+            i = j
+    return tokens
+
+
+def parse_period(text: str) -> tuple[dt.datetime, dt.datetime] | None:
+    """The [start, end) of a year, month, day or moment written in ISO form; None if invalid."""
+    text = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}", text):
+            year = int(text)
+            return dt.datetime(year, 1, 1), dt.datetime(year + 1, 1, 1)
+        if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
+            year, month = int(m.group(1)), int(m.group(2))
+            start = dt.datetime(year, month, 1)
+            return start, dt.datetime(year + month // 12, month % 12 + 1, 1)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            start = dt.datetime.combine(dt.date.fromisoformat(text), dt.time())
+            return start, start + dt.timedelta(days=1)
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, OverflowError):
+        return None
+    if moment.tzinfo:
+        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return moment, moment + dt.timedelta(seconds=1)
+
+
+class _Parser:
+    def __init__(self, q: str, analyzers: Callable[[str | None], NewsAnalyzer]) -> None:
+        self.q = q
+        self.tokens = _lex(q)
+        self.i = 0
+        self.analyzers = analyzers
+        self.field: str | None = None  # set inside title:( ... )
+
+    def error(self, pos: int, reason: str) -> QuerySyntaxError:
+        return QuerySyntaxError(self.q, pos, reason)
+
+    def peek(self) -> _Tok | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self) -> _Tok:
+        tok = self.tokens[self.i]
+        self.i += 1
+        return tok
+
+    def parse(self) -> object | None:
+        tree = self.sequence()
+        if (tok := self.peek()) is not None:
+            raise self.error(tok.pos, "')' has no matching '('")
+        return tree
+
+    def sequence(self) -> object | None:
+        items = []
+        while (tok := self.peek()) is not None and tok.kind != ")":
+            if tok.kind == "and":
+                self.take()
+                if not items or (nxt := self.peek()) is None or nxt.kind in (")", "or", "and"):
+                    raise self.error(tok.pos, "'AND' needs a word on each side")
+                continue
+            node = self.clause()
+            if node is not None:
+                items.append(node)
+        return items[0] if len(items) == 1 else (_And(tuple(items)) if items else None)
+
+    def clause(self) -> object | None:
+        items = [self.unary()]
+        while (tok := self.peek()) is not None and tok.kind == "or":
+            self.take()
+            if (nxt := self.peek()) is None or nxt.kind in (")", "or", "and"):
+                raise self.error(tok.pos, "'OR' needs a word on each side")
+            items.append(self.unary())
+        kept = tuple(item for item in items if item is not None)
+        return kept[0] if len(kept) == 1 else (_Or(kept) if kept else None)
+
+    def unary(self) -> object | None:
+        tok = self.peek()
+        if tok is not None and tok.kind == "not":
+            self.take()
+            if (nxt := self.peek()) is None or nxt.kind in (")", "or", "and"):
+                raise self.error(tok.pos, f"'{tok.text}' needs a word after it")
+            inner = self.unary()
+            return _Not(inner) if inner is not None else None
+        return self.primary()
+
+    def primary(self) -> object | None:
+        tok = self.take()
+        if tok.kind == "(":
+            inner = self.sequence()
+            if (close := self.peek()) is None or close.kind != ")":
+                raise self.error(tok.pos, "'(' is never closed")
+            self.take()
+            if inner is None:
+                raise self.error(tok.pos, "the parentheses hold nothing to search for")
+            return inner
+        if tok.kind == "field":
+            return self.fielded(tok)
+        if tok.kind == "phrase":
+            return self.text(self.field, tok.text, tok.slop, phrase=True)
+        if tok.kind == "word":
+            return self.word(self.field, tok)
+        raise self.error(tok.pos, f"'{tok.text}' needs a word on each side")
+
+    def fielded(self, ftok: _Tok) -> object | None:
+        field = ftok.field
+        tok = self.take()
+        if tok.kind == "range":
+            if field != DATE_FIELD:
+                raise self.error(tok.pos - 1, f"'{ftok.text}' does not take a range; only date: does")
+            return self.date_range(tok)
+        if field == DATE_FIELD:
+            if tok.kind != "word" or (period := parse_period(tok.text)) is None:
+                raise self.error(
+                    tok.pos, "date: takes 2025, 2025-03, 2025-03-16 or [2025-03-01 TO 2025-03-31]"
+                )
+            return _Dates(period[0], period[1], tok.text)
+        if tok.kind == "word":
+            return self.word(field, tok)
+        if tok.kind == "phrase":
+            return self.text(field, tok.text, tok.slop, phrase=True)
+        if tok.kind == "(":
+            self.i -= 1
+            outer, self.field = self.field, field
+            try:
+                return self.primary()
+            finally:
+                self.field = outer
+        if tok.kind == "not":
+            raise self.error(tok.pos, f"put '-' before '{ftok.text}', not after it")
+        raise self.error(ftok.pos, f"'{ftok.text}' has nothing after it")
+
+    def date_range(self, tok: _Tok) -> _Dates:
+        sides = _RANGE_SPLIT.split(tok.text.strip())
+        if len(sides) != 2:
+            raise self.error(tok.pos, "a date range looks like [2025-03-01 TO 2025-03-31]")
+        bounds = []
+        for side in sides:
+            if side.strip() in ("", "*"):
+                bounds.append(None)
+            elif (period := parse_period(side)) is None:
+                raise self.error(tok.pos + tok.text.find(side), f"'{side}' is not a date")
+            else:
+                bounds.append(period)
+        start = bounds[0][0] if bounds[0] else None
+        end = bounds[1][1] if bounds[1] else None
+        if start and end and start >= end:
+            raise self.error(tok.pos, "the range starts after it ends")
+        label = f"[{sides[0].strip() or '*'} TO {sides[1].strip() or '*'}]"
+        return _Dates(start, end, label)
+
+    def word(self, field: str | None, tok: _Tok) -> object | None:
+        if field == "id":
+            return _Term("id", tok.text)
+        if field == DATE_FIELD:
+            raise self.error(tok.pos, "date: needs to come right before the date")
+        base = tok.text.rstrip("*")
+        if base != tok.text and base:
+            analyzer = self.analyzers(field)
+            prefix = analyzer.normalize(base)
+            if re.fullmatch(r"\w+", prefix):
+                if len(prefix) < _MIN_PREFIX:
+                    raise self.error(
+                        tok.pos, f"a prefix needs at least {_MIN_PREFIX} letters before '*'"
+                    )
+                stems = analyzer.terms(base)
+                return _Prefix(field, tuple(dict.fromkeys((prefix, *stems[-1:]))))
+        return self.text(field, tok.text, 0, phrase=False)
+
+    def text(self, field: str | None, text: str, slop: int, *, phrase: bool) -> object | None:
+        words = self.analyzers(field).terms(text)
+        if not words:
+            return None
+        if len(words) == 1:
+            return _Term(field, words[0])
+        return _Phrase(field, words, slop if phrase else 0)
+
+
+def parse_query(text: str, analyzers: Callable[[str | None], NewsAnalyzer]) -> ParsedQuery:
+    """Parse ``text``; ``analyzers(field)`` gives the analyzer for a field (None: title/body)."""
+    if not isinstance(text, str):
+        raise QuerySyntaxError(str(text), 0, "the query must be text")
+    tree = _Parser(text, analyzers).parse()
+    if tree is None:
+        raise QuerySyntaxError(text, 0, "the query has no words to search for")
+    if not _has_positive(tree):
+        raise QuerySyntaxError(text, 0, "the query only excludes words; add a word to search for")
+    return ParsedQuery(text, tree)
+
+
+def _has_positive(node: object) -> bool:
+    if isinstance(node, _Not):
+        return False
+    if isinstance(node, _And):
+        return any(_has_positive(item) for item in node.items)
+    if isinstance(node, _Or):
+        return all(_has_positive(item) for item in node.items)
+    return True
+
+
+def _describe(node: object) -> str:
+    if isinstance(node, _Term):
+        return f"{node.field}:{node.text}" if node.field else node.text
+    if isinstance(node, _Phrase):
+        slop = f"~{node.slop}" if node.slop else ""
+        text = '"' + " ".join(node.words) + '"' + slop
+        return f"{node.field}:{text}" if node.field else text
+    if isinstance(node, _Prefix):
+        text = " OR ".join(p + "*" for p in node.prefixes)
+        text = f"({text})" if len(node.prefixes) > 1 else text
+        return f"{node.field}:{text}" if node.field else text
+    if isinstance(node, _Dates):
+        return f"date:{node.label}"
+    if isinstance(node, _Not):
+        return "-" + _describe(node.item)
+    if isinstance(node, _And):
+        return " AND ".join(_describe(item) for item in node.items)
+    assert isinstance(node, _Or)
+    return "(" + " OR ".join(_describe(item) for item in node.items) + ")"
+
+
+# --- compiling to Whoosh and searching ---------------------------------------------------------
+
+
+def _fields(field: str | None) -> tuple[tuple[str, float], ...]:
+    if field is None:
+        return (("title", TITLE_BOOST), ("body", 1.0))
+    return ((field, 1.0),)
+
+
+def _expand_prefix(reader, field: str, prefixes: tuple[str, ...]) -> list[str]:
+    terms: set[str] = set()
+    for prefix in prefixes:
+        terms.update(t.decode("utf-8") if isinstance(t, bytes) else t
+                     for t in reader.expand_prefix(field, prefix))
+    if len(terms) > MAX_PREFIX_TERMS:
+        ranked = sorted(terms, key=lambda t: -reader.doc_frequency(field, t))
+        return sorted(ranked[:MAX_PREFIX_TERMS])
+    return sorted(terms)
+
+
+def _compile(node: object, reader) -> wq.Query:
+    if isinstance(node, _Term):
+        if node.field == "id":
+            return wq.Term("id", node.text)
+        return _either(wq.Term(f, node.text, boost=b) for f, b in _fields(node.field))
+    if isinstance(node, _Phrase):
+        return _either(
+            wq.Phrase(f, list(node.words), slop=node.slop + 1, boost=b)
+            for f, b in _fields(node.field)
+        )
+    if isinstance(node, _Prefix):
+        return _either(
+            wq.Or([wq.Term(f, t, boost=b) for t in _expand_prefix(reader, f, node.prefixes)])
+            for f, b in _fields(node.field)
+        )
+    if isinstance(node, _Dates):
+        # A filter, not evidence of relevance: a tiny constant keeps it (almost) out of the score.
+        # (Whoosh drops documents whose score is exactly zero, so the boost cannot be 0.)
+        return wq.DateRange(DATE_FIELD, node.start, node.end, endexcl=True, boost=1e-6)
+    if isinstance(node, _Not):
+        return wq.Not(_compile(node.item, reader))
+    if isinstance(node, _Or):
+        return wq.Or([_compile(item, reader) for item in node.items])
+    assert isinstance(node, _And)
+    positive = [_compile(i, reader) for i in node.items if not isinstance(i, _Not)]
+    negative = [_compile(i.item, reader) for i in node.items if isinstance(i, _Not)]
+    query = positive[0] if len(positive) == 1 else wq.And(positive)
+    if negative:
+        query = wq.AndNot(query, negative[0] if len(negative) == 1 else wq.Or(negative))
+    return query
+
+
+def _either(queries) -> wq.Query:
+    queries = list(queries)
+    return queries[0] if len(queries) == 1 else wq.Or(queries)
+
+
+def _match_spec(node: object) -> MatchSpec:
+    """What to mark in body snippets: the positive terms aimed at the title/body fields."""
+    terms: set[str] = set()
+    prefixes: list[str] = []
+    phrases: list[tuple[str, ...]] = []
+
+    def visit(n: object) -> None:
+        if isinstance(n, (_And, _Or)):
+            for item in n.items:
+                visit(item)
+        elif isinstance(n, _Term) and n.field in (None, *TEXT_FIELDS):
+            terms.add(n.text)
+        elif isinstance(n, _Phrase) and n.field in (None, *TEXT_FIELDS):
+            if n.slop:
+                terms.update(n.words)
+            else:
+                phrases.append(n.words)
+        elif isinstance(n, _Prefix) and n.field in (None, *TEXT_FIELDS):
+            prefixes.extend(n.prefixes)
+
+    visit(node)
+    return MatchSpec(frozenset(terms), tuple(prefixes), tuple(phrases))
+
+
+def _date_label(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return "*"
+    return moment.date().isoformat() if moment.time() == dt.time() else moment.isoformat()
+
+
+def _date_filter(since: dt.datetime | None, until: dt.datetime | None) -> _Dates | None:
+    """The ``since``/``until`` arguments as a date clause; ``until`` is exclusive here."""
+    if since is None and until is None:
+        return None
+    shown_until = until - dt.timedelta(days=1) if until and until.time() == dt.time() else until
+    return _Dates(since, until, f"[{_date_label(since)} TO {_date_label(shown_until)}]")
+
+
+def run_search(
+    searcher: Searcher,
+    parsed: ParsedQuery,
+    *,
+    body_analyzer: NewsAnalyzer,
+    page: int = 1,
+    limit: int = 10,
+    sort: str = "relevance",
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> SearchResults:
+    """Run ``parsed`` and build one page of :class:`SearchResults`.
+
+    ``since`` is inclusive and ``until`` exclusive, both naive UTC (the API layer converts).
+    """
+    tree = parsed.tree
+    date_filter = _date_filter(since, until)
+    if date_filter is not None:
+        tree = _And((tree, date_filter))
+    query = _compile(tree, searcher.reader())
+    options: dict[str, object] = {"limit": page * limit}
+    if sort != "relevance":
+        options.update(sortedby=DATE_FIELD, reverse=sort == "newest")
+    results = searcher.search(query, **options)
+    spec = _match_spec(parsed.tree)
+    first = (page - 1) * limit
+    hits = []
+    for offset, result in enumerate(results[first : first + limit]):
+        stored = result.fields()
+        snippet, highlights = make_snippet(stored.get("body", ""), body_analyzer, spec)
+        published = stored.get(DATE_FIELD)
+        hits.append(
+            Hit(
+                id=stored["id"],
+                title=stored.get("title", ""),
+                published=published.replace(tzinfo=dt.timezone.utc) if published else None,
+                source=stored.get("source"),
+                url=stored.get("url"),
+                authors=tuple(stored.get("author", ())),
+                score=float(result.score or 0.0),
+                rank=first + offset + 1,
+                snippet=snippet,
+                highlights=highlights,
+            )
+        )
+    description = str(ParsedQuery(parsed.text, tree))
+    return SearchResults(
+        hits=tuple(hits), total=len(results), page=page, limit=limit, query=description, sort=sort
+    )
+
+
+# Fields searched by the names a user types; exported for the CLI's help and the README.
+SEARCHABLE_FIELDS = tuple(sorted({*TEXT_FIELDS, *NAME_FIELDS, "id", "date"}))

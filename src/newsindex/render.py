@@ -1,0 +1,143 @@
+"""Turn results into text for a terminal or into JSON lines. Pure functions: no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import attrs
+
+from newsindex.models import Article, Hit, ImportSummary, IndexStats, SearchResults
+
+__all__ = [
+    "article_json",
+    "format_article",
+    "format_import",
+    "format_results",
+    "format_stats",
+    "format_terms",
+    "hit_json",
+    "stats_json",
+]
+
+_BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
+
+
+def _date(value: dt.datetime | None) -> str:
+    return value.date().isoformat() if value else "no date"
+
+
+def _mark(text: str, spans: Sequence[tuple[int, int]], color: bool) -> str:
+    """Emphasise ``spans`` of ``text``: bold on a terminal, left plain otherwise."""
+    if not color or not spans:
+        return text
+    out, cursor = [], 0
+    for start, end in spans:
+        out += [text[cursor:start], _BOLD, text[start:end], _RESET]
+        cursor = end
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+def _style(text: str, code: str, color: bool) -> str:
+    return f"{code}{text}{_RESET}" if color else text
+
+
+def _format_hit(hit: Hit, color: bool) -> list[str]:
+    meta = " · ".join(part for part in (_date(hit.published), hit.source, f"id {hit.id}") if part)
+    lines = [f"{hit.rank:>3}. {_style(hit.title or '(untitled)', _BOLD, color)}"]
+    lines.append("     " + _style(meta, _DIM, color))
+    if hit.snippet:
+        lines.append("     " + _mark(hit.snippet, hit.highlights, color))
+    return lines
+
+
+def format_results(results: SearchResults, *, color: bool = False) -> str:
+    """Human-readable results: rank, title, date, source, id and a snippet per hit."""
+    if not results.hits:
+        if results.total:
+            return f"No results on page {results.page}: there are {results.pages} page(s)."
+        return f"No articles match {results.query}."
+    lines: list[str] = []
+    for hit in results.hits:
+        lines += [*_format_hit(hit, color), ""]
+    matches = "article matches" if results.total == 1 else "articles match"
+    footer = f"{results.total:,} {matches} {results.query}"
+    if results.pages > 1:
+        footer += f" · page {results.page} of {results.pages}"
+    lines.append(_style(footer, _DIM, color))
+    return "\n".join(lines)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def hit_json(hit: Hit) -> str:
+    """One hit as a compact JSON object (dates in ISO 8601)."""
+    data = {k: _jsonable(v) for k, v in attrs.asdict(hit, recurse=False).items()}
+    return json.dumps(data, ensure_ascii=False)
+
+
+def article_json(article: Article) -> str:
+    """An article as a JSON object that the JSON Lines reader accepts back."""
+    return json.dumps(article.to_dict(), ensure_ascii=False)
+
+
+def stats_json(stats: IndexStats) -> str:
+    """Index statistics as a JSON object."""
+    data = {k: _jsonable(v) for k, v in attrs.asdict(stats, recurse=False).items()}
+    return json.dumps(data, ensure_ascii=False)
+
+
+def format_article(article: Article) -> str:
+    """An article for reading in a terminal: headline, metadata block, then the body."""
+    meta = [
+        ("id", article.id),
+        ("published", article.published.isoformat() if article.published else None),
+        ("by", ", ".join(article.authors)),
+        ("source", article.source),
+        ("section", article.section),
+        ("tags", ", ".join(article.tags)),
+        ("url", article.url),
+    ]
+    lines = [article.title or "(untitled)", ""]
+    lines += [f"{name + ':':<11}{value}" for name, value in meta if value]
+    return "\n".join([*lines, "", article.body])
+
+
+def format_stats(stats: IndexStats) -> str:
+    """Index statistics as aligned lines."""
+    if stats.first_published:
+        dates = f"{_date(stats.first_published)} to {_date(stats.last_published)}"
+    else:
+        dates = "none"
+    rows = [
+        ("index", stats.path),
+        ("articles", f"{stats.articles:,}"),
+        ("dates", dates),
+        ("size", f"{stats.size_bytes / 1_048_576:,.1f} MB"),
+        ("schema", str(stats.schema_version)),
+    ]
+    return "\n".join(f"{name + ':':<10}{value}" for name, value in rows)
+
+
+def format_terms(terms: Sequence[str], *, as_json: bool = False) -> str:
+    """The terms a text analyses to: space-separated, or a JSON list."""
+    return json.dumps(list(terms), ensure_ascii=False) if as_json else " ".join(terms)
+
+
+def format_import(summary: ImportSummary, index_path: str) -> Iterator[str]:
+    """Lines describing an import: the count, then each skipped record."""
+    yield f"Indexed {summary.added:,} articles into {index_path}."
+    if summary.skipped:
+        yield f"Skipped {len(summary.skipped):,} bad records:"
+        for bad in summary.skipped:
+            where = f"{bad.path}, line {bad.line}" if bad.line else bad.path
+            yield f"  {where}: {bad.reason}"

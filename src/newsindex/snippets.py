@@ -1,0 +1,123 @@
+"""Snippets: the passage of an article that best shows why it matched, with the matches marked.
+
+Matches are found by running the index's own analyzer over the original text, so ``Ukraine's``
+is marked for a query ``ukraine`` and the marks cover the original characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import attrs
+
+from newsindex.analysis import NewsAnalyzer
+
+__all__ = ["MatchSpec", "make_snippet"]
+
+SNIPPET_CHARS = 220
+"""Target length of a snippet, in characters."""
+
+_SCAN_CHARS = 200_000
+"""Only this much of a very long article is scanned for matches, to bound the cost per hit."""
+
+_SPACE = re.compile(r"\s+")
+
+
+@attrs.frozen
+class MatchSpec:
+    """What to mark: single terms, term prefixes, and phrases (marked only where they occur)."""
+
+    terms: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.prefixes or self.phrases)
+
+
+def _matched_spans(
+    tokens: Sequence[tuple[str, int, int]], spec: MatchSpec
+) -> list[tuple[int, int, str]]:
+    marked: dict[int, tuple[int, int, str]] = {}
+    for i, (term, start, end) in enumerate(tokens):
+        if term in spec.terms or any(term.startswith(p) for p in spec.prefixes):
+            marked[i] = (start, end, term)
+    for phrase in spec.phrases:
+        size = len(phrase)
+        for i in range(len(tokens) - size + 1):
+            if tokens[i][0] == phrase[0] and all(
+                tokens[i + k][0] == phrase[k] for k in range(1, size)
+            ):
+                for k in range(size):
+                    term, start, end = tokens[i + k]
+                    marked[i + k] = (start, end, term)
+    return [marked[i] for i in sorted(marked)]
+
+
+def _best_window(spans: list[tuple[int, int, str]], width: int) -> int:
+    """Start offset of the window of ``width`` chars holding the most distinct matched terms."""
+    best_start, best_score = spans[0][0], (-1, -1)
+    right = 0
+    for left, (start, _end, _term) in enumerate(spans):
+        right = max(right, left)
+        while right + 1 < len(spans) and spans[right + 1][1] <= start + width:
+            right += 1
+        window = spans[left : right + 1]
+        score = (len({term for _s, _e, term in window}), len(window))
+        if score > best_score:
+            best_start, best_score = start, score
+    return best_start
+
+
+def _word_start(text: str, offset: int) -> int:
+    """Move ``offset`` back to the start of the word it falls in."""
+    while offset > 0 and not text[offset - 1].isspace():
+        offset -= 1
+    return offset
+
+
+def _word_end(text: str, offset: int) -> int:
+    while offset < len(text) and not text[offset].isspace():
+        offset += 1
+    return offset
+
+
+def make_snippet(
+    text: str, analyzer: NewsAnalyzer, spec: MatchSpec, *, width: int = SNIPPET_CHARS
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A one-line passage of ``text`` around the best cluster of matches, and the match spans.
+
+    Whitespace is collapsed; ``…`` marks text cut at either end.
+    """
+    scanned = text[:_SCAN_CHARS]
+    spans = _matched_spans(list(analyzer.spans(scanned)), spec) if spec else []
+    if spans:
+        # Lead in a little before the first match so it does not open the snippet cold.
+        start = _word_start(text, max(0, _best_window(spans, width) - width // 5))
+    else:
+        start = 0
+    end = min(len(text), _word_end(text, min(len(text), start + width)))
+    pieces: list[str] = ["… "] if start > 0 else []
+    length = len(pieces[0]) if pieces else 0
+    highlights: list[tuple[int, int]] = []
+    cursor = start
+    for span_start, span_end, _term in spans:
+        if span_start < cursor or span_end > end:
+            continue
+        gap = _SPACE.sub(" ", text[cursor:span_start])
+        pieces.append(gap)
+        length += len(gap)
+        highlights.append((length, length + span_end - span_start))
+        pieces.append(text[span_start:span_end])
+        length += span_end - span_start
+        cursor = span_end
+    tail = _SPACE.sub(" ", text[cursor:end])
+    pieces.append(tail)
+    snippet = "".join(pieces)
+    stripped = snippet.lstrip()
+    shift = len(snippet) - len(stripped)
+    snippet = stripped.rstrip()
+    if end < len(text):
+        snippet += " …"
+    return snippet, tuple((s - shift, e - shift) for s, e in highlights)
