@@ -31,6 +31,19 @@ __all__ = ["NewsIndex", "default_index_path"]
 DEFAULT_LOCK_TIMEOUT = 10.0
 """Seconds a writer waits for another process's import to finish before giving up."""
 
+PARALLEL_IMPORT_BYTES = 4_000_000
+"""Imports of at least this much input use every core (up to two worker processes)."""
+
+
+def _input_bytes(paths: Iterable[Path]) -> int:
+    total = 0
+    for path in paths:
+        if path.is_file():
+            total += path.stat().st_size
+        elif path.is_dir():
+            total += sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return total
+
 
 def default_index_path(environ: dict[str, str] | None = None) -> Path:
     """``$NEWSINDEX_DIR``, else the platform's per-user data folder (``.../newsindex/index``)."""
@@ -54,7 +67,9 @@ def _to_utc(value: dt.date | dt.datetime | str | None, *, end: bool) -> dt.datet
     if isinstance(value, str):  # the same date forms the query syntax accepts
         period = parse_period(value)
         if period is None:
-            raise NewsIndexError(f"'{value}' is not a date: use a form like 2025, 2025-03 or 2025-03-16.")
+            raise NewsIndexError(
+                f"'{value}' is not a date: use a form like 2025, 2025-03 or 2025-03-16."
+            )
         return period[1] if end else period[0]
     if not isinstance(value, dt.datetime):
         day = dt.datetime(value.year, value.month, value.day)
@@ -62,6 +77,10 @@ def _to_utc(value: dt.date | dt.datetime | str | None, *, end: bool) -> dt.datet
     if value.tzinfo:
         value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return value + dt.timedelta(microseconds=1) if end else value
+
+
+def _ignore(_error: IngestError) -> None:
+    """Skip-mode error sink for a pass whose errors are reported by another pass."""
 
 
 class NewsIndex:
@@ -126,13 +145,16 @@ class NewsIndex:
 
     # --- writing -------------------------------------------------------------------------------
 
-    def add(self, articles: Iterable[Article], *, progress: Progress | None = None) -> int:
+    def add(
+        self, articles: Iterable[Article], *, progress: Progress | None = None, procs: int = 1
+    ) -> int:
         """Insert ``articles``, replacing any with the same id, in one commit; returns the count.
 
-        If anything fails part way, nothing of this call is kept.
+        If anything fails part way, nothing of this call is kept. ``procs`` > 1 indexes in
+        that many processes and needs every id to occur once.
         """
         written = write_articles(
-            self._ix, articles, lock_timeout=self.lock_timeout, progress=progress
+            self._ix, articles, lock_timeout=self.lock_timeout, progress=progress, procs=procs
         )
         self._refresh()
         return written
@@ -143,19 +165,35 @@ class NewsIndex:
         *,
         skip_errors: bool = False,
         progress: Progress | None = None,
+        procs: int | None = None,
     ) -> ImportSummary:
         """Import files and folders (seed text, JSON Lines, JSON) in one commit.
 
         By default the first bad record raises :class:`IngestError` and nothing is imported;
-        with ``skip_errors`` bad records are left out and listed in the summary.
+        with ``skip_errors`` bad records are left out and listed in the summary. An id that
+        occurs more than once is stored in its last version. Large imports use two processes
+        unless ``procs`` says otherwise.
         """
+        paths = [Path(p) for p in paths]
+        if procs is None:
+            big = _input_bytes(paths) >= PARALLEL_IMPORT_BYTES
+            procs = min(2, os.cpu_count() or 1) if big else 1
         skipped: list[Skipped] = []
 
         def record(error: IngestError) -> None:
             skipped.append(Skipped(path=error.path, line=error.line, reason=error.reason))
 
-        articles = read_paths(paths, on_error=record if skip_errors else None)
-        added = self.add(articles, progress=progress)
+        on_error = record if skip_errors else None
+        articles = read_paths(paths, on_error=on_error)
+        if procs > 1:
+            # Workers cannot replace each other's documents, so find the last copy of every
+            # id first (a cheap read-only pass that also fails early on a bad record).
+            last = {
+                a.id: n
+                for n, a in enumerate(read_paths(paths, on_error=_ignore if skip_errors else None))
+            }
+            articles = (a for n, a in enumerate(articles) if last.get(a.id) == n)
+        added = self.add(articles, progress=progress, procs=procs)
         return ImportSummary(added=added, skipped=tuple(skipped))
 
     def delete(self, ids: Iterable[str]) -> int:

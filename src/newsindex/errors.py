@@ -102,7 +102,7 @@ class ArticleNotFoundError(NewsIndexError):
 
 
 class IngestError(NewsIndexError):
-    """A record in an input file is bad; ``path`` and ``line`` say where (line 0: the whole file)."""
+    """A bad record in an input file; ``path`` and ``line`` say where (line 0: the whole file)."""
 
     def __init__(self, path: object, line: int, reason: str) -> None:
         self.path = str(path)

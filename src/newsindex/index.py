@@ -14,6 +14,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.index import FileIndex, LockError
+from whoosh.multiproc import MpWriter
 from whoosh.writing import SegmentWriter
 
 from newsindex.errors import (
@@ -85,12 +86,19 @@ def open_index(path: str | os.PathLike[str]) -> FileIndex:
         raise IndexVersionError(folder, f"unreadable ({exc})", SCHEMA_VERSION) from None
 
 
-def _writer(ix: FileIndex, lock_timeout: float) -> SegmentWriter:
+def _writer(ix: FileIndex, lock_timeout: float, procs: int = 1, **options: int) -> SegmentWriter:
     folder = ix.storage.folder
     if not os.access(folder, os.W_OK):
         raise IndexReadOnlyError(folder)
     try:
-        return SegmentWriter(ix, timeout=lock_timeout, delay=0.05)
+        if procs > 1:
+            # Each worker process indexes batches into a segment of its own; the segments are
+            # committed side by side (multisegment) rather than merged, which is where the time
+            # would go. Later commits merge small segments as usual.
+            return MpWriter(
+                ix, procs=procs, multisegment=True, batchsize=256, timeout=lock_timeout, **options
+            )
+        return SegmentWriter(ix, timeout=lock_timeout, delay=0.05, **options)
     except LockError:
         raise IndexLockedError(folder, lock_timeout) from None
     except PermissionError:
@@ -123,28 +131,35 @@ def write_articles(
     lock_timeout: float = 10.0,
     progress: Progress | None = None,
     limitmb: int = 128,
+    procs: int = 1,
 ) -> int:
     """Insert or replace ``articles`` by id in one commit; returns how many were written.
 
     If the iterable raises (a bad record, an interrupted import), nothing is committed and the
-    index stays exactly as it was.
+    index stays exactly as it was. With ``procs`` > 1 the work is spread over that many worker
+    processes; the caller must then ensure each id occurs once (``ValueError`` otherwise), since
+    a later copy cannot replace an earlier one held by another worker.
     """
-    writer = _writer(ix, lock_timeout)
+    writer = _writer(ix, lock_timeout, procs, limitmb=limitmb)
     try:
-        writer.limitmb = limitmb
         local: dict[str, int] = {}
         superseded: list[int] = []
         count = 0
         for article in articles:
             writer.delete_by_term("id", article.id)
             if article.id in local:
+                if procs > 1:
+                    raise ValueError(f"article id {article.id!r} occurs twice in one import")
                 superseded.append(local[article.id])
             local[article.id] = writer.docnum - writer.docbase
             writer.add_document(**to_document(article))
             count += 1
             if progress and count % _PROGRESS_EVERY == 0:
                 progress(count)
-        _commit(writer, superseded)
+        if procs > 1:
+            writer.commit()
+        else:
+            _commit(writer, superseded)
     except BaseException:
         if not writer.is_closed:
             writer.cancel()

@@ -271,7 +271,9 @@ class _Parser:
         tok = self.take()
         if tok.kind == "range":
             if field != DATE_FIELD:
-                raise self.error(tok.pos - 1, f"'{ftok.text}' does not take a range; only date: does")
+                raise self.error(
+                    tok.pos - 1, f"'{ftok.text}' does not take a range; only date: does"
+                )
             return self.date_range(tok)
         if field == DATE_FIELD:
             if tok.kind != "word" or (period := parse_period(tok.text)) is None:
@@ -395,8 +397,10 @@ def _fields(field: str | None) -> tuple[tuple[str, float], ...]:
 def _expand_prefix(reader, field: str, prefixes: tuple[str, ...]) -> list[str]:
     terms: set[str] = set()
     for prefix in prefixes:
-        terms.update(t.decode("utf-8") if isinstance(t, bytes) else t
-                     for t in reader.expand_prefix(field, prefix))
+        terms.update(
+            t.decode("utf-8") if isinstance(t, bytes) else t
+            for t in reader.expand_prefix(field, prefix)
+        )
     if len(terms) > MAX_PREFIX_TERMS:
         ranked = sorted(terms, key=lambda t: -reader.doc_frequency(field, t))
         return sorted(ranked[:MAX_PREFIX_TERMS])

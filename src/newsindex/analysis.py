@@ -1,0 +1,259 @@
+"""Text analysis: one analyzer turns article text and query text into the same terms.
+
+A regular expression finds the words of a text and their character spans; each distinct
+surface form then goes once through the slow pipeline (case folding, Latin accent folding,
+apostrophe and dot removal, Snowball stemming) and the result is memoised::
+
+    >>> analyze("Ukraine's U.K.-led coalition-of-the-willing, 1,000 peacekeepers")
+    ('ukrain', 'uk', 'led', 'coalit', 'of', 'the', 'will', '1000', 'peacekeep')
+
+Stop words are kept so that phrase queries stay exact. The span of a possessive covers
+the word without its ``'s`` (``Ukraine`` in ``Ukraine's``); an acronym's span keeps its
+dots (``U.K.``); the parts of a hyphenated word get their own spans and positions.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from whoosh.analysis import Analyzer, Token
+
+__all__ = ["NewsAnalyzer", "analyze", "plain_analyzer", "stemming_analyzer"]
+
+
+def _char_class(codepoints: list[int]) -> str:
+    """Return a regex character-class body matching exactly `codepoints` (ascending)."""
+    ranges: list[list[int]] = []
+    for cp in codepoints:
+        if ranges and cp == ranges[-1][1] + 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    # No combining mark is a regex metacharacter, so the ranges need no escaping.
+    return "".join(f"{chr(first)}-{chr(last)}" for first, last in ranges)
+
+
+# Python's \w has no combining marks, so "Pin\u0303era" (decomposed input) or Hindi words
+# would fall apart at every accent. Scanning up to U+1FFFF takes ~10 ms and covers every
+# script that has marks; above it there are only variation selectors.
+_MARKS = _char_class(
+    [
+        cp
+        for cp in range(0x20000)
+        if unicodedata.category(chr(cp)).startswith("M") and not chr(cp).isalnum()
+    ]
+)
+_LETTER = r"[^\W\d_]"
+_WORD = rf"[^\W_]+(?:[{_MARKS}]+[^\W_]*)*"
+_APOSTROPHES = "'\u2019"
+_POSSESSIVE = rf"[{_APOSTROPHES}][sS](?![^\W_])"
+
+# Alternatives are tried in order, so the specific shapes come before the plain word.
+_TOKEN = re.compile(
+    "|".join(
+        [
+            # U.K. / e.g. / U.S (single letters joined by dots); "I.The" is two words.
+            rf"{_LETTER}(?=\.{_LETTER})(?:\.{_LETTER})+(?![^\W_])\.?",
+            # 1,000 / 1,000.5 / 3.5 / 3.5bn: the separators belong to the number.
+            r"(?=\d+[.,]\d)(?:\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)+)[^\W_]*",
+            # A possessive 's after a word: matched here only so that it is dropped.
+            _POSSESSIVE,
+            # Words, with inner apostrophes joined (O'Brien, don't) unless they start 's.
+            rf"{_WORD}(?:[{_APOSTROPHES}](?![sS](?![^\W_])){_WORD})*",
+        ]
+    )
+)
+_DROPPED = frozenset(a + s for a in _APOSTROPHES for s in "sS")
+_STRIP_WORD = str.maketrans("", "", ".,'\u2019\u02bc")
+_STRIP_NUMBER = str.maketrans("", "", ",'\u2019\u02bc")
+# Latin letters that carry their "accent" in the letter itself, so NFKD cannot split it off.
+_LATIN_LETTERS = str.maketrans(
+    {"æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "ł": "l", "þ": "th", "ı": "i", "ħ": "h"}
+)
+_LATIN = "a-z\u00c0-\u024f\u1e00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff"
+_LATIN_ACCENTS = re.compile(rf"(?<=[{_LATIN}])[{_MARKS}]+")
+
+
+def _fold(surface: str) -> str:
+    """Return `surface` case-folded, with accents stripped from Latin letters only."""
+    if surface.isascii():
+        return surface.lower()
+    # NFKD splits "ñ" into "n" + tilde (and "ﬁ" into "fi"); a mark is only removed when it
+    # sits on a Latin letter, so Cyrillic "й" and Greek "ή" recompose unchanged under NFC.
+    text = unicodedata.normalize("NFKD", surface.casefold())
+    text = _LATIN_ACCENTS.sub("", text).translate(_LATIN_LETTERS)
+    return unicodedata.normalize("NFC", text)
+
+
+def _normalize(surface: str) -> str:
+    """Return the unstemmed term for one surface form ("" when it yields no term)."""
+    if surface in _DROPPED:
+        return ""
+    # Only numbers keep their dot (3.5); in words it comes from an acronym (U.K.).
+    table = _STRIP_NUMBER if surface[:1].isdigit() else _STRIP_WORD
+    # Whitespace only reaches here in a whole value (tokenize=False) or from NFKD of a few
+    # compatibility forms (the Arabic ligature U+FDFA is four spaced words); terms have none.
+    return "".join(_fold(surface).translate(table).split())
+
+
+class NewsAnalyzer(Analyzer):
+    """The Whoosh analyzer for news text: words with spans, folded, optionally stemmed.
+
+    `stemmer` is any ``str -> str`` callable; by default Snowball English, built on first
+    use. `cache_size` bounds the memo of surface form -> term; it is emptied when full.
+    Only `stem`, `cache_size` and an injected `stemmer` are pickled (Whoosh stores the
+    analyzer inside the index), so a default analyzer pickles to a few bytes.
+    """
+
+    def __init__(
+        self,
+        *,
+        stem: bool = True,
+        stemmer: Callable[[str], str] | None = None,
+        cache_size: int = 100_000,
+    ) -> None:
+        self.stem = stem
+        self.stemmer = stemmer
+        self.cache_size = cache_size
+        self._cache: dict[str, str] = {}
+        self._stem_word: Callable[[str], str] | None = stemmer
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"stem": self.stem, "stemmer": self.stemmer, "cache_size": self.cache_size}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__getstate__() == other.__getstate__()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.stem, self.cache_size))
+
+    def __repr__(self) -> str:
+        stemmer = "" if self.stemmer is None else f", stemmer={self.stemmer!r}"
+        return f"NewsAnalyzer(stem={self.stem!r}{stemmer}, cache_size={self.cache_size!r})"
+
+    def has_morph(self) -> bool:
+        """Whoosh asks this to decide whether spelling needs unstemmed words."""
+        return self.stem
+
+    def normalize(self, word: str) -> str:
+        """Return `word` folded and lowercased as one term, without stemming (for prefixes)."""
+        return _normalize(word)
+
+    def terms(self, text: str) -> tuple[str, ...]:
+        """Return the terms `text` becomes, in order."""
+        return tuple(term for term, _, _ in self.spans(text))
+
+    def spans(self, text: str) -> Iterator[tuple[str, int, int]]:
+        """Yield ``(term, startchar, endchar)`` for each term, offsets into `text`."""
+        cache = self._cache
+        for match in _TOKEN.finditer(text):
+            surface = match.group()
+            term = cache.get(surface)
+            if term is None:
+                term = self._analyze_surface(surface)
+            if term:
+                yield (term, *match.span())
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        """Yield one reused Whoosh `Token` per term of `value` (the same in every `mode`)."""
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize or kwargs.get("no_morph"):
+            # Rare paths (range query ends, spelling words): no need for the inlined loop.
+            yield from self._call_slow(token, value, tokenize, start_pos, start_char)
+            return
+        cache = self._cache
+        pos = start_pos
+        for match in _TOKEN.finditer(value):
+            surface = match.group()
+            term = cache.get(surface)
+            if term is None:
+                term = self._analyze_surface(surface)
+            if not term:
+                continue
+            token.text = term
+            if positions:
+                token.pos = pos
+            if chars:
+                start, end = match.span()
+                token.startchar, token.endchar = start_char + start, start_char + end
+            if keeporiginal:
+                token.original = surface
+            pos += 1
+            yield token
+
+    def _call_slow(
+        self, token: Token, value: str, tokenize: bool, start_pos: int, start_char: int
+    ) -> Iterator[Token]:
+        """Yield tokens for ``tokenize=False`` (one token) or ``no_morph`` (no stemming)."""
+        if tokenize:
+            found = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(value)]
+        else:
+            found = [(value, 0, len(value))]
+        stem = self.stem and not token.__dict__.get("no_morph")
+        pos = start_pos
+        for surface, start, end in found:
+            term = _normalize(surface)
+            if term and stem:
+                term = self._stem(term)
+            if term:
+                token.text, token.original, token.pos = term, surface, pos
+                token.startchar, token.endchar = start_char + start, start_char + end
+                pos += 1
+                yield token
+
+    def _analyze_surface(self, surface: str) -> str:
+        """Compute, memoise and return the final term of a surface form not yet cached."""
+        term = _normalize(surface)
+        if term and self.stem:
+            term = self._stem(term)
+        if len(self._cache) >= self.cache_size:
+            self._cache.clear()
+        self._cache[surface] = term
+        return term
+
+    def _stem(self, term: str) -> str:
+        """Return the stem of `term`, building the default Snowball stemmer on first use."""
+        if self._stem_word is None:
+            # Imported here: nltk takes ~0.25 s to import and plain analyzers never need it.
+            from nltk.stem.snowball import EnglishStemmer
+
+            self._stem_word = EnglishStemmer(ignore_stopwords=False).stem
+        return self._stem_word(term) or term
+
+
+def stemming_analyzer() -> NewsAnalyzer:
+    """Return the analyzer for prose fields (title, body): folded and Snowball-stemmed."""
+    return NewsAnalyzer(stem=True)
+
+
+def plain_analyzer() -> NewsAnalyzer:
+    """Return the analyzer for name fields (author, source, section, tags, url): no stemming."""
+    return NewsAnalyzer(stem=False)
+
+
+_ANALYZERS = {True: stemming_analyzer(), False: plain_analyzer()}
+
+
+def analyze(text: str, *, stem: bool = True) -> tuple[str, ...]:
+    """Return the terms `text` becomes in the index (stemmed unless ``stem=False``)."""
+    return _ANALYZERS[stem].terms(text)

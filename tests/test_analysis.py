@@ -1,0 +1,404 @@
+"""Tests for newsindex.analysis: tokens, spans, folding, stemming and the Whoosh protocol."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh.fields import ID, TEXT, Schema
+from whoosh.filedb.filestore import RamStorage
+from whoosh.qparser import QueryParser
+from whoosh.query import Phrase, Term
+
+from newsindex.analysis import NewsAnalyzer, analyze, plain_analyzer, stemming_analyzer
+
+SEED = (
+    'Meloni attended the U.K.-led virtual summit of the "coalition-of-the-willing" on '
+    "March 15 alongside 24 other nations, after Ukraine's allies met at an EU-Western summit."
+)
+
+# Characters that exercise every branch of the tokenizer, for the property tests.
+TRICKY = st.text(
+    alphabet=st.sampled_from(list("aZé1.,'’-_ sS\u0301\u0306йΩ東ß\ufb01\ufdfa\u02bc\t"))
+)
+
+
+def spans_of(text: str, analyzer: NewsAnalyzer | None = None) -> list[tuple[str, str]]:
+    """Return (term, original text under the span) pairs, the way a highlighter sees them."""
+    analyzer = analyzer or stemming_analyzer()
+    return [(term, text[start:end]) for term, start, end in analyzer.spans(text)]
+
+
+def positions_of(text: str, analyzer: NewsAnalyzer | None = None) -> list[tuple[str, int]]:
+    """Return (term, position) pairs from the Whoosh protocol."""
+    analyzer = analyzer or stemming_analyzer()
+    return [(t.text, t.pos) for t in analyzer(text, positions=True)]
+
+
+def test_spans_are_offsets_into_the_original_text() -> None:
+    """Each span slices the original word (case, accents and punctuation as written)."""
+    text = "  Piñera's U.K.-led plan, 1,000 troops!"
+    assert list(stemming_analyzer().spans(text)) == [
+        ("pinera", 2, 8),
+        ("uk", 11, 15),
+        ("led", 16, 19),
+        ("plan", 20, 24),
+        ("1000", 26, 31),
+        ("troop", 32, 38),
+    ]
+    assert spans_of(text) == [
+        ("pinera", "Piñera"),
+        ("uk", "U.K."),
+        ("led", "led"),
+        ("plan", "plan"),
+        ("1000", "1,000"),
+        ("troop", "troops"),
+    ]
+
+
+def test_span_of_a_possessive_covers_the_word_without_its_s() -> None:
+    """The documented choice: "Ukraine's" and "Peacekeepers'" highlight as the bare word."""
+    text = "Ukraine's and Ukraine’s peacekeepers' plans"
+    assert spans_of(text) == [
+        ("ukrain", "Ukraine"),
+        ("and", "and"),
+        ("ukrain", "Ukraine"),
+        ("peacekeep", "peacekeepers"),
+        ("plan", "plans"),
+    ]
+
+
+def test_seed_sentence_terms_and_positions() -> None:
+    """The seed's tricky words become the expected terms at consecutive positions."""
+    terms = (
+        "meloni attend the uk led virtual summit of the coalit of the will on march 15 "
+        "alongsid 24 other nation after ukrain alli met at an eu western summit"
+    )
+    assert positions_of(SEED) == [(term, pos) for pos, term in enumerate(terms.split(" "))]
+
+
+def test_folds_accents_of_latin_letters() -> None:
+    """Latin accents fold away, whether the text is composed or decomposed."""
+    assert analyze("Piñera Concertación Zürich Straße Łódź Nguyễn", stem=False) == (
+        "pinera",
+        "concertacion",
+        "zurich",
+        "strasse",
+        "lodz",
+        "nguyen",
+    )
+    decomposed = "Pin\u0303era"
+    assert spans_of(decomposed) == [("pinera", decomposed)]
+
+
+def test_other_scripts_are_lowercased_but_not_folded() -> None:
+    """Cyrillic keeps "й" and Greek keeps its accents; only the case changes."""
+    assert analyze("Зеленський ЙОГО") == ("зеленський", "його")
+    assert analyze("Αθήνα") == ("αθήνα",)
+
+
+def test_cjk_and_devanagari_do_not_crash() -> None:
+    """A CJK run is one term and a Hindi word with vowel marks stays whole."""
+    assert spans_of("東京都で 会議") == [("東京都で", "東京都で"), ("会議", "会議")]
+    assert analyze("हिन्दी") == ("हिन्दी",)
+
+
+def test_strips_english_possessives() -> None:
+    """Straight, curly and plural possessives give the same term as the bare word."""
+    assert analyze("Ukraine's Ukraine’s Ukraine UKRAINE'S") == ("ukrain",) * 4
+    assert analyze("Peacekeepers' peacekeepers") == ("peacekeep", "peacekeep")
+    assert analyze("Ukraine's Peacekeepers'", stem=False) == ("ukraine", "peacekeepers")
+
+
+def test_joins_other_apostrophes() -> None:
+    """Apostrophes inside a word disappear instead of splitting it."""
+    assert analyze("O'Brien don't O’Neill Об'єднання Обʼєднання", stem=False) == (
+        "obrien",
+        "dont",
+        "oneill",
+        "обєднання",
+        "обєднання",
+    )
+
+
+def test_hyphenated_words_become_parts_at_consecutive_positions() -> None:
+    """Hyphens split a compound into parts that a phrase query can match."""
+    assert positions_of("coalition-of-the-willing") == [
+        ("coalit", 0),
+        ("of", 1),
+        ("the", 2),
+        ("will", 3),
+    ]
+    assert positions_of("EU-Western") == [("eu", 0), ("western", 1)]
+    assert positions_of("U.K.-led") == [("uk", 0), ("led", 1)]
+
+
+def test_dotted_acronyms_are_one_term() -> None:
+    """Single letters joined by dots are one term without the dots."""
+    assert spans_of("U.K. U.S. U.N.-backed e.g. U.S.Army") == [
+        ("uk", "U.K."),
+        ("us", "U.S."),
+        ("un", "U.N."),
+        ("back", "backed"),
+        ("eg", "e.g."),
+        ("us", "U.S."),
+        ("armi", "Army"),
+    ]
+
+
+def test_a_sentence_end_is_not_an_acronym() -> None:
+    """ "I.The" (a missing space) is two words, not an acronym."""
+    assert analyze("I.The end.") == ("i", "the", "end")
+
+
+def test_numbers_are_kept() -> None:
+    """Years, counts, decimals, thousands and ordinals survive as written (minus commas)."""
+    assert spans_of("In 2024, 24 of 1,000 (3.5%) came 5th; 1,000,000.50 in 2024.") == [
+        ("in", "In"),
+        ("2024", "2024"),
+        ("24", "24"),
+        ("of", "of"),
+        ("1000", "1,000"),
+        ("3.5", "3.5"),
+        ("came", "came"),
+        ("5th", "5th"),
+        ("1000000.50", "1,000,000.50"),
+        ("in", "in"),
+        ("2024", "2024"),
+    ]
+
+
+def test_lists_of_numbers_are_not_glued_into_thousands() -> None:
+    """A comma only joins digits in groups of three."""
+    assert analyze("2024,2025 1,0000") == ("2024", "2025", "1", "0000")
+
+
+def test_stop_words_are_kept() -> None:
+    """Stop words stay so that phrases are exact."""
+    assert analyze("coalition of the willing") == ("coalit", "of", "the", "will")
+    assert analyze("coalition of willing") == ("coalit", "of", "will")
+
+
+def test_snowball_stems_the_peacekeeping_family() -> None:
+    """Pins what Snowball English really does to the seed's words."""
+    words = "peacekeeper peacekeepers peacekeeping peace guarantees willing backed"
+    assert analyze(words) == (
+        "peacekeep",
+        "peacekeep",
+        "peacekeep",
+        "peac",
+        "guarante",
+        "will",
+        "back",
+    )
+
+
+def test_plain_analyzer_does_not_stem() -> None:
+    """Name fields keep whole words, with the same tokenization."""
+    assert plain_analyzer().terms("Peacekeeping U.K.-led Ukraine's") == (
+        "peacekeeping",
+        "uk",
+        "led",
+        "ukraine",
+    )
+    assert analyze("Peacekeeping", stem=False) == ("peacekeeping",)
+
+
+def test_stemmer_is_injectable() -> None:
+    """A custom stemmer replaces Snowball, sees folded words and is skipped when stem=False."""
+    seen: list[str] = []
+
+    def first_three(word: str) -> str:
+        seen.append(word)
+        return word[:3]
+
+    assert NewsAnalyzer(stemmer=first_three).terms("Zürich Zürich peacekeepers") == (
+        "zur",
+        "zur",
+        "pea",
+    )
+    assert seen == ["zurich", "peacekeepers"]
+    assert NewsAnalyzer(stem=False, stemmer=first_three).terms("Zürich") == ("zurich",)
+
+
+def test_empty_stem_falls_back_to_the_word() -> None:
+    """A stemmer that returns "" cannot produce an empty term."""
+    assert NewsAnalyzer(stemmer=lambda word: "").terms("news") == ("news",)
+
+
+def test_memo_cache_is_bounded() -> None:
+    """The memo never grows past cache_size and answers stay right after it is emptied."""
+    analyzer = NewsAnalyzer(cache_size=3)
+    text = "one two three four five six seven peacekeepers"
+    assert analyzer.terms(text) == (
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "peacekeep",
+    )
+    assert len(analyzer._cache) <= 3
+
+
+@pytest.mark.parametrize("mode", ["", "index", "query"])
+def test_same_terms_in_every_mode(mode: str) -> None:
+    """Index time and query time see the same terms."""
+    assert [t.text for t in stemming_analyzer()(SEED, mode=mode)] == list(analyze(SEED))
+
+
+@pytest.mark.parametrize("text", ["", " ", "...", "--- ,,, !?", "___", "'s", "’", "\u0301", "\n\t"])
+def test_no_terms_without_words(text: str) -> None:
+    """Empty and punctuation-only strings give no tokens."""
+    assert analyze(text) == ()
+    assert list(stemming_analyzer()(text, positions=True, chars=True)) == []
+
+
+def test_whoosh_token_protocol() -> None:
+    """Offsets honour start_pos/start_char, keeporiginal gives the surface, tokens are clean."""
+    analyzer = stemming_analyzer()
+    tokens = [
+        (t.text, t.pos, t.startchar, t.endchar, t.original, t.boost, t.stopped)
+        for t in analyzer(
+            "Ukraine's allies",
+            positions=True,
+            chars=True,
+            keeporiginal=True,
+            start_pos=10,
+            start_char=100,
+        )
+    ]
+    assert tokens == [
+        ("ukrain", 10, 100, 107, "Ukraine", 1.0, False),
+        ("alli", 11, 110, 116, "allies", 1.0, False),
+    ]
+
+
+def test_tokenize_false_gives_one_stemmed_token() -> None:
+    """tokenize=False (Whoosh range query ends) treats the value as one term."""
+    tokens = [
+        (t.text, t.startchar, t.endchar)
+        for t in stemming_analyzer()("Peacekeepers", tokenize=False, chars=True, start_char=5)
+    ]
+    assert tokens == [("peacekeep", 5, 17)]
+    assert [t.text for t in stemming_analyzer()(" New York ", tokenize=False)] == ["newyork"]
+    assert list(stemming_analyzer()("  ", tokenize=False)) == []
+
+
+def test_no_morph_skips_stemming() -> None:
+    """Whoosh's no_morph flag (used for spelling words) returns unstemmed terms."""
+    analyzer = stemming_analyzer()
+    assert analyzer.has_morph() and not plain_analyzer().has_morph()
+    assert [t.text for t in analyzer("Peacekeepers' U.K.-led", no_morph=True)] == [
+        "peacekeepers",
+        "uk",
+        "led",
+    ]
+
+
+def test_normalize_folds_without_stemming() -> None:
+    """normalize() prepares one query word (a prefix) like the index does, minus the stem."""
+    analyzer = stemming_analyzer()
+    assert analyzer.normalize("Peacekeep") == "peacekeep"
+    assert analyzer.normalize("Zürich") == "zurich"
+    assert analyzer.normalize("U.K") == "uk"
+    assert analyzer.normalize("Peacekeeping") == "peacekeeping"
+
+
+def test_analyzers_with_the_same_settings_are_equal() -> None:
+    """Whoosh compares schemas, so equality follows the settings, not the instance."""
+    assert stemming_analyzer() == NewsAnalyzer()
+    assert stemming_analyzer() != plain_analyzer()
+    assert NewsAnalyzer(cache_size=5) != NewsAnalyzer()
+    assert NewsAnalyzer(stemmer=str.upper) != NewsAnalyzer()
+    assert stemming_analyzer() != "NewsAnalyzer()"
+    assert repr(plain_analyzer()) == "NewsAnalyzer(stem=False, cache_size=100000)"
+
+
+def test_pickle_keeps_only_the_settings() -> None:
+    """A warmed-up analyzer pickles small, unpickles equal and stems again lazily."""
+    analyzer = stemming_analyzer()
+    analyzer.terms(SEED * 20)
+    data = pickle.dumps(analyzer)
+    assert len(data) < 200
+    assert b"ukrain" not in data
+    clone = pickle.loads(data)
+    assert clone == analyzer
+    assert clone._cache == {}
+    assert clone.terms(SEED) == analyzer.terms(SEED)
+
+
+def test_pickle_keeps_a_picklable_injected_stemmer() -> None:
+    """An injected module-level stemmer survives the round trip."""
+    clone = pickle.loads(pickle.dumps(NewsAnalyzer(stemmer=str.upper)))
+    assert clone.terms("Zürich") == ("ZURICH",)
+
+
+def test_whoosh_indexes_and_finds_with_the_analyzer() -> None:
+    """A RAM index finds terms and phrases, stores char offsets and reopens an equal schema."""
+    schema = Schema(
+        id=ID(stored=True), body=TEXT(analyzer=stemming_analyzer(), chars=True, stored=True)
+    )
+    storage = RamStorage()
+    index = storage.create_index(schema)
+    with index.writer() as writer:
+        writer.add_document(id="a", body=SEED)
+        writer.add_document(id="b", body="A coalition of willing states and Ukraine.")
+    index = storage.open_index()
+    assert index.schema["body"].analyzer == stemming_analyzer()
+    parser = QueryParser("body", index.schema)
+    with index.searcher() as searcher:
+
+        def ids(query: object) -> list[str]:
+            return sorted(hit["id"] for hit in searcher.search(query))
+
+        assert ids(Term("body", "ukrain")) == ["a", "b"]
+        assert ids(Phrase("body", ["coalit", "of", "the", "will"])) == ["a"]
+        assert ids(parser.parse('"Coalition of the Willing"')) == ["a"]
+        assert ids(parser.parse("Ukraine's AND U.K.-led")) == ["a"]
+        matcher = searcher.reader().postings("body", "ukrain")
+        assert matcher.id() == 0
+        assert [(pos, SEED[start:end]) for pos, start, end in matcher.value_as("characters")] == [
+            (21, "Ukraine")
+        ]
+        [hit] = searcher.search(parser.parse("U.K. Ukraine's"), terms=True)
+        assert hit["id"] == "a"
+        assert hit.highlights("body", top=2) == (
+            'Meloni attended the <b class="match term0">U.K.</b>-led virtual summit...'
+            'other nations, after <b class="match term1">Ukraine</b>\'s allies met at an'
+        )
+
+
+@settings(deadline=None)
+@given(st.one_of(st.text(), TRICKY))
+def test_spans_are_ordered_in_bounds_and_clean(text: str) -> None:
+    """For any text, spans are ordered, disjoint, in bounds; terms are non-empty words."""
+    spans = list(stemming_analyzer().spans(text))
+    end_of_previous = 0
+    for term, start, end in spans:
+        assert end_of_previous <= start < end <= len(text)
+        assert term and not any(char.isspace() for char in term)
+        end_of_previous = end
+    assert analyze(text) == tuple(term for term, _, _ in spans)
+
+
+@settings(deadline=None)
+@given(st.one_of(st.text(), TRICKY), st.integers(0, 1000))
+def test_positions_are_consecutive(text: str, start_pos: int) -> None:
+    """Positions count up by one from start_pos, and terms match spans()."""
+    analyzer = plain_analyzer()
+    tokens = [(t.text, t.pos) for t in analyzer(text, positions=True, start_pos=start_pos)]
+    assert [pos for _, pos in tokens] == list(range(start_pos, start_pos + len(tokens)))
+    assert tuple(term for term, _ in tokens) == analyzer.terms(text)
+
+
+@settings(deadline=None)
+@given(st.one_of(st.text(), TRICKY))
+def test_pickled_analyzer_gives_the_same_terms(text: str) -> None:
+    """A pickle round trip never changes the terms."""
+    analyzer = stemming_analyzer()
+    assert pickle.loads(pickle.dumps(analyzer)).terms(text) == analyzer.terms(text)
