@@ -1,0 +1,26 @@
+"""Readers that turn files into :class:`~newsindex.models.Article` objects.
+
+Supported inputs: the seed text format (``.txt``, one article per file), JSON Lines (``.jsonl``,
+``.ndjson``, ``.jsonl.gz``), ``.json`` (one article object or an array of them) and folders of
+these. Every reader yields articles lazily and reports each bad record as an
+:class:`~newsindex.errors.IngestError` naming file and line: raised when ``on_error`` is ``None``,
+passed to ``on_error`` otherwise (and reading goes on).
+"""
+
+from __future__ import annotations
+
+from newsindex.ingest.files import read_path, read_paths
+from newsindex.ingest.jsonl import OnError, read_json, read_jsonl
+from newsindex.ingest.sample import sample_paths
+from newsindex.ingest.seed import parse_seed, read_seed
+
+__all__ = [
+    "OnError",
+    "parse_seed",
+    "read_json",
+    "read_jsonl",
+    "read_path",
+    "read_paths",
+    "read_seed",
+    "sample_paths",
+]

@@ -1,0 +1,287 @@
+"""Read articles from JSON: JSON Lines (``.jsonl``, ``.ndjson``, gzipped or not) and ``.json``.
+
+Each record is a JSON object that :meth:`Article.from_dict` understands (``date``, ``author`` and
+``categories`` are accepted for ``published``, ``authors`` and ``tags``; other keys are ignored).
+Every problem becomes an :class:`IngestError` naming file and line. With ``on_error=None`` the
+first one is raised; otherwise ``on_error(err)`` is called and reading goes on with the next
+record ("skip mode").
+
+This module also holds the helpers the other readers share: :func:`clean_text`,
+:func:`decode_text` and :func:`article_from_record`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import html
+import json
+import os
+import re
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from newsindex.errors import IngestError
+from newsindex.models import Article
+
+__all__ = [
+    "OnError",
+    "article_from_record",
+    "clean_text",
+    "decode_text",
+    "read_failure",
+    "read_json",
+    "read_jsonl",
+    "report_error",
+]
+
+OnError = Callable[[IngestError], None] | None
+"""What to do with a bad record: ``None`` raises it; a callable receives it and reading goes on."""
+
+# C0 controls except \t (09) and \n (0a), plus DEL; \r is turned into \n before this runs.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_UNESCAPED_FIELDS = frozenset({"title", "body"})
+_GZIP_MAGIC = b"\x1f\x8b"
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+# Not strict: a raw control character inside a string is accepted (clean_text strips it)
+# rather than costing the whole record.
+_DECODER = json.JSONDecoder(strict=False)
+
+
+def clean_text(text: str, *, unescape: bool = False) -> str:
+    """Normalise line ends to ``\\n`` and strip NUL and the other C0 control characters but ``\\t``.
+
+    With ``unescape``, HTML entities (``&ndash;``, ``&amp;``, ``&quot;`` ...) are decoded first, so
+    a control character spelled as an entity is stripped too.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if unescape and "&" in text:
+        text = html.unescape(text)
+    return _CONTROL_CHARS.sub("", text)
+
+
+def decode_text(data: bytes, path: str) -> str:
+    """Decode a whole file as UTF-8 (a leading BOM is dropped), naming the line of any bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise IngestError(path, line, _utf8_reason(exc, exc.start - line_start)) from exc
+
+
+def article_from_record(record: object, path: str, line: int) -> Article:
+    """Turn one decoded JSON value into an article, or raise an :class:`IngestError`.
+
+    String fields are cleaned with :func:`clean_text`; ``title`` and ``body`` are HTML-unescaped.
+    """
+    if not isinstance(record, dict):
+        raise IngestError(path, line, f"expected a JSON object, found {_json_type(record)}")
+    data = {key: _clean_value(key, value) for key, value in record.items()}
+    try:
+        return Article.from_dict(data)
+    except (ValueError, TypeError) as exc:
+        raise IngestError(path, line, _explain(data, exc)) from exc
+
+
+def read_jsonl(path: str | os.PathLike[str], *, on_error: OnError = None) -> Iterator[Article]:
+    """Yield the articles of a JSON Lines file, one object per line; blank lines are skipped.
+
+    Gzipped files are recognised by their content, whatever the name. Lines are decoded one by
+    one, so a bad byte is reported on its own line and, in skip mode, costs only that line.
+    """
+    name = str(path)
+    try:
+        with open(path, "rb") as probe:
+            compressed = probe.read(2) == _GZIP_MAGIC
+        stream = gzip.open(path, "rb") if compressed else open(path, "rb")  # noqa: SIM115
+    except OSError as exc:
+        report_error(IngestError(name, 0, read_failure(exc)), on_error)
+        return
+    lineno = 0
+    try:
+        with stream:
+            for lineno, raw in enumerate(stream, 1):
+                if not raw.strip():
+                    continue
+                try:
+                    article = _parse_line(raw, name, lineno)
+                except IngestError as err:
+                    report_error(err, on_error)
+                    continue
+                yield article
+    except (OSError, EOFError, zlib.error) as exc:
+        # A broken gzip stream or a failing disk: nothing after this point can be read.
+        report_error(IngestError(name, lineno + 1 if lineno else 0, read_failure(exc)), on_error)
+
+
+def read_json(path: str | os.PathLike[str], *, on_error: OnError = None) -> Iterator[Article]:
+    """Yield the articles of a ``.json`` file holding one article object or an array of them.
+
+    Errors name the line where the offending object starts. A syntax error ends the file (in
+    skip mode: one error, then the next file); a bad object in an array skips only that object.
+    """
+    name = str(path)
+    try:
+        text = decode_text(Path(path).read_bytes(), name)
+    except OSError as exc:
+        report_error(IngestError(name, 0, read_failure(exc)), on_error)
+        return
+    except IngestError as err:
+        report_error(err, on_error)
+        return
+    for line, value in _json_values(text, name):
+        if isinstance(value, IngestError):  # a syntax error: the rest cannot be read
+            report_error(value, on_error)
+            return
+        try:
+            article = article_from_record(value, name, line)
+        except IngestError as err:
+            report_error(err, on_error)
+            continue
+        yield article
+
+
+def read_failure(exc: BaseException) -> str:
+    """A short lowercase reason for a file that cannot be read at all."""
+    if isinstance(exc, gzip.BadGzipFile):
+        return "not a valid gzip file"
+    if isinstance(exc, EOFError):
+        return "the gzip file is truncated"
+    if isinstance(exc, zlib.error):
+        return "the gzip file is corrupt"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"cannot read it: {exc.strerror.lower()}"
+    return f"cannot read it: {exc}"
+
+
+def report_error(err: IngestError, on_error: OnError) -> None:
+    """Raise ``err`` when ``on_error`` is ``None``, else hand it to ``on_error``."""
+    if on_error is None:
+        raise err
+    on_error(err)
+
+
+def _parse_line(raw: bytes, path: str, lineno: int) -> Article:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IngestError(path, lineno, _utf8_reason(exc, exc.start)) from exc
+    if lineno == 1:
+        text = text.removeprefix("\ufeff")
+    try:
+        record = _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        raise IngestError(path, lineno, f"invalid JSON: {exc.msg} (column {exc.colno})") from exc
+    except (ValueError, RecursionError) as exc:  # too many digits, too deeply nested
+        raise IngestError(path, lineno, f"invalid JSON: {_limit_reason(exc)}") from exc
+    return article_from_record(record, path, lineno)
+
+
+def _json_values(text: str, path: str) -> Iterator[tuple[int, Any]]:
+    """The top-level object, or each element of the top-level array, with its starting line.
+
+    A syntax error is yielded (as ``(line, IngestError)``) rather than raised, so the caller can
+    tell it apart from an error raised by its own error handler.
+    """
+    counted_to, line = 0, 1
+
+    def line_at(pos: int) -> int:
+        nonlocal counted_to, line  # positions only grow, so count newlines incrementally
+        line += text.count("\n", counted_to, pos)
+        counted_to = pos
+        return line
+
+    def skip_space(pos: int) -> int:
+        return _JSON_SPACE.match(text, pos).end()  # type: ignore[union-attr]  # always matches
+
+    try:
+        pos = skip_space(0)
+        start = line_at(pos)
+        if not text.startswith("[", pos):
+            value, pos = _DECODER.raw_decode(text, pos)
+            _check_end(text, skip_space(pos))
+            if not isinstance(value, dict):
+                found = _json_type(value)
+                reason = f"expected a JSON object or an array of objects, found {found}"
+                yield start, IngestError(path, start, reason)
+                return
+            yield start, value
+            return
+        pos = skip_space(pos + 1)
+        if text.startswith("]", pos):
+            _check_end(text, skip_space(pos + 1))
+            return
+        while True:
+            start = line_at(pos)
+            value, pos = _DECODER.raw_decode(text, pos)
+            yield start, value
+            pos = skip_space(pos)
+            if text.startswith(",", pos):
+                pos = skip_space(pos + 1)
+            elif text.startswith("]", pos):
+                _check_end(text, skip_space(pos + 1))
+                return
+            else:
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+    except json.JSONDecodeError as exc:
+        yield (
+            exc.lineno,
+            IngestError(path, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})"),
+        )
+    except (ValueError, RecursionError) as exc:
+        yield 0, IngestError(path, 0, f"invalid JSON: {_limit_reason(exc)}")
+
+
+def _check_end(text: str, pos: int) -> None:
+    if pos != len(text):
+        raise json.JSONDecodeError("Extra data", text, pos)
+
+
+def _clean_value(key: str, value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value, unescape=key in _UNESCAPED_FIELDS)
+    if isinstance(value, list):
+        return [clean_text(item) if isinstance(item, str) else item for item in value]
+    return value
+
+
+def _explain(data: dict[str, Any], exc: Exception) -> str:
+    """The model's complaint, prefixed with the field that caused it when one field alone does.
+
+    The model's converters do not say which field they were converting, so each field is tried
+    on its own next to a placeholder text (this runs only for bad records).
+    """
+    for key, value in data.items():
+        placeholder = {"title": "-"} if key == "body" else {"body": "-"}
+        try:
+            Article.from_dict({**placeholder, key: value})
+        except (ValueError, TypeError) as field_exc:
+            return f"field {key!r}: {field_exc}"
+    return str(exc)
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _utf8_reason(exc: UnicodeDecodeError, column: int) -> str:
+    return f"not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at column {column + 1})"
+
+
+def _limit_reason(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return "a number has too many digits"

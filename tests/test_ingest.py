@@ -1,0 +1,550 @@
+"""Tests for newsindex.ingest: the seed format, JSON Lines, .json, folders and the sample."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import gzip
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from newsindex.errors import IngestError
+from newsindex.ingest import (
+    parse_seed,
+    read_json,
+    read_jsonl,
+    read_path,
+    read_paths,
+    read_seed,
+    sample_paths,
+)
+from newsindex.models import Article
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO / "seeds" / "000_cf3f115601c28b53.txt"
+UTC = dt.timezone.utc
+TITLE = "Italy does not plan to send peacekeepers to Ukraine"
+BANNER = " date 2025-03-16 The Power Within: The Kyiv Independent’s first-ever magazine."
+
+
+def seed_text(*header: str, body: str = "Italy does not plan to participate.\n\nMore text.") -> str:
+    """A seed file: the banner line, a blank line, then ``header`` lines, a blank and the body."""
+    return "\n".join([BANNER, "", TITLE, "", *header, "", body, ""])
+
+
+def write_jsonl(path: Path, *records: object) -> Path:
+    """Write each record as one JSON line (strings are written as they are)."""
+    lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def raised(call) -> IngestError:
+    """The IngestError that consuming ``call()`` raises."""
+    with pytest.raises(IngestError) as info:
+        list(call())
+    return info.value
+
+
+# --- the seed format -----------------------------------------------------------------------
+
+
+def test_seed_file_parses_to_the_expected_article():
+    """The real seed gives its title, author, byline time, id, source and a clean body."""
+    (article,) = read_seed(SEED)
+    assert article.title == (
+        "Italy does not plan to send peacekeepers to Ukraine, "
+        "remains committed to 'effective security guarantees'"
+    )
+    assert article.authors == ("Volodymyr Ivanyshyn",)
+    assert article.published == dt.datetime(2025, 3, 16, 4, 16, tzinfo=UTC)
+    assert article.id == "cf3f115601c28b53"
+    assert article.source == "Kyiv Independent"
+    assert article.body.startswith("Italy does not plan to participate in a peacekeeping force")
+    for junk in ("This audio", "Power Within", "Getty Images"):
+        assert junk not in article.body
+    assert "\n\nU.K. Prime Minister Keir Starmer hosted" in article.body
+    assert "\n\n\n" not in article.body
+    assert article.body.endswith(
+        'extending the coverage that NATO countries have also to Ukraine," she added.'
+    )
+
+
+def test_seed_explicit_source_wins_over_the_banner():
+    """A source passed by the caller replaces the one detected from the banner."""
+    (article,) = read_seed(SEED, source="KI")
+    assert article.source == "KI"
+
+
+def test_seed_without_byline_uses_the_date_line():
+    """No byline: no authors, and the date line gives the publication date."""
+    article = parse_seed(seed_text("Italy does not plan to participate.", body="Second."))
+    assert article.authors == ()
+    assert article.published == dt.datetime(2025, 3, 16, tzinfo=UTC)
+    assert article.title == TITLE
+    assert article.body == "Italy does not plan to participate.\n\nSecond."
+
+
+def test_seed_with_several_authors_and_pm_time():
+    """'by A, B and C' gives three authors; a PM time is converted to 24 hours."""
+    article = parse_seed(
+        seed_text("by Anna Myroniuk, Oleksiy Sorokin and Kateryna Denisova March 16, 2025 4:16 PM")
+    )
+    assert article.authors == ("Anna Myroniuk", "Oleksiy Sorokin", "Kateryna Denisova")
+    assert article.published == dt.datetime(2025, 3, 16, 16, 16, tzinfo=UTC)
+
+
+def test_seed_byline_with_abbreviated_month_and_no_time_wins_over_date_line():
+    """'Sept. 2, 2024' with no time gives midnight of that day, not the date line's date."""
+    article = parse_seed(seed_text("by Martin Fornusek and Dmytro Basmat Sept. 2, 2024 3 min read"))
+    assert article.authors == ("Martin Fornusek", "Dmytro Basmat")
+    assert article.published == dt.datetime(2024, 9, 2, tzinfo=UTC)
+
+
+def test_seed_without_caption_or_audio_notice_keeps_the_first_paragraph():
+    """A first line without a photo credit after the byline is body, not caption."""
+    article = parse_seed(seed_text("by Volodymyr Ivanyshyn March 16, 2025 4:16 AM 2 min read"))
+    assert article.body == "Italy does not plan to participate.\n\nMore text."
+
+
+def test_seed_caption_without_audio_notice_is_dropped():
+    """A line ending in a photo credit right after the byline is a caption and is dropped."""
+    article = parse_seed(
+        seed_text(
+            "by Volodymyr Ivanyshyn March 16, 2025 4:16 AM",
+            "Giorgia Meloni in Brussels. (Photo: Thierry Monasse/Getty Images)",
+        )
+    )
+    assert article.body == "Italy does not plan to participate.\n\nMore text."
+
+
+def test_seed_audio_notice_without_caption_is_dropped():
+    """The audio notice alone under the byline is dropped, the body kept whole."""
+    article = parse_seed(
+        seed_text(
+            "by Volodymyr Ivanyshyn March 16, 2025", "This audio is created with AI assistance"
+        )
+    )
+    assert article.body == "Italy does not plan to participate.\n\nMore text."
+
+
+def test_seed_without_date_line_or_source_match():
+    """A file starting with its title has no date and no source; the id is derived."""
+    article = parse_seed("A title\n\nA body &amp; more.\n", path="x.txt")
+    assert (article.title, article.body, article.published, article.source) == (
+        "A title",
+        "A body & more.",
+        None,
+        None,
+    )
+    assert len(article.id) == 16
+
+
+def test_seed_impossible_date_line_names_line_one():
+    """'date 2025-13-45' is an IngestError on line 1 quoting the date."""
+    text = seed_text().replace("2025-03-16", "2025-13-45")
+    err = raised(lambda: [parse_seed(text, path="bad.txt")])
+    assert (err.path, err.line) == ("bad.txt", 1)
+    assert err.reason == "invalid date '2025-13-45' (expected YYYY-MM-DD or ISO 8601)"
+    assert str(err).startswith("bad.txt, line 1: invalid date")
+
+
+def test_seed_impossible_byline_date_names_its_line():
+    """A byline dated February 30 is an IngestError naming the byline's line."""
+    text = seed_text("by Volodymyr Ivanyshyn February 30, 2025 4:16 AM")
+    err = raised(lambda: [parse_seed(text, path="bad.txt")])
+    assert (err.line, err.reason) == (5, "invalid date 'February 30, 2025' in the byline")
+
+
+def test_seed_impossible_byline_time_names_its_line():
+    """'13:05 PM' is not a time."""
+    text = seed_text("by Volodymyr Ivanyshyn March 16, 2025 13:05 PM")
+    err = raised(lambda: [parse_seed(text)])
+    assert (err.line, err.reason) == (5, "invalid time '13:05 PM' in the byline")
+
+
+def test_seed_with_only_a_date_line_is_a_validation_error():
+    """A date line and nothing else fails the article's own validation (whole file)."""
+    err = raised(lambda: [parse_seed(BANNER + "\n\n", path="empty.txt")])
+    assert (err.line, err.reason) == (0, "the article has neither a title nor a body")
+
+
+def test_seed_sentence_starting_with_by_is_not_a_byline():
+    """'By Monday, ...' under the title is body text, not authors."""
+    article = parse_seed(seed_text("By Monday, the troops had left the city."))
+    assert article.authors == ()
+    assert article.body.startswith("By Monday, the troops had left the city.")
+
+
+def test_seed_strips_control_characters_and_crlf():
+    """NUL and other C0 controls vanish, CRLF line ends work, tabs survive."""
+    text = seed_text("by Volodymyr Ivanyshyn March 16, 2025").replace("\n", "\r\n")
+    article = parse_seed(text.replace("More text.", "More\x00 te\x1bxt\tend."))
+    assert article.authors == ("Volodymyr Ivanyshyn",)
+    assert article.body == "Italy does not plan to participate.\n\nMore text\tend."
+
+
+def test_seed_file_not_utf8_names_the_line(tmp_path):
+    """A seed with a Latin-1 byte on line 3 is an IngestError on line 3."""
+    path = tmp_path / "001_0123456789abcdef.txt"
+    path.write_bytes(b" date 2025-03-16 x\n\nCaf\xe9 news\n\nBody.\n")
+    err = raised(lambda: read_seed(path))
+    assert (err.line, err.reason) == (3, "not valid UTF-8 (byte 0xe9 at column 4)")
+
+
+def test_seed_file_name_without_hex_id_derives_the_id(tmp_path):
+    """Only NNN_<16 hex>.txt names give the id; others let the model derive it."""
+    path = tmp_path / "story.txt"
+    path.write_text("Title\n\nBody\n", encoding="utf-8")
+    (article,) = read_seed(path)
+    assert article.id == Article(title="Title", body="Body").id
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([BANNER, "", TITLE, "by Jane Doe March 1, 2025 4:16 AM", "(A/B)"])
+        | st.text(max_size=30),
+        max_size=8,
+    )
+)
+def test_seed_arbitrary_text_gives_an_article_or_an_ingest_error(lines):
+    """Whatever the lines, parse_seed returns an Article or raises IngestError, nothing else."""
+    try:
+        article = parse_seed("\n".join(lines))
+    except IngestError as err:
+        assert err.path == "<text>"
+    else:
+        assert article.title.strip() or article.body.strip()
+
+
+# --- JSON Lines ----------------------------------------------------------------------------
+
+
+def test_jsonl_aliases_entities_and_blank_lines(tmp_path):
+    """date/author/categories map onto the model; entities are decoded; blank lines skipped."""
+    path = tmp_path / "news.jsonl"
+    record = {
+        "id": "a1",
+        "title": "Rates rise &ndash; again",
+        "body": "Q&amp;A with &quot;the bank&quot;",
+        "date": "2024-05-01",
+        "author": "Jane Doe",
+        "categories": ["Economy"],
+        "subset": "ignored",
+    }
+    path.write_text("\n  \n" + json.dumps(record) + "\n\n" + json.dumps({"title": "Two"}) + "\n")
+    first, second = read_jsonl(path)
+    assert first.title == "Rates rise – again"
+    assert first.body == 'Q&A with "the bank"'
+    assert first.published == dt.datetime(2024, 5, 1, tzinfo=UTC)
+    assert (first.authors, first.tags, first.id) == (("Jane Doe",), ("Economy",), "a1")
+    assert second.title == "Two"
+    assert second.source is None
+
+
+def test_jsonl_broken_json_names_line_and_column(tmp_path):
+    """A missing comma on line 3 is reported with line 3 and the decoder's message."""
+    path = write_jsonl(
+        tmp_path / "news.jsonl", {"title": "a"}, {"title": "b"}, '{"title": "c" "x": 1}'
+    )
+    err = raised(lambda: read_jsonl(path))
+    assert (err.path, err.line) == (str(path), 3)
+    assert err.reason == "invalid JSON: Expecting ',' delimiter (column 15)"
+
+
+def test_jsonl_bad_bytes_are_reported_on_their_line(tmp_path):
+    """A Latin-1 byte on line 2 of 3 is a UTF-8 error on line 2."""
+    path = tmp_path / "news.jsonl"
+    path.write_bytes(b'{"title": "a"}\n{"title": "caf\xe9"}\n{"title": "c"}\n')
+    err = raised(lambda: read_jsonl(path))
+    assert (err.line, err.reason) == (2, "not valid UTF-8 (byte 0xe9 at column 15)")
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        ({"title": 5}, "field 'title': expected text, not int"),
+        ({"title": "t", "date": [2024]}, "field 'date': a date must be a string, not list"),
+        (
+            {"title": "t", "date": "2025-13-45"},
+            "field 'date': invalid date '2025-13-45' (expected YYYY-MM-DD or ISO 8601)",
+        ),
+        (
+            {"title": "t", "author": {"n": 1}},
+            "field 'author': expected a string or a list of strings, not dict",
+        ),
+        ({"title": "", "body": "  "}, "the article has neither a title nor a body"),
+        ([{"title": "t"}], "expected a JSON object, found a list"),
+        ("just text", "expected a JSON object, found a string"),
+        (None, "expected a JSON object, found null"),
+    ],
+)
+def test_jsonl_bad_records_name_the_problem(tmp_path, record, reason):
+    """Wrong types name the field (as written in the file); non-objects name what was found."""
+    path = tmp_path / "news.jsonl"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    err = raised(lambda: read_jsonl(path))
+    assert (err.line, err.reason) == (1, reason)
+
+
+def test_jsonl_skip_mode_collects_errors_and_yields_good_records(tmp_path):
+    """With on_error, every bad line is reported once and the good ones still come through."""
+    path = tmp_path / "news.jsonl"
+    path.write_bytes(
+        b'{"title": "one"}\n{oops\n\xff\xfe\n[1]\n{"title": 2}\n'
+        b'{"title": "two", "body": "\x00b\\u0000c"}\n'
+    )
+    errors: list[IngestError] = []
+    articles = list(read_jsonl(path, on_error=errors.append))
+    assert [a.title for a in articles] == ["one", "two"]
+    assert articles[1].body == "bc"
+    assert [e.line for e in errors] == [2, 3, 4, 5]
+    assert errors[0].reason.startswith("invalid JSON: ")
+
+
+def test_jsonl_gz_and_ndjson_are_read(tmp_path):
+    """Gzipped JSON Lines (by content) and .ndjson read like plain .jsonl."""
+    gz = tmp_path / "news.jsonl.gz"
+    with gzip.open(gz, "wt", encoding="utf-8") as out:
+        out.write('{"title": "zipped"}\n\n{"title": "again"}\n')
+    nd = write_jsonl(tmp_path / "news.ndjson", {"title": "nd"})
+    assert [a.title for a in read_paths([gz, nd])] == ["zipped", "again", "nd"]
+
+
+def test_jsonl_truncated_gzip_is_one_error(tmp_path):
+    """A cut-off gzip stream is reported once, at the line it broke on, after the good lines."""
+    lines = "".join(json.dumps({"title": f"t{i}", "body": "x" * 2000}) + "\n" for i in range(50))
+    gz = tmp_path / "news.jsonl.gz"
+    gz.write_bytes(gzip.compress(lines.encode(), mtime=0)[:-30])
+    errors: list[IngestError] = []
+    articles = list(read_jsonl(gz, on_error=errors.append))
+    assert len(errors) == 1
+    assert errors[0].reason == "the gzip file is truncated"
+    assert errors[0].line == len(articles) + 1
+
+
+def test_jsonl_bom_is_ignored(tmp_path):
+    """A UTF-8 byte-order mark before the first record is not a JSON error."""
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"title": "bom"}\n')
+    assert [a.title for a in read_jsonl(path)] == ["bom"]
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.binary(max_size=300)
+    | st.lists(st.text(max_size=40)).map(lambda xs: "\n".join(xs).encode())
+)
+def test_jsonl_arbitrary_bytes_yield_articles_or_ingest_errors(tmp_path, data):
+    """Whatever the bytes, read_jsonl yields Articles or raises IngestError, nothing else."""
+    path = tmp_path / "fuzz.jsonl"
+    path.write_bytes(data)
+    try:
+        assert all(isinstance(a, Article) for a in read_jsonl(path))
+    except IngestError as err:
+        assert err.line >= 0
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    record=st.dictionaries(
+        st.sampled_from(["id", "title", "body", "date", "author", "categories", "url", "source"]),
+        st.none()
+        | st.integers()
+        | st.text(max_size=20)
+        | st.lists(st.text(max_size=5), max_size=3),
+    )
+)
+def test_jsonl_arbitrary_records_yield_articles_or_ingest_errors(tmp_path, record):
+    """Objects with arbitrary field values become Articles or IngestErrors on line 1."""
+    path = write_jsonl(tmp_path / "fuzz.jsonl", record)
+    try:
+        (article,) = read_jsonl(path)
+    except IngestError as err:
+        assert err.line == 1
+    else:
+        assert article.title.strip() or article.body.strip()
+
+
+# --- .json ---------------------------------------------------------------------------------
+
+
+def test_json_array_and_single_object(tmp_path):
+    """A .json array yields each object; a .json object yields one article."""
+    many = tmp_path / "many.json"
+    many.write_text(json.dumps([{"title": "a"}, {"title": "b"}], indent=2), encoding="utf-8")
+    one = tmp_path / "one.json"
+    one.write_text('{"title": "c"}', encoding="utf-8")
+    assert [a.title for a in read_paths([many, one])] == ["a", "b", "c"]
+
+
+def test_json_array_errors_name_the_line_of_the_object(tmp_path):
+    """In skip mode a bad array element is reported at its own line and the rest still read."""
+    path = tmp_path / "many.json"
+    path.write_text('[\n  {"title": "a"},\n  {"title": 7},\n  "x",\n  {"title": "b"}\n]\n')
+    errors: list[IngestError] = []
+    articles = list(read_json(path, on_error=errors.append))
+    assert [a.title for a in articles] == ["a", "b"]
+    assert [(e.line, e.reason) for e in errors] == [
+        (3, "field 'title': expected text, not int"),
+        (4, "expected a JSON object, found a string"),
+    ]
+
+
+def test_json_syntax_error_names_its_line(tmp_path):
+    """A missing comma inside a .json array is reported at its line; nothing after it is read."""
+    path = tmp_path / "many.json"
+    path.write_text('[\n  {"title": "a"}\n  {"title": "b"}\n]\n')
+    errors: list[IngestError] = []
+    assert [a.title for a in read_json(path, on_error=errors.append)] == ["a"]
+    assert [(e.line, e.reason) for e in errors] == [
+        (3, "invalid JSON: Expecting ',' delimiter (column 3)")
+    ]
+
+
+def test_json_top_level_scalar_is_an_error(tmp_path):
+    """A .json file holding a number is neither an article nor a list of them."""
+    path = tmp_path / "n.json"
+    path.write_text("\n42\n")
+    err = raised(lambda: read_json(path))
+    assert (err.line, err.reason) == (
+        2,
+        "expected a JSON object or an array of objects, found a number",
+    )
+
+
+# --- files and folders ---------------------------------------------------------------------
+
+
+def test_folder_is_read_recursively_sorted_and_dispatched(tmp_path):
+    """Nested files of every type are read in name order; other and hidden files are skipped."""
+    (tmp_path / "b").mkdir()
+    (tmp_path / ".hidden").mkdir()
+    write_jsonl(tmp_path / "c.jsonl", {"title": "c"})
+    write_jsonl(tmp_path / "b" / "z.ndjson", {"title": "bz"})
+    (tmp_path / "b" / "a.TXT").write_text("ba\n\nbody\n", encoding="utf-8")
+    (tmp_path / "a.json").write_text('[{"title": "a"}]', encoding="utf-8")
+    write_jsonl(tmp_path / ".secret.jsonl", {"title": "hidden"})
+    write_jsonl(tmp_path / ".hidden" / "x.jsonl", {"title": "hidden dir"})
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    (tmp_path / "README").write_text("not an article")
+    assert [a.title for a in read_path(tmp_path)] == ["a", "ba", "bz", "c"]
+
+
+def test_folder_skip_mode_goes_on_after_a_bad_seed(tmp_path):
+    """A bad seed file in a folder is reported and the next file is still read."""
+    (tmp_path / "1.txt").write_text(" date 2025-02-30 x\n\nTitle\n", encoding="utf-8")
+    write_jsonl(tmp_path / "2.jsonl", {"title": "ok"})
+    errors: list[IngestError] = []
+    assert [a.title for a in read_path(tmp_path, on_error=errors.append)] == ["ok"]
+    assert [(Path(e.path).name, e.line) for e in errors] == [("1.txt", 1)]
+
+
+def test_unsupported_explicit_file_is_an_error(tmp_path):
+    """Naming a .pdf explicitly is an error listing the supported types."""
+    path = tmp_path / "paper.pdf"
+    path.write_bytes(b"%PDF")
+    err = raised(lambda: read_path(path))
+    assert (err.path, err.line) == (str(path), 0)
+    assert err.reason == (
+        "unsupported file type '.pdf' (expected .txt, .jsonl, .ndjson, .jsonl.gz or .json)"
+    )
+
+
+def test_missing_path_is_an_error_or_reported(tmp_path):
+    """A missing path raises, or in skip mode is reported and the other paths are read."""
+    missing = tmp_path / "nope.jsonl"
+    err = raised(lambda: read_path(missing))
+    assert (err.line, err.reason, str(err)) == (
+        0,
+        "no such file or folder",
+        f"{missing}: no such file or folder",
+    )
+    good = write_jsonl(tmp_path / "good.jsonl", {"title": "g"})
+    errors: list[IngestError] = []
+    assert [a.title for a in read_paths([missing, good], on_error=errors.append)] == ["g"]
+    assert [e.path for e in errors] == [str(missing)]
+
+
+def test_read_paths_accepts_a_single_path(tmp_path):
+    """A lone string path is one path, not a sequence of one-letter paths."""
+    write_jsonl(tmp_path / "a.jsonl", {"title": "a"})
+    assert [a.title for a in read_paths(str(tmp_path))] == ["a"]
+
+
+def test_folder_named_like_a_file_type_is_one_error(tmp_path):
+    """read_jsonl on a folder cannot read it: one error on line 0."""
+    folder = tmp_path / "news.jsonl"
+    folder.mkdir()
+    err = raised(lambda: read_jsonl(folder))
+    assert err.line == 0
+    assert err.reason.startswith("cannot read it: ")  # "is a directory" on POSIX
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_unreadable_file_is_one_error(tmp_path):
+    """A file without read permission is one error on line 0."""
+    path = write_jsonl(tmp_path / "locked.jsonl", {"title": "a"})
+    path.chmod(0)
+    try:
+        if _can_read(path):
+            pytest.skip("running with permissions that ignore the mode (root)")
+        err = raised(lambda: read_path(path))
+        assert (err.line, err.reason) == (0, "cannot read it: permission denied")
+    finally:
+        path.chmod(0o644)
+
+
+def _can_read(path: Path) -> bool:
+    try:
+        path.read_bytes()
+    except PermissionError:
+        return False
+    return True
+
+
+# --- the bundled sample and the module boundary --------------------------------------------
+
+
+def test_sample_paths_exist_and_read_into_many_unique_articles():
+    """The sample is the seed plus over 1,000 Wikinews articles, all with unique ids."""
+    paths = sample_paths()
+    assert [p.name for p in paths] == ["000_cf3f115601c28b53.txt", "wikinews-sample.jsonl.gz"]
+    assert all(p.is_file() for p in paths)
+    articles = list(read_paths(paths))
+    assert articles[0].id == "cf3f115601c28b53"
+    assert articles[0].source == "Kyiv Independent"
+    assert len(articles) >= 1000
+    assert len({a.id for a in articles}) == len(articles)
+    wikinews = articles[1:]
+    assert {a.source for a in wikinews} == {"Wikinews"}
+    assert all(a.url and a.url.startswith("https://en.wikinews.org/") for a in wikinews)
+    assert {a.published.year for a in wikinews if a.published} >= {2005, 2010, 2019, 2020}
+
+
+def test_bundled_seed_is_a_copy_of_the_repository_seed():
+    """The seed inside the package matches seeds/ byte for byte."""
+    assert sample_paths()[0].read_bytes() == SEED.read_bytes()
+
+
+def test_ingest_imports_only_models_errors_and_itself():
+    """The ingest stage depends on no later pipeline stage."""
+    package = REPO / "src" / "newsindex" / "ingest"
+    allowed = {"newsindex.models", "newsindex.errors"}
+    for module in package.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("newsindex"):
+                assert node.module in allowed or node.module.startswith("newsindex.ingest"), (
+                    module.name,
+                    node.module,
+                )
