@@ -18,12 +18,14 @@ from newsindex.index import (
     delete_articles,
     index_stats,
     is_index,
+    newest_published,
     open_index,
     write_articles,
 )
 from newsindex.ingest import read_paths, sample_paths
 from newsindex.models import Article, ImportSummary, IndexStats, SearchResults, Skipped
-from newsindex.query import SORTS, default_weighting, parse_period, parse_query, run_search
+from newsindex.query import SORTS, parse_period, parse_query, run_search
+from newsindex.ranking import default_weighting
 from newsindex.schema import TEXT_FIELDS, from_stored
 
 __all__ = ["NewsIndex", "default_index_path"]
@@ -207,15 +209,21 @@ class NewsIndex:
 
     def _current_searcher(self) -> Searcher:
         """A searcher on the latest commit: reused while nothing changed, renewed after."""
+        if self._searcher is not None and not self._searcher.up_to_date():
+            self._searcher.close()
+            self._searcher = None
         if self._searcher is None:
-            self._searcher = self._ix.searcher(weighting=default_weighting())
-        elif not self._searcher.up_to_date():
-            self._searcher = self._searcher.refresh()
+            # The recency prior counts back from the newest article, so it is renewed with
+            # the searcher after every commit.
+            searcher = self._ix.searcher()
+            searcher.weighting = default_weighting(newest_published(searcher))
+            self._searcher = searcher
         return self._searcher
 
     def _refresh(self) -> None:
         if self._searcher is not None and not self._searcher.up_to_date():
-            self._searcher = self._searcher.refresh()
+            self._searcher.close()
+            self._searcher = None
 
     def _analyzer(self, field: str | None) -> NewsAnalyzer:
         return self._ix.schema[field or TEXT_FIELDS[1]].analyzer

@@ -64,7 +64,9 @@ def _open(index_dir: Path | None) -> NewsIndex:
     path = default_index_path()
 
     def announce() -> None:
-        click.echo(f"No index yet: building one from the bundled sample news at {path} ...", err=True)
+        click.echo(
+            f"No index yet: building one from the bundled sample news at {path} ...", err=True
+        )
 
     return NewsIndex.open_sample(path, on_build=announce)
 

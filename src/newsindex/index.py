@@ -35,6 +35,7 @@ __all__ = [
     "delete_articles",
     "index_stats",
     "is_index",
+    "newest_published",
     "open_index",
     "write_articles",
 ]
@@ -195,23 +196,37 @@ def _size_on_disk(folder: Path) -> int:
     return sum(entry.stat().st_size for entry in folder.iterdir() if entry.is_file())
 
 
+def _published_range(searcher) -> tuple[dt.datetime, dt.datetime] | None:
+    """Earliest and latest publication time (naive UTC) among the index's terms."""
+    field = searcher.schema[DATE_FIELD]
+    terms = field.sortable_terms(searcher.reader(), DATE_FIELD)
+    first = next(iter(terms), None)
+    if first is None:
+        return None
+    last = first
+    for last in terms:  # noqa: B007 - sorted terms: the last one is the latest date
+        pass
+    return field.from_bytes(first), field.from_bytes(last)
+
+
+def newest_published(searcher) -> dt.datetime | None:
+    """The latest publication time in the index (naive UTC), or None if nothing is dated."""
+    span = _published_range(searcher)
+    return span[1] if span else None
+
+
 def index_stats(ix: FileIndex) -> IndexStats:
     """Article count, date range and size of the index."""
     with ix.searcher() as searcher:
-        reader = searcher.reader()
-        field = ix.schema[DATE_FIELD]
-        dates = [field.from_bytes(term) for term in field.sortable_terms(reader, DATE_FIELD)]
+        span = _published_range(searcher)
         count = searcher.doc_count()
-
-    def aware(value: dt.datetime | None) -> dt.datetime | None:
-        return value.replace(tzinfo=dt.timezone.utc) if value else None
-
+    first, last = (d.replace(tzinfo=dt.timezone.utc) for d in span) if span else (None, None)
     folder = Path(ix.storage.folder)
     return IndexStats(
         path=str(folder),
         articles=count,
-        first_published=aware(min(dates)) if dates else None,
-        last_published=aware(max(dates)) if dates else None,
+        first_published=first,
+        last_published=last,
         size_bytes=_size_on_disk(folder),
         schema_version=SCHEMA_VERSION,
     )

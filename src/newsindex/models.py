@@ -159,7 +159,7 @@ class Article:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping (dates as ISO 8601 strings) that ``from_dict`` reads back."""
-        data = attrs.asdict(self, retain_collection_types=False)
+        data = {k: list(v) if isinstance(v, tuple) else v for k, v in attrs.asdict(self).items()}
         data["published"] = self.published.isoformat() if self.published else None
         return data
 

@@ -21,7 +21,6 @@ from collections.abc import Callable
 
 import attrs
 from whoosh import query as wq
-from whoosh import scoring
 from whoosh.searching import Searcher
 
 from newsindex.analysis import NewsAnalyzer
@@ -30,7 +29,7 @@ from newsindex.models import Hit, SearchResults
 from newsindex.schema import DATE_FIELD, FIELD_ALIASES, NAME_FIELDS, TEXT_FIELDS
 from newsindex.snippets import MatchSpec, make_snippet
 
-__all__ = ["SORTS", "ParsedQuery", "default_weighting", "parse_period", "parse_query", "run_search"]
+__all__ = ["SORTS", "ParsedQuery", "parse_period", "parse_query", "run_search"]
 
 SORTS = ("relevance", "newest", "oldest")
 
@@ -47,11 +46,6 @@ _FIELD_PREFIX = re.compile(r"([A-Za-z_]+):")
 _RANGE_SPLIT = re.compile(r"\s+to\s+", re.IGNORECASE)
 _WORD_END = frozenset('()"')
 _OPERATORS = {"OR": "or", "AND": "and", "NOT": "not"}
-
-
-def default_weighting() -> scoring.WeightingModel:
-    """BM25F as newsindex ranks by default."""
-    return scoring.BM25F(B=0.75, K1=1.2)
 
 
 # --- the query tree ---------------------------------------------------------------------------
