@@ -4,27 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-
-from whoosh.index import FileIndex
-from whoosh.searching import Searcher
 
 from newsindex.analysis import NewsAnalyzer
 from newsindex.errors import ArticleNotFoundError, IngestError, NewsIndexError
 from newsindex.index import (
+    OpenIndex,
     Progress,
     create_index,
-    delete_articles,
-    index_stats,
     is_index,
-    newest_published,
     open_index,
-    write_articles,
+    stored_articles,
 )
 from newsindex.ingest import read_paths, sample_paths
 from newsindex.models import Article, ImportSummary, IndexStats, SearchResults, Skipped
-from newsindex.query import SORTS, parse_period, parse_query, run_search
+from newsindex.query import MATCHES, SORTS, parse_period, parse_query, run_search
 from newsindex.ranking import default_weighting
 from newsindex.schema import TEXT_FIELDS, from_stored
 
@@ -93,48 +89,89 @@ class NewsIndex:
     >>> ix.search('"coalition of the willing" date:2025').hits[0].title
     """
 
-    def __init__(self, ix: FileIndex, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
-        """Wrap an opened Whoosh index; use :meth:`create` or :meth:`open` instead."""
-        self._ix = ix
-        self._searcher: Searcher | None = None
-        self.lock_timeout = lock_timeout
-        self.path = Path(ix.storage.folder)
+    def __init__(self, index: OpenIndex) -> None:
+        """Wrap an opened index; use :meth:`create` or :meth:`open` instead."""
+        self._index = index
+        self.path = index.path
+
+    @property
+    def lock_timeout(self) -> float:
+        """Seconds a write waits for another process's write to finish."""
+        return self._index.lock_timeout
 
     # --- opening -------------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, path: str | os.PathLike[str], **options: float) -> NewsIndex:
-        """Make a new empty index at ``path``; raises ``IndexExistsError`` if one is there."""
-        return cls(create_index(path), **options)
+    def create(
+        cls, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    ) -> NewsIndex:
+        """Make a new empty index at ``path``; raises ``IndexExistsError`` if one is there.
+
+        ``lock_timeout``: seconds a write waits for another process's write to finish.
+        """
+        return cls(OpenIndex(create_index(path), default_weighting, lock_timeout))
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], **options: float) -> NewsIndex:
+    def open(
+        cls, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    ) -> NewsIndex:
         """Open the index at ``path``; raises ``IndexNotFoundError`` if there is none."""
-        return cls(open_index(path), **options)
+        return cls(OpenIndex(open_index(path), default_weighting, lock_timeout))
 
     @classmethod
-    def open_or_create(cls, path: str | os.PathLike[str], **options: float) -> NewsIndex:
+    def open_or_create(
+        cls, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    ) -> NewsIndex:
         """Open the index at ``path``, making an empty one first if there is none."""
-        return cls.open(path, **options) if is_index(path) else cls.create(path, **options)
+        make = cls.open if is_index(path) else cls.create
+        return make(path, lock_timeout=lock_timeout)
 
     @classmethod
     def open_sample(
         cls, path: str | os.PathLike[str], *, on_build: Callable[[], None] | None = None
     ) -> NewsIndex:
-        """Open ``path``, building it from the bundled sample news first if it holds no index."""
-        if is_index(path):
-            return cls.open(path)
-        if on_build:
-            on_build()
-        index = cls.create(path)
-        index.add_files(sample_paths())
-        return index
+        """Open ``path``, building it from the bundled sample news first if it holds no index.
+
+        The sample is built in a sibling folder and moved into place when complete, so an
+        interrupted build leaves nothing behind and the next call simply builds it again.
+        """
+        target = Path(path)
+        if not is_index(target):
+            if on_build:
+                on_build()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(prefix=".building-", dir=target.parent) as tmp:
+                building = Path(tmp) / "index"
+                with cls.create(building) as sample:
+                    sample.add_files(sample_paths())
+                if target.is_dir() and not any(target.iterdir()):
+                    target.rmdir()  # an empty folder the user made for it
+                try:
+                    building.rename(target)
+                except OSError:
+                    if not is_index(target):  # else another process finished first: use theirs
+                        raise
+        return cls.open(target)
+
+    @classmethod
+    def reindex(cls, path: str | os.PathLike[str], *, progress: Progress | None = None) -> int:
+        """Rebuild the index at ``path`` with this version's schema from the articles it stores.
+
+        For an index written by an incompatible newsindex (``IndexVersionError``). The new index
+        is built beside the old one and swapped in when complete; returns the article count.
+        """
+        target = Path(path)
+        with tempfile.TemporaryDirectory(prefix=".reindex-", dir=target.parent) as tmp:
+            with cls.create(Path(tmp) / "index") as fresh:
+                count = fresh.add(stored_articles(target), progress=progress)
+            old = Path(tmp) / "old"
+            target.rename(old)
+            (Path(tmp) / "index").rename(target)
+        return count
 
     def close(self) -> None:
         """Release the open searcher (files stay on disk)."""
-        if self._searcher is not None:
-            self._searcher.close()
-            self._searcher = None
+        self._index.close()
 
     def __enter__(self) -> NewsIndex:
         return self
@@ -155,11 +192,7 @@ class NewsIndex:
         If anything fails part way, nothing of this call is kept. ``procs`` > 1 indexes in
         that many processes and needs every id to occur once.
         """
-        written = write_articles(
-            self._ix, articles, lock_timeout=self.lock_timeout, progress=progress, procs=procs
-        )
-        self._refresh()
-        return written
+        return self._index.write(articles, progress=progress, procs=procs)
 
     def add_files(
         self,
@@ -201,32 +234,12 @@ class NewsIndex:
     def delete(self, ids: Iterable[str]) -> int:
         """Delete articles by id in one commit; an unknown id raises and deletes nothing."""
         ids = [ids] if isinstance(ids, str) else list(ids)
-        deleted = delete_articles(self._ix, ids, lock_timeout=self.lock_timeout)
-        self._refresh()
-        return deleted
+        return self._index.delete(ids)
 
     # --- reading -------------------------------------------------------------------------------
 
-    def _current_searcher(self) -> Searcher:
-        """A searcher on the latest commit: reused while nothing changed, renewed after."""
-        if self._searcher is not None and not self._searcher.up_to_date():
-            self._searcher.close()
-            self._searcher = None
-        if self._searcher is None:
-            # The recency prior counts back from the newest article, so it is renewed with
-            # the searcher after every commit.
-            searcher = self._ix.searcher()
-            searcher.weighting = default_weighting(newest_published(searcher))
-            self._searcher = searcher
-        return self._searcher
-
-    def _refresh(self) -> None:
-        if self._searcher is not None and not self._searcher.up_to_date():
-            self._searcher.close()
-            self._searcher = None
-
     def _analyzer(self, field: str | None) -> NewsAnalyzer:
-        return self._ix.schema[field or TEXT_FIELDS[1]].analyzer
+        return self._index.analyzer(field or TEXT_FIELDS[1])
 
     def search(
         self,
@@ -237,18 +250,33 @@ class NewsIndex:
         sort: str = "relevance",
         since: dt.date | dt.datetime | str | None = None,
         until: dt.date | dt.datetime | str | None = None,
+        match: str = "auto",
+        syntax: bool = True,
     ) -> SearchResults:
         """Search with the web-style query syntax; see the README for the grammar.
 
         ``since`` and ``until`` are inclusive (a date as ``until`` covers that whole day).
+
+        ``match`` says how the words must match. ``"all"``: every word (and phrase, field
+        clause ...) is required. ``"any"``: articles with any of the words are ranked, those with
+        more of the rarer words first. ``"auto"`` (the default) uses ``"all"`` for short queries and
+        for queries that use any syntax, and ``"any"`` for plain-word queries of at least
+        ``LONG_QUERY_WORDS`` words, which read as descriptions ("effects of sanctions on
+        the Russian economy since 2014") rather than lists of requirements.
+
+        With ``syntax=False`` the query is plain text: quotes, ``field:``, ``-``, ``*``,
+        parentheses and ``OR``/``AND``/``NOT`` are just words, so any text can be searched as is
+        (pasted prose, a question, a test collection's query) without a syntax error.
         """
         if sort not in SORTS:
             raise NewsIndexError(f"Unknown sort '{sort}': use one of {', '.join(SORTS)}.")
+        if match not in MATCHES:
+            raise NewsIndexError(f"Unknown match '{match}': use one of {', '.join(MATCHES)}.")
         if limit < 1 or page < 1:
             raise NewsIndexError("limit and page must be at least 1.")
-        parsed = parse_query(query, self._analyzer)
+        parsed = parse_query(query, self._analyzer, syntax=syntax)
         return run_search(
-            self._current_searcher(),
+            self._index.searcher(),
             parsed,
             body_analyzer=self._analyzer(None),
             page=page,
@@ -256,21 +284,22 @@ class NewsIndex:
             sort=sort,
             since=_to_utc(since, end=False),
             until=_to_utc(until, end=True),
+            match=match,
         )
 
     def get(self, article_id: str) -> Article:
         """The stored article with this id; raises :class:`ArticleNotFoundError`."""
-        stored = self._current_searcher().document(id=article_id)
+        stored = self._index.stored(article_id)
         if stored is None:
             raise ArticleNotFoundError(article_id)
         return from_stored(stored)
 
     def __contains__(self, article_id: object) -> bool:
-        return self._current_searcher().document_number(id=article_id) is not None
+        return isinstance(article_id, str) and self._index.stored(article_id) is not None
 
     def __len__(self) -> int:
-        return self._current_searcher().doc_count()
+        return self._index.count()
 
     def stats(self) -> IndexStats:
         """Article count, date range and size on disk."""
-        return index_stats(self._ix)
+        return self._index.stats()

@@ -100,10 +100,28 @@ def index(index_dir: Path | None, paths: tuple[Path, ...], skip_bad: bool) -> No
 
 @_command(
     click.argument("query"),
-    click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(1, 1000)),
-    click.option("-p", "--page", default=1, show_default=True, type=click.IntRange(1)),
     click.option(
-        "--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance"
+        "-n",
+        "--limit",
+        default=10,
+        show_default=True,
+        type=click.IntRange(1, 1000),
+        help="Hits per page.",
+    ),
+    click.option(
+        "-p",
+        "--page",
+        default=1,
+        show_default=True,
+        type=click.IntRange(1),
+        help="Which page of hits to show.",
+    ),
+    click.option(
+        "--sort",
+        type=click.Choice(["relevance", "newest", "oldest"]),
+        default="relevance",
+        show_default=True,
+        help="Order by relevance or by publication date.",
     ),
     click.option("--since", metavar="DATE", help="Only articles published on or after DATE."),
     click.option("--until", metavar="DATE", help="Only articles published on or before DATE."),
@@ -151,6 +169,14 @@ def delete(index_dir: Path | None, article_ids: tuple[str, ...]) -> None:
     with NewsIndex.open(index_dir or default_index_path()) as news:
         deleted = news.delete(article_ids)
     click.echo(f"Deleted {deleted} article{'s' if deleted != 1 else ''}.")
+
+
+@_command()
+def reindex(index_dir: Path | None) -> None:
+    """Rebuild an index written by another newsindex version from the articles it stores."""
+    path = index_dir or default_index_path()
+    count = NewsIndex.reindex(path)
+    click.echo(f"Rebuilt {path} with {count:,} articles.")
 
 
 @main.command("analyze")

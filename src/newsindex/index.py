@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.index import FileIndex, LockError
 from whoosh.multiproc import MpWriter
+from whoosh.searching import Searcher
+from whoosh.util.times import long_to_datetime
 from whoosh.writing import SegmentWriter
 
 from newsindex.errors import (
@@ -26,10 +28,11 @@ from newsindex.errors import (
     IndexVersionError,
 )
 from newsindex.models import Article, IndexStats
-from newsindex.schema import DATE_FIELD, SCHEMA_VERSION, build_schema, to_document
+from newsindex.schema import DATE_FIELD, SCHEMA_VERSION, build_schema, from_stored, to_document
 
 __all__ = [
     "META_FILE",
+    "OpenIndex",
     "Progress",
     "create_index",
     "delete_articles",
@@ -37,6 +40,7 @@ __all__ = [
     "is_index",
     "newest_published",
     "open_index",
+    "stored_articles",
     "write_articles",
 ]
 
@@ -85,6 +89,19 @@ def open_index(path: str | os.PathLike[str]) -> FileIndex:
         return whoosh_index.open_dir(str(folder))
     except whoosh_index.IndexError as exc:
         raise IndexVersionError(folder, f"unreadable ({exc})", SCHEMA_VERSION) from None
+
+
+def stored_articles(path: str | os.PathLike[str]) -> Iterator[Article]:
+    """Every article stored in the index at ``path``, whatever newsindex schema wrote it.
+
+    The way out of an :class:`IndexVersionError`: stored fields outlive analysis changes.
+    """
+    folder = Path(path)
+    if not whoosh_index.exists_in(str(folder)):
+        raise IndexNotFoundError(folder)
+    with whoosh_index.open_dir(str(folder)).searcher() as searcher:
+        for stored in searcher.all_stored_fields():
+            yield from_stored(stored)
 
 
 def _writer(ix: FileIndex, lock_timeout: float, procs: int = 1, **options: int) -> SegmentWriter:
@@ -196,17 +213,31 @@ def _size_on_disk(folder: Path) -> int:
     return sum(entry.stat().st_size for entry in folder.iterdir() if entry.is_file())
 
 
+_UNDATED = 2**63  # Whoosh's date column holds 2**64 - 1 for an article without a date
+
+
 def _published_range(searcher) -> tuple[dt.datetime, dt.datetime] | None:
-    """Earliest and latest publication time (naive UTC) among the index's terms."""
-    field = searcher.schema[DATE_FIELD]
-    terms = field.sortable_terms(searcher.reader(), DATE_FIELD)
-    first = next(iter(terms), None)
-    if first is None:
+    """Earliest and latest publication time (naive UTC) of the live articles.
+
+    Read from the date column of the documents not deleted: the term list would still hold the
+    dates of deleted or replaced articles until their segment is merged away.
+    """
+    low, high = None, None
+    for reader, _offset in searcher.reader().leaf_readers():
+        if not reader.has_column(DATE_FIELD):
+            continue
+        column = reader.column_reader(DATE_FIELD, translate=False)
+        if reader.has_deletions():
+            values = [column[d] for d in reader.all_doc_ids()]
+        else:
+            values = list(column)
+        dated = [v for v in values if v < _UNDATED]
+        if dated:
+            low = min(dated) if low is None else min(low, *dated)
+            high = max(dated) if high is None else max(high, *dated)
+    if low is None or high is None:
         return None
-    last = first
-    for last in terms:  # noqa: B007 - sorted terms: the last one is the latest date
-        pass
-    return field.from_bytes(first), field.from_bytes(last)
+    return long_to_datetime(low), long_to_datetime(high)
 
 
 def newest_published(searcher) -> dt.datetime | None:
@@ -230,3 +261,62 @@ def index_stats(ix: FileIndex) -> IndexStats:
         size_bytes=_size_on_disk(folder),
         schema_version=SCHEMA_VERSION,
     )
+
+
+class OpenIndex:
+    """An opened index folder, with a searcher kept on its latest commit.
+
+    The searcher is reused while nothing changes and renewed after any commit, by this process
+    or another, so a long-lived instance always answers from the newest complete commit.
+    """
+
+    def __init__(
+        self, ix: FileIndex, weighting: Callable[[dt.datetime | None], object], lock_timeout: float
+    ) -> None:
+        self._ix = ix
+        self._weighting = weighting
+        self._searcher: Searcher | None = None
+        self.lock_timeout = lock_timeout
+        self.path = Path(ix.storage.folder)
+
+    def searcher(self) -> Searcher:
+        """The searcher on the latest commit."""
+        if self._searcher is not None and not self._searcher.up_to_date():
+            self.close()
+        if self._searcher is None:
+            searcher = self._ix.searcher()
+            # The weighting may depend on the contents (the recency prior counts back from the
+            # newest article), so it is made anew with each searcher.
+            searcher.weighting = self._weighting(newest_published(searcher))
+            self._searcher = searcher
+        return self._searcher
+
+    def close(self) -> None:
+        """Release the searcher's open files."""
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
+    def analyzer(self, field: str):
+        """The analyzer the index uses for ``field``."""
+        return self._ix.schema[field].analyzer
+
+    def stored(self, article_id: str) -> dict | None:
+        """The stored fields of an article, or None."""
+        return self.searcher().document(id=article_id)
+
+    def count(self) -> int:
+        """How many articles the latest commit holds."""
+        return self.searcher().doc_count()
+
+    def write(self, articles: Iterable[Article], **options) -> int:
+        """:func:`write_articles` on this index."""
+        return write_articles(self._ix, articles, lock_timeout=self.lock_timeout, **options)
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """:func:`delete_articles` on this index."""
+        return delete_articles(self._ix, ids, lock_timeout=self.lock_timeout)
+
+    def stats(self) -> IndexStats:
+        """:func:`index_stats` of this index."""
+        return index_stats(self._ix)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import attrs
 from whoosh import query as wq
+from whoosh import sorting
 from whoosh.searching import Searcher
 
 from newsindex.analysis import NewsAnalyzer
@@ -36,10 +37,34 @@ SORTS = ("relevance", "newest", "oldest")
 TITLE_BOOST = 2.0
 """How much a match in the title outweighs the same match in the body."""
 
+MATCHES = ("auto", "all", "any")
+"""How the words of a query must match; see :func:`run_search`."""
+
+LONG_QUERY_WORDS = 5
+"""A query of plain words at least this long is ranked by any-word matching in ``auto`` mode."""
+
+LUCENE_STOP_WORDS = (
+    "a an and are as at be but by for if in into is it no not of on or such that the their "
+    "then there these they this to was will with"
+).split()
+
+STOP_WORDS = (
+    "i me my myself we our ours ourselves you your yours yourself yourselves he him his himself "
+    "she her hers herself it its itself they them their theirs themselves what which who whom "
+    "this that these those am is are was were be been being have has had having do does did "
+    "doing a an the and but if or because as until while of at by for with about against "
+    "between into through during before after above below to from up down in out on off over "
+    "under again further then once here there when where why how all any both each few more "
+    "most other some such no nor not only own same so than too very s t can will just don "
+    "should now"
+).split()
+"""Function words dropped from ranked queries (outside phrases): NLTK's English list."""
+
 MAX_PREFIX_TERMS = 512
 """A prefix expands to at most this many index terms (the most frequent), bounding its cost."""
 
 _MIN_PREFIX = 2
+_UNDATED = 2**63  # Whoosh's date column holds 2**64 - 1 for an article without a date
 
 _SLOP = re.compile(r"~(\d{1,3})?")
 _FIELD_PREFIX = re.compile(r"([A-Za-z_]+):")
@@ -109,6 +134,8 @@ class ParsedQuery:
     """What the user typed."""
     tree: object
     """The parsed query tree (internal node types)."""
+    plain: bool = False
+    """True when the text uses no syntax at all (or was parsed with ``syntax=False``)."""
 
     def __str__(self) -> str:
         return _describe(self.tree)
@@ -185,9 +212,11 @@ def parse_period(text: str) -> tuple[dt.datetime, dt.datetime] | None:
 
 
 class _Parser:
-    def __init__(self, q: str, analyzers: Callable[[str | None], NewsAnalyzer]) -> None:
+    def __init__(
+        self, q: str, analyzers: Callable[[str | None], NewsAnalyzer], *, syntax: bool = True
+    ) -> None:
         self.q = q
-        self.tokens = _lex(q)
+        self.tokens = _lex(q) if syntax else []
         self.i = 0
         self.analyzers = analyzers
         self.field: str | None = None  # set inside title:( ... )
@@ -327,7 +356,15 @@ class _Parser:
                 return _Prefix(field, tuple(dict.fromkeys((prefix, *stems[-1:]))))
         return self.text(field, tok.text, 0, phrase=False)
 
+    def words(self) -> object | None:
+        """The whole text as bare words side by side, ignoring every operator."""
+        items = [self.text(None, chunk, 0, phrase=False) for chunk in self.q.split()]
+        items = [item for item in items if item is not None]
+        return items[0] if len(items) == 1 else (_And(tuple(items)) if items else None)
+
     def text(self, field: str | None, text: str, slop: int, *, phrase: bool) -> object | None:
+        if field == "id":  # ids are exact keys, never analysed
+            return _Term("id", text.strip()) if text.strip() else None
         words = self.analyzers(field).terms(text)
         if not words:
             return None
@@ -336,16 +373,30 @@ class _Parser:
         return _Phrase(field, words, slop if phrase else 0)
 
 
-def parse_query(text: str, analyzers: Callable[[str | None], NewsAnalyzer]) -> ParsedQuery:
-    """Parse ``text``; ``analyzers(field)`` gives the analyzer for a field (None: title/body)."""
+def parse_query(
+    text: str, analyzers: Callable[[str | None], NewsAnalyzer], *, syntax: bool = True
+) -> ParsedQuery:
+    """Parse ``text``; ``analyzers(field)`` gives the analyzer for a field (None: title/body).
+
+    With ``syntax=False`` the text is only words: quotes, parentheses, ``field:``, ``-``, ``*``
+    and ``OR``/``AND``/``NOT`` lose their meaning and are read like any other text, so pasted
+    prose or a test collection's query can never raise a syntax error or change its meaning.
+    (A hyphenated or dotted word still becomes a phrase of its parts, as in a typed query.)
+    """
     if not isinstance(text, str):
         raise QuerySyntaxError(str(text), 0, "the query must be text")
-    tree = _Parser(text, analyzers).parse()
+    parser = _Parser(text, analyzers, syntax=syntax)
+    if syntax:
+        tree = parser.parse()
+        plain = all(tok.kind == "word" and not tok.text.endswith("*") for tok in parser.tokens)
+    else:
+        tree = parser.words()
+        plain = True
     if tree is None:
         raise QuerySyntaxError(text, 0, "the query has no words to search for")
     if not _has_positive(tree):
         raise QuerySyntaxError(text, 0, "the query only excludes words; add a word to search for")
-    return ParsedQuery(text, tree)
+    return ParsedQuery(text, tree, plain)
 
 
 def _has_positive(node: object) -> bool:
@@ -462,6 +513,18 @@ def _match_spec(node: object) -> MatchSpec:
     return MatchSpec(frozenset(terms), tuple(prefixes), tuple(phrases))
 
 
+def _undated_last(key: int) -> float:
+    # Whoosh stores an undated article as the largest date, negated when sorting newest first.
+    return float("inf") if key <= -_UNDATED else key
+
+
+def _date_order(*, newest_first: bool) -> sorting.FacetType:
+    """Sort by publication date, undated articles last in both directions."""
+    return sorting.TranslateFacet(
+        _undated_last, sorting.FieldFacet(DATE_FIELD, reverse=newest_first)
+    )
+
+
 def _date_label(moment: dt.datetime | None) -> str:
     if moment is None:
         return "*"
@@ -476,6 +539,124 @@ def _date_filter(since: dt.datetime | None, until: dt.datetime | None) -> _Dates
     return _Dates(since, until, f"[{_date_label(since)} TO {_date_label(shown_until)}]")
 
 
+# --- ranked matching of long plain queries ------------------------------------------------------
+
+_TUNING: dict[str, object] = {
+    "long": LONG_QUERY_WORDS,
+    "stop": "nltk",
+    "coord": 0.0,
+    "coord_idf": True,
+    "tier": False,
+    "prox": 0.0,
+    "prox_slop": 1,
+    "qtf": True,
+    "window": 1000,
+    "split_hyphens": False,
+}
+
+
+def _top_items(tree: object) -> tuple[object, ...]:
+    return tree.items if isinstance(tree, _And) else (tree,)
+
+
+def is_ranked(parsed: ParsedQuery, match: str) -> bool:
+    """Whether ``parsed`` is run as ranked any-word matching (else every item is required)."""
+    if match == "all":
+        return False
+    if match == "any":
+        return True
+    return parsed.plain and len(_top_items(parsed.tree)) >= int(_TUNING["long"])
+
+
+def _stop_terms(analyzer: NewsAnalyzer) -> frozenset[str]:
+    words = STOP_WORDS if _TUNING["stop"] == "nltk" else LUCENE_STOP_WORDS
+    if not _TUNING["stop"]:
+        return frozenset()
+    return frozenset(analyzer.terms(" ".join(words)))
+
+
+def _ranked_parts(tree: object, stop_terms: frozenset[str]):
+    optional, required, excluded = [], [], []
+    for item in _top_items(tree):
+        if isinstance(item, _Not):
+            excluded.append(item.item)
+        elif isinstance(item, _Dates):
+            required.append(item)
+        else:
+            if _TUNING["split_hyphens"] and isinstance(item, _Phrase) and not item.slop:
+                optional.extend(_Term(item.field, w) for w in item.words)
+            else:
+                optional.append(item)
+    content = [i for i in optional if not (isinstance(i, _Term) and i.text in stop_terms)]
+    return content or optional, required, excluded
+
+
+def _compile_ranked(tree: object, reader, stop_terms: frozenset[str]):
+    content, required, excluded = _ranked_parts(tree, stop_terms)
+    counts: dict[object, int] = {}
+    for item in content:
+        counts[item] = counts.get(item, 0) + 1
+    subqueries = []
+    for item, count in counts.items():
+        q = _compile(item, reader)
+        subqueries.extend([q] * (count if _TUNING["qtf"] else 1))
+    prox = float(_TUNING["prox"])
+    if prox:
+        terms = [i for i in content if isinstance(i, _Term) and i.field is None]
+        for a, b in zip(terms, terms[1:]):
+            if a.text != b.text:
+                subqueries.append(
+                    wq.Phrase("body", [a.text, b.text], slop=int(_TUNING["prox_slop"]), boost=prox)
+                )
+    query = wq.Or(subqueries) if len(subqueries) > 1 else subqueries[0]
+    if required:
+        query = wq.And([query, *(_compile(r, reader) for r in required)])
+    if excluded:
+        query = wq.AndNot(query, _either(_compile(e, reader) for e in excluded))
+    return query, list(counts)
+
+
+def _item_matched(item: object, matched: set) -> bool:
+    if isinstance(item, _Term):
+        return any((f, item.text.encode()) in matched for f, _ in _fields(item.field))
+    if isinstance(item, _Phrase):
+        return all(
+            any((f, w.encode()) in matched for f, _ in _fields(item.field)) for w in item.words
+        )
+    return True
+
+
+def _rescore(results, items, searcher) -> list[tuple[float, object]]:
+    reader = searcher.reader()
+    n = reader.doc_count_all()
+
+    def weight(item: object) -> float:
+        if not _TUNING["coord_idf"]:
+            return 1.0
+        words = [item.text] if isinstance(item, _Term) else list(getattr(item, "words", []))
+        if not words:
+            return 1.0
+        import math
+
+        df = max(reader.doc_frequency("body", w) + reader.doc_frequency("title", w) for w in words)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    weights = [weight(i) for i in items]
+    total = sum(weights) or 1.0
+    p = float(_TUNING["coord"])
+    scored = []
+    for hit in results:
+        matched = set(hit.matched_terms())
+        flags = [_item_matched(i, matched) for i in items]
+        cover = sum(w for w, f in zip(weights, flags) if f) / total
+        score = float(hit.score or 0.0) * (cover**p if p else 1.0)
+        if _TUNING["tier"]:
+            score += 1e6 * all(flags)
+        scored.append((score, hit))
+    scored.sort(key=lambda pair: -pair[0])
+    return scored
+
+
 def run_search(
     searcher: Searcher,
     parsed: ParsedQuery,
@@ -486,6 +667,7 @@ def run_search(
     sort: str = "relevance",
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    match: str = "auto",
 ) -> SearchResults:
     """Run ``parsed`` and build one page of :class:`SearchResults`.
 
@@ -495,15 +677,27 @@ def run_search(
     date_filter = _date_filter(since, until)
     if date_filter is not None:
         tree = _And((tree, date_filter))
-    query = _compile(tree, searcher.reader())
+    ranked = is_ranked(parsed, match)
+    items: list[object] = []
+    if ranked:
+        query, items = _compile_ranked(tree, searcher.reader(), _stop_terms(body_analyzer))
+    else:
+        query = _compile(tree, searcher.reader())
     options: dict[str, object] = {"limit": page * limit}
     if sort != "relevance":
-        options.update(sortedby=DATE_FIELD, reverse=sort == "newest")
+        options["sortedby"] = _date_order(newest_first=sort == "newest")
+    rescore = ranked and sort == "relevance" and (_TUNING["coord"] or _TUNING["tier"])
+    if rescore:
+        options.update(limit=max(page * limit, int(_TUNING["window"])), terms=True)
     results = searcher.search(query, **options)
     spec = _match_spec(parsed.tree)
     first = (page - 1) * limit
+    if rescore:
+        window = _rescore(results, items, searcher)[first : first + limit]
+    else:
+        window = [(float(r.score or 0.0), r) for r in results[first : first + limit]]
     hits = []
-    for offset, result in enumerate(results[first : first + limit]):
+    for offset, (score, result) in enumerate(window):
         stored = result.fields()
         snippet, highlights = make_snippet(stored.get("body", ""), body_analyzer, spec)
         published = stored.get(DATE_FIELD)
@@ -515,7 +709,7 @@ def run_search(
                 source=stored.get("source"),
                 url=stored.get("url"),
                 authors=tuple(stored.get("author", ())),
-                score=float(result.score or 0.0),
+                score=score,
                 rank=first + offset + 1,
                 snippet=snippet,
                 highlights=highlights,

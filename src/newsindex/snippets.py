@@ -97,8 +97,11 @@ def make_snippet(
         start = _word_start(text, max(0, _best_window(spans, width) - width // 5))
     else:
         start = 0
+    while start < len(text) and text[start].isspace():
+        start += 1
     end = min(len(text), _word_end(text, min(len(text), start + width)))
-    pieces: list[str] = ["… "] if start > 0 else []
+    cut_before = start > 0 and not text[:start].isspace()
+    pieces: list[str] = ["… "] if cut_before else []
     length = len(pieces[0]) if pieces else 0
     highlights: list[tuple[int, int]] = []
     cursor = start

@@ -1,0 +1,290 @@
+"""Tests for NewsIndex: adding, replacing, deleting, getting, importing files and fresh reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+
+import pytest
+
+from newsindex import (
+    Article,
+    ArticleNotFoundError,
+    IngestError,
+    NewsIndex,
+    NewsIndexError,
+    Skipped,
+    default_index_path,
+)
+
+SEED_ID = "cf3f115601c28b53"
+UTC = dt.timezone.utc
+
+
+def ids(results) -> list[str]:
+    """The ids of a page of hits, in order."""
+    return [hit.id for hit in results.hits]
+
+
+def all_ids(news: NewsIndex) -> set[str]:
+    """Every id in the index."""
+    return {hit.id for hit in news.search("date:[* TO *] OR a OR the", limit=1000).hits}
+
+
+def write_jsonl(path, *lines: str):
+    """A JSON Lines file with the given raw lines."""
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+GOOD_1 = json.dumps({"id": "j1", "title": "Harbour reopens", "date": "2025-02-01"})
+GOOD_2 = json.dumps({"id": "j2", "title": "Ferry strike ends", "date": "2025-02-02"})
+BAD = '{"id": "j-bad", "title": '
+
+
+class TestAdd:
+    def test_add_returns_count(self, empty_news, hand_articles):
+        """`add` returns how many articles it wrote, and they are all there."""
+        assert empty_news.add(hand_articles) == 5
+        assert len(empty_news) == 5
+        assert all(a.id in empty_news for a in hand_articles)
+
+    def test_readd_replaces(self, empty_news):
+        """Adding an article with a known id replaces it: count 1, new text searchable."""
+        empty_news.add([Article(id="a", title="Ferry", body="old alpha text")])
+        empty_news.add([Article(id="a", title="Ferry", body="new omega text")])
+        assert len(empty_news) == 1
+        assert empty_news.get("a").body == "new omega text"
+        assert empty_news.search("alpha").total == 0
+        assert ids(empty_news.search("omega")) == ["a"]
+
+    def test_same_id_twice_in_one_call(self, empty_news):
+        """An id twice in one `add` keeps only the last version."""
+        written = empty_news.add(
+            [
+                Article(id="a", title="Ferry", body="first alpha"),
+                Article(id="b", title="Other"),
+                Article(id="a", title="Ferry", body="last omega"),
+            ]
+        )
+        assert written == 2
+        assert len(empty_news) == 2
+        assert empty_news.get("a").body == "last omega"
+        assert empty_news.search("alpha").total == 0
+        assert ids(empty_news.search("ferry")) == ["a"]
+
+    def test_same_id_three_times_replacing_stored(self, small_news):
+        """Three versions of a stored id in one call leave one article, the last version."""
+        versions = [Article(id="h-undated", title=f"Version {n}", body=f"v{n}") for n in (1, 2, 3)]
+        small_news.add(versions)
+        assert len(small_news) == 5
+        assert small_news.get("h-undated").title == "Version 3"
+        assert ids(small_news.search("version")) == ["h-undated"]
+
+    def test_failing_iterator_changes_nothing(self, small_news):
+        """An import whose iterator raises midway leaves the index exactly as it was."""
+        before = all_ids(small_news)
+
+        def articles():
+            yield Article(id="new-1", title="New article")
+            yield Article(id="h-undated", title="Replaced note")
+            raise RuntimeError("interrupted")
+
+        with pytest.raises(RuntimeError, match="interrupted"):
+            small_news.add(articles())
+        assert len(small_news) == 5
+        assert all_ids(small_news) == before
+        assert "new-1" not in small_news
+        assert small_news.get("h-undated").title == "Undated note about peace talks"
+
+    def test_progress_final_count(self, empty_news):
+        """The progress callback ends with the number of articles written."""
+        calls = []
+        empty_news.add([Article(id=str(n), title=f"t{n}") for n in range(3)], progress=calls.append)
+        assert calls == [3]
+
+    def test_progress_running_count(self, empty_news):
+        """Long imports report every 500 articles, then the total."""
+        calls = []
+        articles = (Article(id=str(n), title="t") for n in range(1_050))
+        empty_news.add(articles, progress=calls.append)
+        assert calls == [500, 1_000, 1_050]
+
+    def test_open_searcher_sees_add(self, small_news):
+        """A searcher opened before an add sees the new article on the next search."""
+        assert small_news.search("ferry").total == 0
+        small_news.add([Article(id="f", title="Ferry strike ends")])
+        assert ids(small_news.search("ferry")) == ["f"]
+
+    def test_other_instance_sees_add(self, small_news):
+        """Another NewsIndex on the same folder sees an add on its next search."""
+        with NewsIndex.open(small_news.path) as reader:
+            assert reader.search("ferry").total == 0
+            small_news.add([Article(id="f", title="Ferry strike ends")])
+            assert ids(reader.search("ferry")) == ["f"]
+            assert len(reader) == 6
+
+    def test_add_after_reading_empty_index(self, empty_news):
+        """Reading an empty index, then adding, works and the reader sees the article."""
+        assert len(empty_news) == 0
+        assert empty_news.add([Article(id="a", title="Alpha")]) == 1
+        assert len(empty_news) == 1
+        assert ids(empty_news.search("alpha")) == ["a"]
+
+
+class TestAddFiles:
+    def test_import(self, empty_news, tmp_path, seed_path):
+        """Files of several formats go in in one call; the summary counts them."""
+        jsonl = write_jsonl(tmp_path / "a.jsonl", GOOD_1, GOOD_2)
+        summary = empty_news.add_files([seed_path, jsonl])
+        assert summary.added == 3
+        assert summary.skipped == ()
+        assert {SEED_ID, "j1", "j2"} == all_ids(empty_news)
+
+    def test_bad_line_changes_nothing(self, small_news, tmp_path):
+        """A bad JSONL line among good ones raises IngestError and imports nothing."""
+        before = all_ids(small_news)
+        path = write_jsonl(tmp_path / "a.jsonl", GOOD_1, BAD, GOOD_2)
+        with pytest.raises(IngestError) as info:
+            small_news.add_files([path])
+        assert (info.value.path, info.value.line) == (str(path), 2)
+        assert str(info.value).startswith(f"{path}, line 2: invalid JSON")
+        assert len(small_news) == 5
+        assert all_ids(small_news) == before
+
+    def test_skip_errors(self, empty_news, tmp_path):
+        """With skip_errors the good records go in and the bad ones are listed with path/line."""
+        path = write_jsonl(tmp_path / "a.jsonl", GOOD_1, BAD, "[1, 2]", GOOD_2)
+        summary = empty_news.add_files([path], skip_errors=True)
+        assert summary.added == 2
+        assert [(s.path, s.line) for s in summary.skipped] == [(str(path), 2), (str(path), 3)]
+        assert summary.skipped[1].reason.startswith("expected a JSON object")
+        assert all(isinstance(s, Skipped) for s in summary.skipped)
+        assert all_ids(empty_news) == {"j1", "j2"}
+
+    def test_reimport_same_file(self, empty_news, tmp_path):
+        """Importing the same file twice keeps one copy of each article."""
+        path = write_jsonl(
+            tmp_path / "a.jsonl", json.dumps({"title": "No id here", "url": "https://x.example/1"})
+        )
+        empty_news.add_files([path])
+        empty_news.add_files([path])
+        assert len(empty_news) == 1
+
+    def test_progress(self, empty_news, tmp_path):
+        """`add_files` passes the progress callback on: it ends with the count."""
+        calls = []
+        path = write_jsonl(tmp_path / "a.jsonl", GOOD_1, GOOD_2)
+        empty_news.add_files([path], progress=calls.append)
+        assert calls[-1] == 2
+
+
+class TestDeleteAndGet:
+    def test_delete(self, small_news):
+        """`delete` removes the articles and returns the count."""
+        assert small_news.delete(["h-undated", "h-newyear"]) == 2
+        assert len(small_news) == 3
+        assert "h-undated" not in small_news
+        assert small_news.search("fireworks").total == 0
+
+    def test_delete_one_id_as_string(self, small_news):
+        """A single id may be passed as a plain string."""
+        assert small_news.delete("h-undated") == 1
+        assert "h-undated" not in small_news
+
+    def test_delete_unknown_deletes_nothing(self, small_news):
+        """An unknown id among known ones raises ArticleNotFoundError and deletes nothing."""
+        with pytest.raises(ArticleNotFoundError) as info:
+            small_news.delete(["h-undated", "nope"])
+        assert str(info.value) == (
+            "No article with id 'nope' in the index: "
+            "'newsindex search' shows the ids of matching articles."
+        )
+        assert info.value.article_id == "nope"
+        assert len(small_news) == 5
+        assert "h-undated" in small_news
+
+    def test_get(self, news, seed_article):
+        """`get` returns the stored article, equal to the one imported."""
+        article = news.get(SEED_ID)
+        assert article == seed_article
+        assert article.title.startswith("Italy does not plan to send peacekeepers to Ukraine")
+        assert article.authors == ("Volodymyr Ivanyshyn",)
+        assert article.published == dt.datetime(2025, 3, 16, 4, 16, tzinfo=UTC)
+
+    def test_get_unknown(self, news):
+        """`get` with an unknown id raises ArticleNotFoundError."""
+        with pytest.raises(ArticleNotFoundError, match=r"^No article with id 'nope' in the index"):
+            news.get("nope")
+
+    def test_len_and_contains(self, news, all_articles):
+        """`len` counts the articles; `in` checks ids."""
+        assert len(news) == len(all_articles)
+        assert SEED_ID in news
+        assert "h-glacier-title" in news
+        assert "nope" not in news
+
+
+class TestSearchArguments:
+    def test_unknown_sort(self, news):
+        """An unknown sort is a NewsIndexError listing the choices."""
+        with pytest.raises(NewsIndexError, match=r"^Unknown sort 'best': use one of relevance, "):
+            news.search("meloni", sort="best")
+
+    @pytest.mark.parametrize("options", [{"limit": 0}, {"page": 0}])
+    def test_bad_page(self, news, options):
+        """A limit or page below 1 is a NewsIndexError."""
+        with pytest.raises(NewsIndexError, match=r"^limit and page must be at least 1\.$"):
+            news.search("meloni", **options)
+
+    def test_bad_since(self, news):
+        """A `since` that is not a date is a NewsIndexError showing the forms."""
+        with pytest.raises(NewsIndexError) as info:
+            news.search("meloni", since="last week")
+        assert str(info.value) == (
+            "'last week' is not a date: use a form like 2025, 2025-03 or 2025-03-16."
+        )
+
+
+class TestDefaultPath:
+    def test_env_var(self, tmp_path):
+        """$NEWSINDEX_DIR wins."""
+        assert default_index_path({"NEWSINDEX_DIR": str(tmp_path)}) == tmp_path
+
+    @pytest.mark.skipif(sys.platform != "linux", reason="XDG folders are a Linux convention")
+    def test_xdg(self, tmp_path):
+        """On Linux the default is under $XDG_DATA_HOME."""
+        expected = tmp_path / "newsindex" / "index"
+        assert default_index_path({"XDG_DATA_HOME": str(tmp_path)}) == expected
+
+    @pytest.mark.skipif(sys.platform != "linux", reason="XDG folders are a Linux convention")
+    def test_home(self, monkeypatch, tmp_path):
+        """Without either variable it is ~/.local/share/newsindex/index."""
+        monkeypatch.setenv("HOME", str(tmp_path))
+        expected = tmp_path / ".local" / "share" / "newsindex" / "index"
+        assert default_index_path({}) == expected
+        assert os.environ["HOME"] == str(tmp_path)
+
+
+class TestOpenSample:
+    def test_builds_once(self, tmp_path, monkeypatch, seed_path):
+        """`open_sample` builds the index from the sample files once, announcing it."""
+        monkeypatch.setattr("newsindex.api.sample_paths", lambda: (seed_path,))
+        builds = []
+        with NewsIndex.open_sample(tmp_path / "ix", on_build=lambda: builds.append(1)) as news:
+            assert SEED_ID in news
+        with NewsIndex.open_sample(tmp_path / "ix", on_build=lambda: builds.append(1)) as news:
+            assert len(news) == 1
+        assert builds == [1]
+
+    def test_failed_build_is_retried(self, tmp_path, monkeypatch, seed_path):
+        """A sample build that failed part way is built again next time, not left empty."""
+        bad = write_jsonl(tmp_path / "bad.jsonl", BAD)
+        monkeypatch.setattr("newsindex.api.sample_paths", lambda: (bad,))
+        with pytest.raises(IngestError):
+            NewsIndex.open_sample(tmp_path / "ix")
+        monkeypatch.setattr("newsindex.api.sample_paths", lambda: (seed_path,))
+        with NewsIndex.open_sample(tmp_path / "ix") as news:
+            assert SEED_ID in news

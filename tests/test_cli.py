@@ -1,0 +1,389 @@
+"""Tests for the ``newsindex`` command: every command end to end, its errors and its exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib.metadata import version
+
+import pytest
+from click.testing import CliRunner
+
+from newsindex import Article, NewsIndex
+from newsindex.cli import main
+
+SEED_ID = "cf3f115601c28b53"
+GOOD_1 = json.dumps({"id": "j1", "title": "Harbour reopens after storm", "date": "2025-02-01"})
+GOOD_2 = json.dumps({"id": "j2", "title": "Ferry strike ends at harbour", "date": "2025-03-20"})
+BAD = '{"id": "j-bad", "title": '
+
+
+def run(*args: str, env: dict[str, str | None] | None = None):
+    """Invoke the command group with ``args``; stdout and stderr stay apart."""
+    return CliRunner().invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
+
+
+def write_jsonl(path, *lines: str):
+    """A JSON Lines file with the given raw lines."""
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def cli_index(tmp_path_factory, seed_path):
+    """An index built by `newsindex index` from the seed file and two JSON Lines records."""
+    folder = tmp_path_factory.mktemp("cli")
+    jsonl = write_jsonl(folder / "more.jsonl", GOOD_1, GOOD_2)
+    index = folder / "index"
+    result = run("index", seed_path, jsonl, "--index", index)
+    assert result.exit_code == 0, result.output
+    return index
+
+
+@pytest.fixture
+def fresh_index(tmp_path, seed_path):
+    """A writable index holding the seed article."""
+    index = tmp_path / "index"
+    with NewsIndex.create(index) as news:
+        news.add_files([seed_path])
+    return index
+
+
+def hits_of(result) -> list[dict]:
+    """The JSON hits printed by `search --json`."""
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+class TestIndex:
+    def test_index_reports_count(self, tmp_path, seed_path):
+        """`index` imports the files and says how many articles went where."""
+        jsonl = write_jsonl(tmp_path / "a.jsonl", GOOD_1, GOOD_2)
+        result = run("index", seed_path, jsonl, "--index", tmp_path / "ix")
+        assert result.exit_code == 0
+        assert result.stdout == f"Indexed 3 articles into {tmp_path / 'ix'}.\n"
+        assert result.stderr == ""
+
+    def test_index_adds_to_existing(self, fresh_index, tmp_path):
+        """A second `index` adds to the index already there."""
+        jsonl = write_jsonl(tmp_path / "a.jsonl", GOOD_1)
+        assert run("index", jsonl, "--index", fresh_index).exit_code == 0
+        stats = json.loads(run("stats", "--json", "--index", fresh_index).stdout)
+        assert stats["articles"] == 2
+
+    def test_bad_record(self, fresh_index, tmp_path):
+        """A bad JSONL line fails the import with exit 1, naming file and line; nothing changes."""
+        jsonl = write_jsonl(tmp_path / "a.jsonl", GOOD_1, BAD, GOOD_2)
+        result = run("index", jsonl, "--index", fresh_index)
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"Error: {jsonl}, line 2: invalid JSON: ")
+        assert result.stderr.count("\n") == 1
+        assert result.stdout == ""
+        stats = json.loads(run("stats", "--json", "--index", fresh_index).stdout)
+        assert stats["articles"] == 1
+        assert run("show", "j1", "--index", fresh_index).exit_code == 1
+
+    def test_skip_bad(self, fresh_index, tmp_path):
+        """`--skip-bad` imports the good records, exits 0 and lists what it skipped."""
+        jsonl = write_jsonl(tmp_path / "a.jsonl", GOOD_1, BAD, GOOD_2)
+        result = run("index", jsonl, "--skip-bad", "--index", fresh_index)
+        assert result.exit_code == 0
+        assert result.stdout == f"Indexed 2 articles into {fresh_index}.\n"
+        lines = result.stderr.splitlines()
+        assert lines[0] == "Skipped 1 bad records:"
+        assert lines[1].startswith(f"  {jsonl}, line 2: invalid JSON: ")
+        stats = json.loads(run("stats", "--json", "--index", fresh_index).stdout)
+        assert stats["articles"] == 3
+
+    def test_missing_file(self, tmp_path):
+        """A file that does not exist is exit 1 with one error line naming it."""
+        result = run("index", tmp_path / "nope.jsonl", "--index", tmp_path / "ix")
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"Error: {tmp_path / 'nope.jsonl'}")
+        assert result.stderr.count("\n") == 1
+
+    def test_no_files(self, tmp_path):
+        """`index` without files is a usage error (exit 2)."""
+        result = run("index", "--index", tmp_path / "ix")
+        assert result.exit_code == 2
+        assert "Missing argument 'PATHS...'" in result.stderr
+
+
+class TestSearch:
+    def test_text(self, cli_index):
+        """`search` prints the ranked hits as text, exit 0."""
+        result = run("search", "peacekeepers", "--index", cli_index)
+        assert result.exit_code == 0
+        lines = result.stdout.splitlines()
+        assert lines[0] == "  1. Italy does not plan to send peacekeepers to Ukraine, remains " + (
+            "committed to 'effective security guarantees'"
+        )
+        assert lines[1] == f"     2025-03-16 · Kyiv Independent · id {SEED_ID}"
+        assert "peacekeeping" in lines[2]
+        assert lines[-1] == "1 article matches peacekeep"
+        assert "\x1b" not in result.stdout
+
+    def test_json(self, cli_index):
+        """`--json` prints one JSON object per hit."""
+        result = run("search", "harbour", "--json", "--index", cli_index)
+        assert result.exit_code == 0
+        hits = hits_of(result)
+        assert {h["id"] for h in hits} == {"j1", "j2"}
+        assert [h["rank"] for h in hits] == [1, 2]
+        assert all(h["published"].startswith("2025-0") for h in hits)
+
+    def test_limit_and_page(self, cli_index):
+        """`--limit 1 --page 2` prints the second hit only."""
+        everything = hits_of(run("search", "harbour", "--json", "--index", cli_index))
+        result = run("search", "harbour", "--json", "-n", "1", "--page", "2", "--index", cli_index)
+        assert [h["id"] for h in hits_of(result)] == [everything[1]["id"]]
+        assert hits_of(result)[0]["rank"] == 2
+
+    @pytest.mark.parametrize(
+        ("sort", "expected"), [("newest", ["j2", "j1"]), ("oldest", ["j1", "j2"])]
+    )
+    def test_sort(self, cli_index, sort, expected):
+        """`--sort newest/oldest` orders by date."""
+        result = run("search", "harbour", "--json", "--sort", sort, "--index", cli_index)
+        assert [h["id"] for h in hits_of(result)] == expected
+
+    def test_since_until(self, cli_index):
+        """`--since`/`--until` are inclusive dates."""
+        common = ["--json", "--index", cli_index]
+        result = run(
+            "search", "date:2025", "--since", "2025-03-16", "--until", "2025-03-16", *common
+        )
+        assert [h["id"] for h in hits_of(result)] == [SEED_ID]
+        result = run("search", "date:2025", "--since", "2025-03-17", *common)
+        assert [h["id"] for h in hits_of(result)] == ["j2"]
+
+    def test_beyond_last_page(self, cli_index):
+        """A page past the end is exit 0 with a line saying how many pages there are."""
+        result = run("search", "harbour", "--page", "9", "--index", cli_index)
+        assert result.exit_code == 0
+        assert result.stdout == "No results on page 9: there are 1 page(s).\n"
+
+    def test_bad_since(self, cli_index):
+        """A `--since` that is not a date is exit 1 with one line."""
+        result = run("search", "harbour", "--since", "soon", "--index", cli_index)
+        assert result.exit_code == 1
+        expected = "Error: 'soon' is not a date: use a form like 2025, 2025-03 or 2025-03-16.\n"
+        assert result.stderr == expected
+
+    def test_zero_hits(self, cli_index):
+        """No hits is success: exit 0 and a line saying so."""
+        result = run("search", "zzyzx", "--index", cli_index)
+        assert result.exit_code == 0
+        assert result.stdout == "No articles match zzyzx.\n"
+
+    def test_zero_hits_json(self, cli_index):
+        """No hits with `--json` prints nothing, exit 0."""
+        result = run("search", "zzyzx", "--json", "--index", cli_index)
+        assert (result.exit_code, result.stdout) == (0, "")
+
+    def test_bad_query(self, cli_index):
+        """A query error is exit 1 with one line naming the position."""
+        result = run("search", "meloni title:", "--index", cli_index)
+        assert result.exit_code == 1
+        assert result.stderr == "Error: Query error at position 8: 'title:' has nothing after it.\n"
+        assert result.stdout == ""
+
+    def test_no_index(self, tmp_path):
+        """Searching a folder without an index is exit 1 with the way out."""
+        result = run("search", "meloni", "--index", tmp_path)
+        assert result.exit_code == 1
+        assert result.stderr == (
+            f"Error: No index at '{tmp_path}': run 'newsindex index FILES --index {tmp_path}' "
+            "first.\n"
+        )
+        assert result.stdout == ""
+
+    def test_unknown_option(self, cli_index):
+        """An unknown option is a usage error, exit 2."""
+        result = run("search", "meloni", "--bogus", "--index", cli_index)
+        assert result.exit_code == 2
+        assert result.stderr.endswith("Error: No such option '--bogus'.\n")
+
+    def test_bad_sort(self, cli_index):
+        """An unknown `--sort` is a usage error, exit 2."""
+        result = run("search", "meloni", "--sort", "best", "--index", cli_index)
+        assert result.exit_code == 2
+        assert "'best' is not one of 'relevance', 'newest', 'oldest'" in result.stderr
+
+    def test_limit_zero(self, cli_index):
+        """`--limit 0` is a usage error, exit 2."""
+        assert run("search", "meloni", "-n", "0", "--index", cli_index).exit_code == 2
+
+
+class TestDefaultLocation:
+    def test_builds_sample(self, tmp_path):
+        """With no index yet, `search` builds the sample index, says so, and finds the seed."""
+        from newsindex.ingest import sample_paths
+
+        if not all(path.is_file() for path in sample_paths()):
+            pytest.skip("the bundled sample data is not installed")
+        home = tmp_path / "default"
+        result = run("search", "peacekeepers", "--json", env={"NEWSINDEX_DIR": str(home)})
+        assert result.exit_code == 0, result.stderr
+        assert result.stderr == (
+            f"No index yet: building one from the bundled sample news at {home} ...\n"
+        )
+        assert hits_of(result)[0]["id"] == SEED_ID
+        again = run("search", "peacekeepers", "--json", env={"NEWSINDEX_DIR": str(home)})
+        assert again.stderr == ""
+        assert hits_of(again) == hits_of(result)
+
+    def test_index_uses_env(self, tmp_path, seed_path):
+        """`index` without `--index` writes to $NEWSINDEX_DIR."""
+        home = tmp_path / "default"
+        result = run("index", seed_path, env={"NEWSINDEX_DIR": str(home)})
+        assert result.exit_code == 0
+        assert result.stdout == f"Indexed 1 articles into {home}.\n"
+        with NewsIndex.open(home) as news:
+            assert SEED_ID in news
+
+    @pytest.mark.skipif(sys.platform != "linux", reason="XDG folders are a Linux convention")
+    def test_xdg_data_home(self, tmp_path, seed_path):
+        """Without $NEWSINDEX_DIR the index lives under $XDG_DATA_HOME/newsindex/index."""
+        env = {"NEWSINDEX_DIR": None, "XDG_DATA_HOME": str(tmp_path)}
+        assert run("index", seed_path, env=env).exit_code == 0
+        result = run("show", SEED_ID, "--json", env=env)
+        assert json.loads(result.stdout)["id"] == SEED_ID
+        assert NewsIndex.open(tmp_path / "newsindex" / "index").stats().articles == 1
+
+
+class TestShowStatsDelete:
+    def test_show(self, cli_index):
+        """`show ID` prints the article: title, metadata, body."""
+        result = run("show", SEED_ID, "--index", cli_index)
+        assert result.exit_code == 0
+        lines = result.stdout.splitlines()
+        assert lines[0].startswith("Italy does not plan to send peacekeepers to Ukraine")
+        assert f"id:        {SEED_ID}" in lines
+        assert "by:        Volodymyr Ivanyshyn" in lines
+        assert "published: 2025-03-16T04:16:00+00:00" in lines
+        assert lines[-1].startswith('"We need to think about more durable solutions"')
+
+    def test_show_json(self, cli_index, seed_article):
+        """`show --json` prints the article as JSON that reads back equal."""
+        result = run("show", SEED_ID, "--json", "--index", cli_index)
+        assert result.exit_code == 0
+        assert Article.from_dict(json.loads(result.stdout)) == seed_article
+
+    def test_show_unknown(self, cli_index):
+        """`show` with an unknown id is exit 1 with one line."""
+        result = run("show", "nope", "--index", cli_index)
+        assert result.exit_code == 1
+        assert result.stderr == (
+            "Error: No article with id 'nope' in the index: "
+            "'newsindex search' shows the ids of matching articles.\n"
+        )
+
+    def test_stats(self, cli_index):
+        """`stats` prints the count and the date range."""
+        result = run("stats", "--index", cli_index)
+        assert result.exit_code == 0
+        lines = result.stdout.splitlines()
+        assert lines[0] == f"index:    {cli_index}"
+        assert "articles: 3" in lines
+        assert "dates:    2025-02-01 to 2025-03-20" in lines
+
+    def test_stats_json(self, cli_index):
+        """`stats --json` prints the statistics as JSON."""
+        data = json.loads(run("stats", "--json", "--index", cli_index).stdout)
+        assert data["articles"] == 3
+        assert data["first_published"] == "2025-02-01T00:00:00+00:00"
+        assert data["last_published"] == "2025-03-20T00:00:00+00:00"
+        assert data["size_bytes"] > 0
+        assert data["path"] == str(cli_index)
+
+    def test_stats_no_index(self, tmp_path):
+        """`stats` without an index is exit 1 with the way out."""
+        result = run("stats", "--index", tmp_path)
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"Error: No index at '{tmp_path}'")
+
+    def test_delete(self, fresh_index):
+        """`delete ID` removes the article and says how many went."""
+        result = run("delete", SEED_ID, "--index", fresh_index)
+        assert (result.exit_code, result.stdout) == (0, "Deleted 1 article.\n")
+        assert run("show", SEED_ID, "--index", fresh_index).exit_code == 1
+
+    def test_delete_unknown(self, fresh_index):
+        """Deleting an unknown id among known ones is exit 1 and deletes nothing."""
+        result = run("delete", SEED_ID, "nope", "--index", fresh_index)
+        assert result.exit_code == 1
+        assert result.stderr.startswith("Error: No article with id 'nope' in the index")
+        assert run("show", SEED_ID, "--index", fresh_index).exit_code == 0
+
+    def test_delete_no_index(self, tmp_path):
+        """`delete` without an index is exit 1, not a traceback."""
+        result = run("delete", "x", "--index", tmp_path)
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"Error: No index at '{tmp_path}'")
+
+
+class TestAnalyze:
+    def test_terms(self):
+        """`analyze` prints the terms a text becomes."""
+        result = run("analyze", "Peacekeepers' talks")
+        assert (result.exit_code, result.stdout) == (0, "peacekeep talk\n")
+
+    def test_json(self):
+        """`analyze --json` prints a JSON list."""
+        result = run("analyze", "Peacekeepers' talks", "--json")
+        assert json.loads(result.stdout) == ["peacekeep", "talk"]
+
+    def test_no_stem(self):
+        """`--no-stem` shows the unstemmed terms names fields get."""
+        assert run("analyze", "Peacekeepers' talks", "--no-stem").stdout == "peacekeepers talks\n"
+
+
+class TestHelp:
+    def test_every_command_has_help(self):
+        """Every command has help text, shown by `--help` and in the command list."""
+        listing = run("--help").stdout
+        for name, command in main.commands.items():
+            assert command.help, f"{name} has no help text"
+            result = run(name, "--help")
+            assert result.exit_code == 0
+            first_line = " ".join(command.help.splitlines()[0].split())
+            assert first_line in " ".join(result.stdout.split())
+            assert name in listing
+
+    def test_every_option_has_help(self):
+        """Every option of every command says what it does in `--help`."""
+        missing = [
+            f"{name} {param.opts[0]}"
+            for name, command in main.commands.items()
+            for param in command.params
+            if param.param_type_name == "option" and not param.help
+        ]
+        assert missing == []
+
+    def test_suggested_commands_exist(self, tmp_path):
+        """Commands that error messages tell users to run exist."""
+        from newsindex import IndexNotFoundError, IndexVersionError
+
+        messages = [str(IndexNotFoundError(tmp_path)), str(IndexVersionError(tmp_path, 2, 1))]
+        suggested = {m.split("'newsindex ")[1].split()[0] for m in messages}
+        assert suggested <= set(main.commands)
+
+    def test_version(self):
+        """`--version` prints the installed version."""
+        result = run("--version")
+        assert result.exit_code == 0
+        assert version("newsindex") in result.stdout
+
+    def test_python_m(self):
+        """`python -m newsindex --help` works."""
+        done = subprocess.run(
+            [sys.executable, "-m", "newsindex", "--help"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "Index news articles and search them." in done.stdout
+        assert "search" in done.stdout

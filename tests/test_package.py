@@ -1,0 +1,124 @@
+"""Tests for the package's shape: the public names and which module may import what."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import types
+from pathlib import Path
+
+import pytest
+
+import newsindex
+from newsindex import errors, models
+
+PACKAGE = Path(newsindex.__file__).parent
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The absolute module names a source file imports."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_all_importable():
+    """Every name in `__all__` exists, is public, and `__all__` is sorted without repeats."""
+    for name in newsindex.__all__:
+        assert hasattr(newsindex, name), name
+        assert not name.startswith("_"), name
+    assert newsindex.__all__ == sorted(set(newsindex.__all__))
+
+
+def test_all_matches_public_names():
+    """`__all__` lists exactly the public names the package defines (submodules aside)."""
+    public = {
+        name
+        for name, value in vars(newsindex).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert public == set(newsindex.__all__)
+
+
+def test_front_door_exported():
+    """The names the README promises are exported."""
+    expected = {"NewsIndex", "Article", "Hit", "SearchResults", "IndexStats", "NewsIndexError"}
+    assert expected <= set(newsindex.__all__)
+
+
+def test_every_error_exported():
+    """Every error class of the error tree is public and a NewsIndexError."""
+    for name in errors.__all__:
+        cls = getattr(newsindex, name)
+        assert issubclass(cls, newsindex.NewsIndexError)
+
+
+def test_every_model_exported():
+    """The models a caller receives are all public."""
+    for name in ("Article", "Hit", "ImportSummary", "IndexStats", "SearchResults", "Skipped"):
+        assert getattr(newsindex, name) is getattr(models, name)
+
+
+def test_public_names_documented():
+    """Every public class and function has a docstring."""
+    for name in newsindex.__all__:
+        value = getattr(newsindex, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert inspect.getdoc(value), name
+
+
+def test_cli_imports_no_whoosh_or_nltk():
+    """cli.py imports neither whoosh nor nltk."""
+    roots = {name.split(".")[0] for name in imported_modules(PACKAGE / "cli.py")}
+    assert not roots & {"whoosh", "nltk"}
+
+
+def test_cli_uses_public_names_only():
+    """cli.py imports newsindex's public names (and render), no internal module."""
+    internal = {
+        name for name in imported_modules(PACKAGE / "cli.py") if name.startswith("newsindex.")
+    }
+    assert internal == set()
+
+
+@pytest.mark.parametrize(
+    "module", ["errors.py", "models.py", "snippets.py", "api.py", "render.py", "cli.py"]
+)
+def test_whoosh_and_nltk_stay_behind_the_walls(module):
+    """Only analysis, schema, index, query (and ranking) import whoosh or nltk."""
+    roots = {name.split(".")[0] for name in imported_modules(PACKAGE / module)}
+    assert not roots & {"whoosh", "nltk"}
+
+
+@pytest.mark.parametrize(
+    ("module", "allowed"),
+    [
+        ("errors.py", set()),
+        ("models.py", {"errors"}),
+        ("schema.py", {"analysis", "models"}),
+        ("index.py", {"schema", "models", "errors"}),
+        ("snippets.py", {"analysis"}),
+        ("render.py", {"models"}),
+    ],
+)
+def test_imports_go_one_way(module, allowed):
+    """Each stage imports only from stages to its left."""
+    internal = {
+        name.split(".")[1]
+        for name in imported_modules(PACKAGE / module)
+        if name.startswith("newsindex.")
+    }
+    assert internal <= allowed
+
+
+def test_nobody_imports_cli():
+    """No module imports the CLI."""
+    for path in PACKAGE.rglob("*.py"):
+        if path.name in ("cli.py", "__main__.py"):
+            continue
+        assert "newsindex.cli" not in imported_modules(path), path.name

@@ -1,0 +1,104 @@
+"""Tests for newsindex.schema: the fields, and Article ↔ stored document."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from newsindex.models import Article
+from newsindex.schema import FIELD_ALIASES, build_schema, from_stored, to_document
+
+UTC = dt.timezone.utc
+
+
+def full_article() -> Article:
+    """An article with every field set and a date given at UTC+2."""
+    return Article(
+        id="full-1",
+        title="Glacier melt speeds up",
+        body="Researchers measured the ice.\n\nThe loss has doubled.",
+        url="https://alpine.example/glacier",
+        published="2025-04-02T11:00:00+02:00",
+        authors=["Anna Berg", "Jon Moe"],
+        source="Alpine Post",
+        section="Science",
+        tags=["climate", "glaciers"],
+        language="de",
+    )
+
+
+def stored_fields(document: dict) -> dict:
+    """What Whoosh hands back as stored fields for ``document`` (``_stored_x`` wins over ``x``)."""
+    stored = {k: v for k, v in document.items() if not k.startswith("_stored_")}
+    stored.update({k.removeprefix("_stored_"): v for k, v in document.items() if k[0] == "_"})
+    return stored
+
+
+def test_schema_fields():
+    """The schema has exactly the fields the query syntax and stored articles need."""
+    names = set(build_schema().names())
+    assert names == {
+        "id",
+        "title",
+        "body",
+        "author",
+        "source",
+        "section",
+        "tag",
+        "url",
+        "published",
+        "language",
+    }
+
+
+def test_aliases_point_at_fields():
+    """Every field name a user may type maps to a real schema field."""
+    assert set(FIELD_ALIASES.values()) <= set(build_schema().names())
+
+
+def test_to_document():
+    """Dates are indexed as naive UTC; names are indexed joined and stored as tuples."""
+    doc = to_document(full_article())
+    assert doc["published"] == dt.datetime(2025, 4, 2, 9, 0)
+    assert doc["author"] == "Anna Berg\nJon Moe"
+    assert doc["_stored_author"] == ("Anna Berg", "Jon Moe")
+    assert doc["_stored_tag"] == ("climate", "glaciers")
+    assert doc["id"] == "full-1"
+
+
+def test_to_document_leaves_out_missing():
+    """Missing source, section, url and date are left out of the document."""
+    doc = to_document(Article(id="x", title="t"))
+    assert not {"source", "section", "url", "published"} & doc.keys()
+
+
+def test_round_trip():
+    """`from_stored(stored(to_document(a)))` is the same article, its date now in UTC."""
+    article = full_article()
+    back = from_stored(stored_fields(to_document(article)))
+    assert back == article
+    assert back.published == dt.datetime(2025, 4, 2, 9, 0, tzinfo=UTC)
+    assert back.published.utcoffset() == dt.timedelta(0)
+    assert back.authors == ("Anna Berg", "Jon Moe")
+    assert isinstance(back.tags, tuple)
+
+
+def test_round_trip_through_index(empty_news):
+    """An article stored in a real index reads back equal, with tuples and a UTC date."""
+    article = full_article()
+    empty_news.add([article])
+    back = empty_news.get("full-1")
+    assert back == article
+    assert back.published.tzinfo == UTC
+    assert back.published == dt.datetime(2025, 4, 2, 9, 0, tzinfo=UTC)
+    assert back.authors == ("Anna Berg", "Jon Moe")
+    assert back.tags == ("climate", "glaciers")
+    assert back.language == "de"
+
+
+def test_round_trip_minimal_through_index(empty_news):
+    """An article with only a title reads back with empty tuples and no date."""
+    article = Article(id="min", title="Only a title")
+    empty_news.add([article])
+    back = empty_news.get("min")
+    assert back == article
+    assert (back.authors, back.tags, back.published, back.url) == ((), (), None, None)
