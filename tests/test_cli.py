@@ -90,7 +90,7 @@ class TestIndex:
         assert result.exit_code == 0
         assert result.stdout == f"Indexed 2 articles into {fresh_index}.\n"
         lines = result.stderr.splitlines()
-        assert lines[0] == "Skipped 1 bad records:"
+        assert lines[0] == "Skipped 1 bad record:"
         assert lines[1].startswith(f"  {jsonl}, line 2: invalid JSON: ")
         stats = json.loads(run("stats", "--json", "--index", fresh_index).stdout)
         assert stats["articles"] == 3
@@ -161,7 +161,7 @@ class TestSearch:
         """A page past the end is exit 0 with a line saying how many pages there are."""
         result = run("search", "harbour", "--page", "9", "--index", cli_index)
         assert result.exit_code == 0
-        assert result.stdout == "No results on page 9: there are 1 page(s).\n"
+        assert result.stdout == "No results on page 9: the last page is 1.\n"
 
     def test_bad_since(self, cli_index):
         """A `--since` that is not a date is exit 1 with one line."""
@@ -238,7 +238,7 @@ class TestDefaultLocation:
         home = tmp_path / "default"
         result = run("index", seed_path, env={"NEWSINDEX_DIR": str(home)})
         assert result.exit_code == 0
-        assert result.stdout == f"Indexed 1 articles into {home}.\n"
+        assert result.stdout == f"Indexed 1 article into {home}.\n"
         with NewsIndex.open(home) as news:
             assert SEED_ID in news
 

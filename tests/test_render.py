@@ -90,7 +90,7 @@ class TestResults:
     def test_beyond_last_page(self):
         """A page past the end says how many pages there are."""
         text = format_results(results(total=5, page=3))
-        assert text == "No results on page 3: there are 1 page(s)."
+        assert text == "No results on page 3: the last page is 1."
 
 
 class TestJson:

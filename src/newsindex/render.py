@@ -25,6 +25,10 @@ __all__ = [
 _BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def _date(value: dt.datetime | None) -> str:
     return value.date().isoformat() if value else "no date"
 
@@ -58,7 +62,7 @@ def format_results(results: SearchResults, *, color: bool = False) -> str:
     """Human-readable results: rank, title, date, source, id and a snippet per hit."""
     if not results.hits:
         if results.total:
-            return f"No results on page {results.page}: there are {results.pages} page(s)."
+            return f"No results on page {results.page}: the last page is {results.pages}."
         return f"No articles match {results.query}."
     lines: list[str] = []
     for hit in results.hits:
@@ -135,9 +139,9 @@ def format_terms(terms: Sequence[str], *, as_json: bool = False) -> str:
 
 def format_import(summary: ImportSummary, index_path: str) -> Iterator[str]:
     """Lines describing an import: the count, then each skipped record."""
-    yield f"Indexed {summary.added:,} articles into {index_path}."
+    yield f"Indexed {_count(summary.added, 'article')} into {index_path}."
     if summary.skipped:
-        yield f"Skipped {len(summary.skipped):,} bad records:"
+        yield f"Skipped {_count(len(summary.skipped), 'bad record')}:"
         for bad in summary.skipped:
             where = f"{bad.path}, line {bad.line}" if bad.line else bad.path
             yield f"  {where}: {bad.reason}"
