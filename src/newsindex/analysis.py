@@ -14,6 +14,7 @@ dots (``U.K.``); the parts of a hyphenated word get their own spans and position
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -67,6 +68,20 @@ _TOKEN = re.compile(
     )
 )
 _DROPPED = frozenset(a + s for a in _APOSTROPHES for s in "sS")
+
+
+@functools.lru_cache(maxsize=256)
+def _token_starting_with(initials: frozenset[str]) -> re.Pattern[str]:
+    """``_TOKEN`` anchored to word starts that may fold to one of `initials`.
+
+    Any non-ASCII first letter is a candidate too (``É`` folds to ``e``); the caller's term
+    comparison rules out those that do not match.
+    """
+    letters = "".join(sorted({c for i in initials for c in (i, i.upper())}))
+    return re.compile(
+        rf"(?<![^\W_])(?=[{re.escape(letters)}\u0080-\U0010ffff])(?:{_TOKEN.pattern})"
+    )
+
 _STRIP_WORD = str.maketrans("", "", ".,'\u2019\u02bc")
 _STRIP_NUMBER = str.maketrans("", "", ",'\u2019\u02bc")
 # Latin letters that carry their "accent" in the letter itself, so NFKD cannot split it off.
@@ -119,6 +134,7 @@ class NewsAnalyzer(Analyzer):
         self.stemmer = stemmer
         self.cache_size = cache_size
         self._cache: dict[str, str] = {}
+        self._folded: dict[str, str] = {}  # surface -> unstemmed term, for `spans(initials=)`
         self._stem_word: Callable[[str], str] | None = stemmer
 
     def __getstate__(self) -> dict[str, Any]:
@@ -151,10 +167,43 @@ class NewsAnalyzer(Analyzer):
         """Return the terms `text` becomes, in order."""
         return tuple(term for term, _, _ in self.spans(text))
 
-    def spans(self, text: str) -> Iterator[tuple[str, int, int]]:
-        """Yield ``(term, startchar, endchar)`` for each term, offsets into `text`."""
+    def spans(
+        self, text: str, *, initials: frozenset[str] | None = None
+    ) -> Iterator[tuple[str, int, int]]:
+        """Yield ``(term, startchar, endchar)`` for each term, offsets into `text`.
+
+        With `initials` (for highlighting a few known terms), a word whose folded form starts
+        with another letter is not stemmed and yields ``""`` as its term, keeping its place:
+        a stem always starts with the word's first letter, and stemming is the costly part.
+        """
         cache = self._cache
         for match in _TOKEN.finditer(text):
+            surface = match.group()
+            term = cache.get(surface)
+            if term is None:
+                if initials is not None:
+                    folded = self._folded.get(surface)
+                    if folded is None:
+                        if len(self._folded) >= self.cache_size:
+                            self._folded.clear()
+                        folded = self._folded[surface] = _normalize(surface)
+                    if folded and folded[0] not in initials:
+                        yield ("", *match.span())
+                        continue
+                term = self._analyze_surface(surface)
+            if term:
+                yield (term, *match.span())
+
+    def spans_starting(
+        self, text: str, initials: frozenset[str]
+    ) -> Iterator[tuple[str, int, int]]:
+        """Like `spans`, but only for the words starting with one of `initials`, skipping the rest.
+
+        For highlighting a few terms: the regex engine skips the other words, so a long article
+        costs little more than its matches. Positions between words are lost.
+        """
+        cache = self._cache
+        for match in _token_starting_with(initials).finditer(text):
             surface = match.group()
             term = cache.get(surface)
             if term is None:

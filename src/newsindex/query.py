@@ -20,7 +20,9 @@ import re
 from collections.abc import Callable
 
 import attrs
+from whoosh import matching
 from whoosh import query as wq
+from whoosh.util.times import datetime_to_long
 from whoosh import sorting
 from whoosh.searching import Searcher
 
@@ -476,12 +478,63 @@ def _compile(node: object, reader) -> wq.Query:
     if isinstance(node, _Or):
         return wq.Or([_compile(item, reader) for item in node.items])
     assert isinstance(node, _And)
-    positive = [_compile(i, reader) for i in node.items if not isinstance(i, _Not)]
+    dates = [i for i in node.items if isinstance(i, _Dates)]
+    others = [i for i in node.items if not isinstance(i, (_Not, _Dates))]
+    if not others:  # dates alone: the range query is the whole search
+        others, dates = dates, []
+    positive = [_compile(i, reader) for i in others]
     negative = [_compile(i.item, reader) for i in node.items if isinstance(i, _Not)]
     query = positive[0] if len(positive) == 1 else wq.And(positive)
     if negative:
         query = wq.AndNot(query, negative[0] if len(negative) == 1 else wq.Or(negative))
+    for clause in dates:
+        query = _DateFiltered(query, clause.start, clause.end)
     return query
+
+
+class _InRange:
+    """Document numbers whose date column value lies in [low, high): a set-like for filtering."""
+
+    def __init__(self, column, low: int, high: int) -> None:
+        self.column, self.low, self.high = column, low, high
+
+    def __contains__(self, docnum: int) -> bool:
+        return self.low <= self.column[docnum] < self.high
+
+
+class _DateFiltered(wq.WrappingQuery):
+    """The child query, keeping only documents published in [start, end).
+
+    Reads each candidate's date from the date column instead of expanding the range into
+    index terms: the cost follows the child's matches, not the number of dated articles.
+    """
+
+    def __init__(self, child: wq.Query, start: dt.datetime | None, end: dt.datetime | None):
+        super().__init__(child)
+        self.start, self.end = start, end
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            type(other) is type(self)
+            and self.child == other.child
+            and (self.start, self.end) == (other.start, other.end)
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.child, self.start, self.end))
+
+    def _rewrap(self, child: wq.Query) -> wq.Query:
+        return self.__class__(child, self.start, self.end)
+
+    def matcher(self, searcher, context=None):
+        child = self.child.matcher(searcher, context)
+        reader = searcher.reader()
+        if not reader.has_column(DATE_FIELD):
+            return matching.NullMatcher()
+        low = datetime_to_long(self.start) if self.start else 0
+        high = datetime_to_long(self.end) if self.end else _UNDATED
+        column = reader.column_reader(DATE_FIELD, translate=False)
+        return matching.FilterMatcher(child, _InRange(column, low, high))
 
 
 def _either(queries) -> wq.Query:
@@ -668,6 +721,7 @@ def run_search(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     match: str = "auto",
+    snippets: bool = True,
 ) -> SearchResults:
     """Run ``parsed`` and build one page of :class:`SearchResults`.
 
@@ -699,7 +753,9 @@ def run_search(
     hits = []
     for offset, (score, result) in enumerate(window):
         stored = result.fields()
-        snippet, highlights = make_snippet(stored.get("body", ""), body_analyzer, spec)
+        snippet, highlights = (
+            make_snippet(stored.get("body", ""), body_analyzer, spec) if snippets else ("", ())
+        )
         published = stored.get(DATE_FIELD)
         hits.append(
             Hit(
