@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from newsindex import Article, NewsIndex, read_path
 
@@ -141,3 +144,43 @@ def small_news(tmp_path: Path) -> Iterator[NewsIndex]:
     index.add(HAND_ARTICLES)
     yield index
     index.close()
+
+
+# --- soak mode and random seed ----------------------------------------------------------------
+
+SOAK_ENV = "NEWSINDEX_SOAK"
+SEED_ENV = "NEWSINDEX_SEED"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--soak``: the long reliability run for release checks."""
+    parser.addoption(
+        "--soak",
+        action="store_true",
+        help=f"Run the reliability tests longer: more processes, kills, articles and "
+        f"Hypothesis examples (same as {SOAK_ENV}=1).",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Fix the seed of the random kill points; in soak mode Hypothesis tries 10x the examples."""
+    os.environ.setdefault(SEED_ENV, str(random.randrange(2**32)))
+    if is_soak(config):
+        settings.register_profile("soak", max_examples=1_000, deadline=None)
+        settings.load_profile("soak")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """The seed, so that a failed crash test can be rerun with the same kill points."""
+    return f"reliability: {SEED_ENV}={os.environ[SEED_ENV]}" + (", soak" if is_soak(config) else "")
+
+
+def is_soak(config: pytest.Config) -> bool:
+    """Whether the long run was asked for, by option or environment variable."""
+    return bool(config.getoption("--soak")) or os.environ.get(SOAK_ENV) == "1"
+
+
+@pytest.fixture(scope="session")
+def soak(pytestconfig: pytest.Config) -> bool:
+    """Whether this is the long reliability run (``--soak`` or ``NEWSINDEX_SOAK=1``)."""
+    return is_soak(pytestconfig)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import tempfile
@@ -9,14 +10,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from newsindex.analysis import NewsAnalyzer
-from newsindex.errors import ArticleNotFoundError, IngestError, NewsIndexError
+from newsindex.errors import ArticleNotFoundError, IndexExistsError, IngestError, NewsIndexError
 from newsindex.index import (
     OpenIndex,
     Progress,
     create_index,
     is_index,
     open_index,
-    stored_articles,
+    rebuild_index,
 )
 from newsindex.ingest import read_paths, sample_paths
 from newsindex.models import Article, ImportSummary, IndexStats, SearchResults, Skipped
@@ -109,7 +110,8 @@ class NewsIndex:
 
         ``lock_timeout``: seconds a write waits for another process's write to finish.
         """
-        return cls(OpenIndex(create_index(path), default_weighting, lock_timeout))
+        index = create_index(path, lock_timeout=lock_timeout)
+        return cls(OpenIndex(index, default_weighting, lock_timeout))
 
     @classmethod
     def open(
@@ -123,8 +125,10 @@ class NewsIndex:
         cls, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     ) -> NewsIndex:
         """Open the index at ``path``, making an empty one first if there is none."""
-        make = cls.open if is_index(path) else cls.create
-        return make(path, lock_timeout=lock_timeout)
+        if not is_index(path):
+            with contextlib.suppress(IndexExistsError):  # another process made it first
+                return cls.create(path, lock_timeout=lock_timeout)
+        return cls.open(path, lock_timeout=lock_timeout)
 
     @classmethod
     def open_sample(
@@ -154,20 +158,20 @@ class NewsIndex:
         return cls.open(target)
 
     @classmethod
-    def reindex(cls, path: str | os.PathLike[str], *, progress: Progress | None = None) -> int:
+    def reindex(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        progress: Progress | None = None,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> int:
         """Rebuild the index at ``path`` with this version's schema from the articles it stores.
 
-        For an index written by an incompatible newsindex (``IndexVersionError``). The new index
-        is built beside the old one and swapped in when complete; returns the article count.
+        For an index written by an incompatible newsindex (``IndexVersionError``). The rebuild
+        happens in place under the write lock and becomes visible in one commit, so an
+        interrupted rebuild leaves the old index intact; returns the article count.
         """
-        target = Path(path)
-        with tempfile.TemporaryDirectory(prefix=".reindex-", dir=target.parent) as tmp:
-            with cls.create(Path(tmp) / "index") as fresh:
-                count = fresh.add(stored_articles(target), progress=progress)
-            old = Path(tmp) / "old"
-            target.rename(old)
-            (Path(tmp) / "index").rename(target)
-        return count
+        return rebuild_index(path, lock_timeout=lock_timeout, progress=progress)
 
     def close(self) -> None:
         """Release the open searcher (files stay on disk)."""
@@ -252,21 +256,27 @@ class NewsIndex:
         until: dt.date | dt.datetime | str | None = None,
         match: str = "auto",
         syntax: bool = True,
+        snippets: bool = True,
     ) -> SearchResults:
         """Search with the web-style query syntax; see the README for the grammar.
 
         ``since`` and ``until`` are inclusive (a date as ``until`` covers that whole day).
 
         ``match`` says how the words must match. ``"all"``: every word (and phrase, field
-        clause ...) is required. ``"any"``: articles with any of the words are ranked, those with
-        more of the rarer words first. ``"auto"`` (the default) uses ``"all"`` for short queries and
-        for queries that use any syntax, and ``"any"`` for plain-word queries of at least
-        ``LONG_QUERY_WORDS`` words, which read as descriptions ("effects of sanctions on
-        the Russian economy since 2014") rather than lists of requirements.
+        clause ...) is required. ``"any"``: every article with any of the words is ranked, those
+        with more of the rarer words first; stop words ("the", "what", "of") are left out.
+        ``"auto"`` (the default) uses ``"all"`` for short typed queries and for queries that use
+        any syntax, and ``"any"`` for typed queries of at least five plain words, which read as
+        descriptions ("effects of sanctions on the Russian economy since 2014") rather than
+        lists of requirements, and for prose given with ``syntax=False``.
 
-        With ``syntax=False`` the query is plain text: quotes, ``field:``, ``-``, ``*``,
-        parentheses and ``OR``/``AND``/``NOT`` are just words, so any text can be searched as is
-        (pasted prose, a question, a test collection's query) without a syntax error.
+        With ``syntax=False`` the query is prose, not syntax: quotes, ``field:``, ``-``, ``*``,
+        parentheses and ``OR``/``AND``/``NOT`` are just words, so any text (pasted prose, a
+        question, a test collection's query) is searched as is, without a syntax error, and
+        ranked by any-word matching unless ``match="all"`` asks for every word.
+
+        ``snippets=False`` leaves every hit's ``snippet`` empty, which makes long result lists
+        much cheaper when only ids and scores are wanted (exports, evaluation).
         """
         if sort not in SORTS:
             raise NewsIndexError(f"Unknown sort '{sort}': use one of {', '.join(SORTS)}.")
@@ -285,6 +295,7 @@ class NewsIndex:
             since=_to_utc(since, end=False),
             until=_to_utc(until, end=True),
             match=match,
+            snippets=snippets,
         )
 
     def get(self, article_id: str) -> Article:

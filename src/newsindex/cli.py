@@ -10,7 +10,14 @@ from typing import Any
 
 import click
 
-from newsindex import NewsIndex, NewsIndexError, analyze, default_index_path, render
+from newsindex import (
+    NewsIndex,
+    NewsIndexError,
+    analyze,
+    default_index_path,
+    evaluate_collection,
+    render,
+)
 
 _INDEX_HELP = "Index folder [default: $NEWSINDEX_DIR, else the per-user data folder]."
 
@@ -187,3 +194,30 @@ def reindex(index_dir: Path | None) -> None:
 def analyze_command(text: str, no_stem: bool, as_json: bool) -> None:
     """Show the terms a text becomes in the index (and in queries)."""
     click.echo(render.format_terms(analyze(text, stem=not no_stem), as_json=as_json))
+
+
+@main.command("eval")
+@click.argument("docs", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("queries", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("qrels", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Build the index in this new folder and keep it [default: a temporary folder].",
+)
+@click.option(
+    "--depth", default=1000, show_default=True, type=click.IntRange(1), help="Results per query."
+)
+@_json
+@_fail_cleanly
+def eval_command(
+    docs: Path, queries: Path, qrels: Path, index_dir: Path | None, depth: int, as_json: bool
+) -> None:
+    """Measure ranking quality on judged queries: MAP, nDCG@10, P@10 and R@100.
+
+    DOCS is JSON Lines articles, QUERIES JSON Lines {"id", "text"}, QRELS TREC qrels.
+    """
+    report = evaluate_collection(docs, queries, qrels, index_path=index_dir, depth=depth)
+    click.echo(render.eval_json(report) if as_json else render.format_eval(report))

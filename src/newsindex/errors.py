@@ -8,6 +8,7 @@ Callers catch :class:`NewsIndexError` and never see Whoosh's or NLTK's exception
      ├── IndexLockedError       another writer holds the index and did not let go in time
      ├── IndexVersionError      the index was written by an incompatible newsindex
      ├── IndexReadOnlyError     the index folder cannot be written
+     ├── IndexWriteError        a write failed part way (disk full, a worker died): nothing changed
      ├── ArticleNotFoundError   get()/delete() with an id the index does not hold
      ├── IngestError            a bad input record (names file and line)
      └── QuerySyntaxError       a query that cannot be understood (names the position)
@@ -24,6 +25,7 @@ __all__ = [
     "IndexNotFoundError",
     "IndexReadOnlyError",
     "IndexVersionError",
+    "IndexWriteError",
     "IngestError",
     "NewsIndexError",
     "QuerySyntaxError",
@@ -87,6 +89,18 @@ class IndexReadOnlyError(NewsIndexError):
         super().__init__(
             f"The index at '{self.path}' is read-only: searching works, but adding or deleting "
             "needs write permission on the folder."
+        )
+
+
+class IndexWriteError(NewsIndexError):
+    """Writing to the index failed part way; nothing of that write was committed."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(
+            f"Writing to the index at '{self.path}' failed ({reason}) and nothing was changed: "
+            "fix the cause and run the import again."
         )
 
 

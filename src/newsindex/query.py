@@ -11,20 +11,25 @@ A WORD ending in ``*`` is a prefix; a PHRASE is ``"..."`` with an optional ``~N`
 ``name:`` prefixes are plain text (people paste "Note: ..."), and an unclosed quote runs to the
 end. Structural mistakes (a dangling ``OR``, an unclosed ``(``, ``title:`` with nothing after it)
 raise :class:`QuerySyntaxError` naming the position.
+
+Long plain queries are the exception to "all required": a typed query of five or more words
+with no syntax at all, and any text parsed with ``syntax=False`` (prose), reads as a description
+and is ranked by any-word matching instead; see :func:`run_search` for ``match``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import math
 import re
 from collections.abc import Callable
 
 import attrs
-from whoosh import matching
+from whoosh import matching, sorting
 from whoosh import query as wq
-from whoosh.util.times import datetime_to_long
-from whoosh import sorting
 from whoosh.searching import Searcher
+from whoosh.util.times import datetime_to_long
 
 from newsindex.analysis import NewsAnalyzer
 from newsindex.errors import QuerySyntaxError
@@ -32,25 +37,36 @@ from newsindex.models import Hit, SearchResults
 from newsindex.schema import DATE_FIELD, FIELD_ALIASES, NAME_FIELDS, TEXT_FIELDS
 from newsindex.snippets import MatchSpec, make_snippet
 
-__all__ = ["SORTS", "ParsedQuery", "parse_period", "parse_query", "run_search"]
+__all__ = [
+    "LONG_QUERY_WORDS",
+    "MATCHES",
+    "SORTS",
+    "STOP_WORDS",
+    "ParsedQuery",
+    "is_ranked",
+    "parse_period",
+    "parse_query",
+    "run_search",
+]
 
 SORTS = ("relevance", "newest", "oldest")
 
-TITLE_BOOST = 2.0
-"""How much a match in the title outweighs the same match in the body."""
+TITLE_BOOST = 1.5
+"""How much a match in the title outweighs the same match in the body.
+
+Title and body are scored as separate BM25 fields, so a headline word already counts on its
+own. 1.5 keeps a headline match ahead of an equal body match and measured best over the test
+collections with titles (``benchmarks/RESULTS.md``): 1.0 lost on ADI, 2.0 lost P@10 on ADI
+and MAP on Cranfield."""
 
 MATCHES = ("auto", "all", "any")
 """How the words of a query must match; see :func:`run_search`."""
 
 LONG_QUERY_WORDS = 5
-"""A query of plain words at least this long is ranked by any-word matching in ``auto`` mode."""
+"""A typed query of at least this many plain words is ranked by any-word matching in ``auto``
+mode: at that length it reads as a description, and requiring every word finds little."""
 
-LUCENE_STOP_WORDS = (
-    "a an and are as at be but by for if in into is it no not of on or such that the their "
-    "then there these they this to was will with"
-).split()
-
-STOP_WORDS = (
+_STOP_WORDS_TEXT = (
     "i me my myself we our ours ourselves you your yours yourself yourselves he him his himself "
     "she her hers herself it its itself they them their theirs themselves what which who whom "
     "this that these those am is are was were be been being have has had having do does did "
@@ -59,8 +75,12 @@ STOP_WORDS = (
     "under again further then once here there when where why how all any both each few more "
     "most other some such no nor not only own same so than too very s t can will just don "
     "should now"
-).split()
-"""Function words dropped from ranked queries (outside phrases): NLTK's English list."""
+)
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+"""Function words left out of ranked queries (outside phrases): NLTK's English list.
+
+The index keeps them (phrases stay exact); only ranked any-word matching drops them, where they
+would otherwise let almost every article in and add noise to the order."""
 
 MAX_PREFIX_TERMS = 512
 """A prefix expands to at most this many index terms (the most frequent), bounding its cost."""
@@ -138,6 +158,8 @@ class ParsedQuery:
     """The parsed query tree (internal node types)."""
     plain: bool = False
     """True when the text uses no syntax at all (or was parsed with ``syntax=False``)."""
+    prose: bool = False
+    """True when parsed with ``syntax=False``: the text is a description, not a typed query."""
 
     def __str__(self) -> str:
         return _describe(self.tree)
@@ -398,7 +420,7 @@ def parse_query(
         raise QuerySyntaxError(text, 0, "the query has no words to search for")
     if not _has_positive(tree):
         raise QuerySyntaxError(text, 0, "the query only excludes words; add a word to search for")
-    return ParsedQuery(text, tree, plain)
+    return ParsedQuery(text, tree, plain, prose=not syntax)
 
 
 def _has_positive(node: object) -> bool:
@@ -592,20 +614,7 @@ def _date_filter(since: dt.datetime | None, until: dt.datetime | None) -> _Dates
     return _Dates(since, until, f"[{_date_label(since)} TO {_date_label(shown_until)}]")
 
 
-# --- ranked matching of long plain queries ------------------------------------------------------
-
-_TUNING: dict[str, object] = {
-    "long": LONG_QUERY_WORDS,
-    "stop": "nltk",
-    "coord": 0.0,
-    "coord_idf": True,
-    "tier": False,
-    "prox": 0.0,
-    "prox_slop": 1,
-    "qtf": True,
-    "window": 1000,
-    "split_hyphens": False,
-}
+# --- ranked matching --------------------------------------------------------------------------
 
 
 def _top_items(tree: object) -> tuple[object, ...]:
@@ -613,101 +622,70 @@ def _top_items(tree: object) -> tuple[object, ...]:
 
 
 def is_ranked(parsed: ParsedQuery, match: str) -> bool:
-    """Whether ``parsed`` is run as ranked any-word matching (else every item is required)."""
+    """Whether ``parsed`` runs as ranked any-word matching under ``match`` (see run_search)."""
     if match == "all":
         return False
     if match == "any":
         return True
-    return parsed.plain and len(_top_items(parsed.tree)) >= int(_TUNING["long"])
+    return parsed.prose or (parsed.plain and len(_top_items(parsed.tree)) >= LONG_QUERY_WORDS)
 
 
+@functools.lru_cache(maxsize=8)
 def _stop_terms(analyzer: NewsAnalyzer) -> frozenset[str]:
-    words = STOP_WORDS if _TUNING["stop"] == "nltk" else LUCENE_STOP_WORDS
-    if not _TUNING["stop"]:
-        return frozenset()
-    return frozenset(analyzer.terms(" ".join(words)))
+    return frozenset(analyzer.terms(" ".join(STOP_WORDS)))
 
 
-def _ranked_parts(tree: object, stop_terms: frozenset[str]):
-    optional, required, excluded = [], [], []
+@attrs.frozen
+class _Ranked:
+    """A query split for ranked matching: weighted optional items, filters and exclusions."""
+
+    optional: tuple[tuple[object, float], ...]
+    required: tuple[object, ...]
+    excluded: tuple[object, ...]
+
+    def tree(self) -> object:
+        """The same query as a tree, for the description and the snippet marks."""
+        words = [item for item, _ in self.optional]
+        either = words[0] if len(words) == 1 else _Or(tuple(words))
+        items = (either, *self.required, *(_Not(item) for item in self.excluded))
+        return items[0] if len(items) == 1 else _And(items)
+
+
+def _rank_items(tree: object, *, split: bool, stop_terms: frozenset[str]) -> _Ranked:
+    """Every top-level item becomes optional, except date filters (kept) and exclusions.
+
+    With ``split`` (plain queries, which hold no quoted phrases) a hyphenated word counts as its
+    parts. Stop words are left out unless nothing else is left; a repeated word weighs the
+    square root of its count.
+    """
+    words: list[object] = []
+    required, excluded = [], []
     for item in _top_items(tree):
         if isinstance(item, _Not):
             excluded.append(item.item)
         elif isinstance(item, _Dates):
             required.append(item)
+        elif split and isinstance(item, _Phrase):
+            words.extend(_Term(item.field, word) for word in item.words)
         else:
-            if _TUNING["split_hyphens"] and isinstance(item, _Phrase) and not item.slop:
-                optional.extend(_Term(item.field, w) for w in item.words)
-            else:
-                optional.append(item)
-    content = [i for i in optional if not (isinstance(i, _Term) and i.text in stop_terms)]
-    return content or optional, required, excluded
-
-
-def _compile_ranked(tree: object, reader, stop_terms: frozenset[str]):
-    content, required, excluded = _ranked_parts(tree, stop_terms)
+            words.append(item)
+    content = [w for w in words if not (isinstance(w, _Term) and w.text in stop_terms)]
     counts: dict[object, int] = {}
-    for item in content:
+    for item in content or words:
         counts[item] = counts.get(item, 0) + 1
-    subqueries = []
-    for item, count in counts.items():
-        q = _compile(item, reader)
-        subqueries.extend([q] * (count if _TUNING["qtf"] else 1))
-    prox = float(_TUNING["prox"])
-    if prox:
-        terms = [i for i in content if isinstance(i, _Term) and i.field is None]
-        for a, b in zip(terms, terms[1:]):
-            if a.text != b.text:
-                subqueries.append(
-                    wq.Phrase("body", [a.text, b.text], slop=int(_TUNING["prox_slop"]), boost=prox)
-                )
-    query = wq.Or(subqueries) if len(subqueries) > 1 else subqueries[0]
-    if required:
-        query = wq.And([query, *(_compile(r, reader) for r in required)])
-    if excluded:
-        query = wq.AndNot(query, _either(_compile(e, reader) for e in excluded))
-    return query, list(counts)
+    optional = tuple((item, math.sqrt(count)) for item, count in counts.items())
+    return _Ranked(optional, tuple(required), tuple(excluded))
 
 
-def _item_matched(item: object, matched: set) -> bool:
-    if isinstance(item, _Term):
-        return any((f, item.text.encode()) in matched for f, _ in _fields(item.field))
-    if isinstance(item, _Phrase):
-        return all(
-            any((f, w.encode()) in matched for f, _ in _fields(item.field)) for w in item.words
-        )
-    return True
-
-
-def _rescore(results, items, searcher) -> list[tuple[float, object]]:
-    reader = searcher.reader()
-    n = reader.doc_count_all()
-
-    def weight(item: object) -> float:
-        if not _TUNING["coord_idf"]:
-            return 1.0
-        words = [item.text] if isinstance(item, _Term) else list(getattr(item, "words", []))
-        if not words:
-            return 1.0
-        import math
-
-        df = max(reader.doc_frequency("body", w) + reader.doc_frequency("title", w) for w in words)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-    weights = [weight(i) for i in items]
-    total = sum(weights) or 1.0
-    p = float(_TUNING["coord"])
-    scored = []
-    for hit in results:
-        matched = set(hit.matched_terms())
-        flags = [_item_matched(i, matched) for i in items]
-        cover = sum(w for w, f in zip(weights, flags) if f) / total
-        score = float(hit.score or 0.0) * (cover**p if p else 1.0)
-        if _TUNING["tier"]:
-            score += 1e6 * all(flags)
-        scored.append((score, hit))
-    scored.sort(key=lambda pair: -pair[0])
-    return scored
+def _compile_ranked(ranked: _Ranked, reader) -> wq.Query:
+    words = [_compile(item, reader) for item, _ in ranked.optional]
+    words = [q.with_boost(q.boost * w) for q, (_, w) in zip(words, ranked.optional, strict=True)]
+    query = _either(words)
+    if ranked.required:
+        query = wq.And([query, *(_compile(item, reader) for item in ranked.required)])
+    if ranked.excluded:
+        query = wq.AndNot(query, _either(_compile(item, reader) for item in ranked.excluded))
+    return query
 
 
 def run_search(
@@ -726,32 +704,34 @@ def run_search(
     """Run ``parsed`` and build one page of :class:`SearchResults`.
 
     ``since`` is inclusive and ``until`` exclusive, both naive UTC (the API layer converts).
+
+    ``match`` is one of :data:`MATCHES`. ``"all"`` requires every top-level item. ``"any"``
+    ranks every article that has any of the words (exclusions and date filters still apply);
+    stop words outside phrases are dropped, so the words that carry the meaning decide the
+    order, and an article with more of the rarer words ranks higher through BM25 itself.
+    ``"auto"`` is ``"any"`` for prose (text parsed with ``syntax=False``) and for a typed
+    query of at least :data:`LONG_QUERY_WORDS` plain words (no quotes, operators or fields: a
+    description or a question, not a list of requirements), and ``"all"`` otherwise, so a short
+    typed query keeps web-search behaviour.
     """
     tree = parsed.tree
     date_filter = _date_filter(since, until)
     if date_filter is not None:
-        tree = _And((tree, date_filter))
-    ranked = is_ranked(parsed, match)
-    items: list[object] = []
-    if ranked:
-        query, items = _compile_ranked(tree, searcher.reader(), _stop_terms(body_analyzer))
+        tree = _And((*_top_items(tree), date_filter))
+    if is_ranked(parsed, match):
+        ranked = _rank_items(tree, split=parsed.plain, stop_terms=_stop_terms(body_analyzer))
+        query = _compile_ranked(ranked, searcher.reader())
+        tree = ranked.tree()
     else:
         query = _compile(tree, searcher.reader())
     options: dict[str, object] = {"limit": page * limit}
     if sort != "relevance":
         options["sortedby"] = _date_order(newest_first=sort == "newest")
-    rescore = ranked and sort == "relevance" and (_TUNING["coord"] or _TUNING["tier"])
-    if rescore:
-        options.update(limit=max(page * limit, int(_TUNING["window"])), terms=True)
     results = searcher.search(query, **options)
-    spec = _match_spec(parsed.tree)
+    spec = _match_spec(tree)
     first = (page - 1) * limit
-    if rescore:
-        window = _rescore(results, items, searcher)[first : first + limit]
-    else:
-        window = [(float(r.score or 0.0), r) for r in results[first : first + limit]]
     hits = []
-    for offset, (score, result) in enumerate(window):
+    for offset, result in enumerate(results[first : first + limit]):
         stored = result.fields()
         snippet, highlights = (
             make_snippet(stored.get("body", ""), body_analyzer, spec) if snippets else ("", ())
@@ -765,7 +745,7 @@ def run_search(
                 source=stored.get("source"),
                 url=stored.get("url"),
                 authors=tuple(stored.get("author", ())),
-                score=score,
+                score=float(result.score or 0.0),
                 rank=first + offset + 1,
                 snippet=snippet,
                 highlights=highlights,

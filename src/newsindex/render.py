@@ -13,7 +13,9 @@ from newsindex.models import Article, Hit, ImportSummary, IndexStats, SearchResu
 
 __all__ = [
     "article_json",
+    "eval_json",
     "format_article",
+    "format_eval",
     "format_import",
     "format_results",
     "format_stats",
@@ -145,3 +147,37 @@ def format_import(summary: ImportSummary, index_path: str) -> Iterator[str]:
         for bad in summary.skipped:
             where = f"{bad.path}, line {bad.line}" if bad.line else bad.path
             yield f"  {where}: {bad.reason}"
+
+
+# An evaluation report (newsindex.EvalReport) is read by its attributes: render imports only
+# models, and the report's classes live with the evaluation code.
+
+
+def format_eval(report: Any) -> str:
+    """An :class:`~newsindex.EvalReport` as lines: what was measured, then the four means."""
+    means = report.means
+    queries = len(report.queries)
+    lines = [
+        f"{queries:,} {'query' if queries == 1 else 'queries'} over "
+        f"{_count(report.documents, 'document')}, up to {report.depth:,} results each"
+    ]
+    if report.unjudged:
+        lines.append(f"left out (nothing judged relevant): {', '.join(report.unjudged)}")
+    lines += [
+        f"{name + ':':<9}{value:.4f}"
+        for name, value in zip(means.NAMES, means.values(), strict=True)
+    ]
+    return "\n".join(lines)
+
+
+def eval_json(report: Any) -> str:
+    """An :class:`~newsindex.EvalReport` as a JSON object: the means, then every query."""
+    data = {
+        "depth": report.depth,
+        "documents": report.documents,
+        "queries": len(report.queries),
+        "means": attrs.asdict(report.means),
+        "unjudged": list(report.unjudged),
+        "per_query": [attrs.asdict(query) for query in report.queries],
+    }
+    return json.dumps(data, ensure_ascii=False)

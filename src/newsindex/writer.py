@@ -1,0 +1,361 @@
+"""The fast path of an import: postings gathered in memory and written as whole segments.
+
+Whoosh's own writer sends every posting through a pool that pickles it to a temporary run,
+reads the runs back through a heap merge and then looks up each document's field length again
+(see the notes on where Whoosh spends its indexing time). Here each segment writer keeps its
+postings in per-term lists, with the field lengths it already knows, and writes them in one
+sorted pass. Memory stays bounded: when the postings pass ``limitmb`` the segment is finished
+and a new one started. All new segments go into the index in one table-of-contents commit, so
+an import still becomes visible all at once or not at all.
+
+With ``procs`` > 1, every other batch of documents is indexed by a worker process that writes
+segments of its own; the parent indexes the rest and commits them together.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import pickle
+import queue
+from array import array
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from whoosh.formats import Positions
+from whoosh.system import pack_uint
+from whoosh.writing import SegmentWriter
+
+from newsindex.analysis import NewsAnalyzer
+
+__all__ = ["import_documents"]
+
+_BATCH = 200
+"""Documents per batch handed to a worker process."""
+
+_BYTES_PER_POSTING = 120
+"""Rough memory of one posting in the lists (ints, floats, list slots), besides its value."""
+
+
+def _positions(field: Any, text: str) -> Iterator[tuple[bytes, int, float, bytes]]:
+    """``field.index(text)`` for a positions field analysed by a :class:`NewsAnalyzer`.
+
+    The same postings, byte for byte, as Whoosh's ``Positions.word_values`` (a test pins this),
+    without building a Whoosh ``Token`` per word.
+    """
+    where: dict[str, list[int]] = {}
+    for position, term in enumerate(field.analyzer.terms(text)):
+        found = where.get(term)
+        if found is None:
+            where[term] = [position]
+        else:
+            found.append(position)
+    boost = field.format.field_boost
+    for term, found in where.items():
+        deltas = [found[0], *(b - a for a, b in itertools.pairwise(found))]
+        freq = len(found)
+        yield term.encode("utf-8"), freq, freq * boost, pack_uint(freq) + pickle.dumps(deltas, 2)
+
+
+def _add_postings(
+    postwriter: Any,
+    docnums: list[int],
+    weights: list[float],
+    values: list[Any],
+    lengths: dict[int, int],
+) -> None:
+    """Fill a Whoosh 3 postings writer a block at a time instead of a posting at a time.
+
+    Leaves the writer exactly as that many ``add_posting`` calls would: full blocks written,
+    the last one buffered for ``finish_postings`` (which may inline a short list).
+    """
+    limit = postwriter._blocklimit
+    for start in range(0, len(docnums), limit):
+        if start:
+            postwriter._write_block()
+        end = start + limit
+        block_weights = weights[start:end]
+        block_lengths = [n for n in (lengths.get(d, 0) for d in docnums[start:end]) if n]
+        postwriter._ids = array("I", docnums[start:end])
+        postwriter._weights = array("f", block_weights)
+        postwriter._values = [v for v in values[start:end] if v]
+        postwriter._maxweight = max(0, *block_weights)
+        postwriter._minlength = min(block_lengths) if block_lengths else None
+        postwriter._maxlength = max(block_lengths) if block_lengths else 0
+
+
+class _SegmentBuilder(SegmentWriter):
+    """A segment writer (taking no lock: the caller holds it) with in-memory postings.
+
+    Handles the fields newsindex's schema uses: indexed, stored, columns; no spelling or
+    term vectors (the schema has none).
+    """
+
+    def __init__(self, ix: Any, limitmb: int) -> None:
+        super().__init__(ix, _lk=False)
+        self.postings: dict[str, dict[bytes, tuple[list[int], list[float], list[Any]]]] = {}
+        self.lengths: dict[str, dict[int, int]] = {}
+        self.size = 0
+        self.limit = limitmb * 1024 * 1024
+
+    @property
+    def full(self) -> bool:
+        return self.size >= self.limit
+
+    def add_document(self, **fields: Any) -> None:
+        schema, docnum, perdoc = self.schema, self.docnum, self.perdocwriter
+        perdoc.start_doc(docnum)
+        size = 0
+        for fieldname in sorted(name for name in fields if not name.startswith("_")):
+            value = fields[fieldname]
+            if value is None:
+                continue
+            field = schema[fieldname]
+            length = 0
+            if field.indexed:
+                terms = self.postings.setdefault(fieldname, {})
+                fast = isinstance(field.analyzer, NewsAnalyzer) and type(field.format) is Positions
+                postings = _positions(field, value) if fast else field.index(value)
+                for tbytes, freq, weight, vbytes in postings:
+                    entry = terms.get(tbytes)
+                    if entry is None:
+                        entry = terms[tbytes] = ([], [], [])
+                    entry[0].append(docnum)
+                    entry[1].append(weight)
+                    entry[2].append(vbytes)
+                    length += freq
+                    size += _BYTES_PER_POSTING + (len(vbytes) if vbytes else 0)
+                if field.scorable:
+                    self.lengths.setdefault(fieldname, {})[docnum] = length
+                else:
+                    length = 0
+            stored = fields.get("_stored_" + fieldname, value)
+            perdoc.add_field(fieldname, field, stored if field.stored else None, length)
+            if field.column_type and stored is not None:
+                perdoc.add_column_value(fieldname, field.column_type, field.to_column_value(stored))
+        perdoc.finish_doc()
+        self.size += size
+        self._added = True
+        self.docnum += 1
+
+    def _flush_segment(self) -> None:
+        """Write the postings: fields and terms in sorted order, documents ascending."""
+        self.perdocwriter.close()
+        writer = self.fieldwriter
+        for fieldname in sorted(self.postings):
+            terms = self.postings[fieldname]
+            lengths = self.lengths.get(fieldname, {})
+            writer.start_field(fieldname, self.schema[fieldname])
+            for tbytes in sorted(terms):
+                docnums, weights, values = terms[tbytes]
+                writer.start_term(tbytes)
+                _add_postings(writer._postwriter, docnums, weights, values, lengths)
+                writer.finish_term()
+            writer.finish_field()
+        writer.close()
+        self.postings.clear()
+        self.lengths.clear()
+
+    def finish(self) -> Any:
+        """Close this segment's files and return the segment (not yet in the index)."""
+        segment = self._finalize_segment()
+        self._finish()
+        return segment
+
+    def _finish(self) -> None:
+        # Whoosh's version also destroys the index's temporary folder, which every writer of
+        # the index shares: the main writer removes it when the import ends.
+        self.is_closed = True
+
+
+class _Builder:
+    """Builds a sequence of bounded segments from documents; knows where each one landed."""
+
+    def __init__(self, ix: Any, limitmb: int) -> None:
+        self.ix, self.limitmb = ix, limitmb
+        self.segments: list[Any] = []
+        self.counts: list[int] = []
+        self.current: _SegmentBuilder | None = None
+
+    def add(self, fields: dict[str, Any]) -> None:
+        if self.current is None:
+            self.current = _SegmentBuilder(self.ix, self.limitmb)
+        self.current.add_document(**fields)
+        if self.current.full:
+            self._close_current()
+
+    def _close_current(self) -> None:
+        if self.current is not None:
+            self.counts.append(self.current.docnum)
+            self.segments.append(self.current.finish())
+            self.current = None
+
+    def finish(self) -> tuple[list[Any], list[int]]:
+        self._close_current()
+        return self.segments, self.counts
+
+    def cancel(self) -> None:
+        if self.current is not None and not self.current.is_closed:
+            self.current.cancel()
+
+
+def _worker(storage: Any, indexname: str, jobs: Any, results: Any, limitmb: int) -> None:
+    """A worker process: index the batches it is sent, then report its segments."""
+    parent = os.getppid()
+    builder = _Builder(storage.open_index(indexname), limitmb)
+    try:
+        while True:
+            try:
+                batch = jobs.get(timeout=1.0)
+            except queue.Empty:
+                if os.getppid() != parent:  # the importer died: give up quietly
+                    builder.cancel()
+                    return
+                continue
+            if batch is None:
+                break
+            for fields in batch:
+                builder.add(fields)
+        results.put(("ok", builder.finish()))
+    except BaseException as exc:  # reported to the parent, which fails the import
+        builder.cancel()
+        results.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class _Worker:
+    """The parent's handle on one worker process."""
+
+    def __init__(self, ix: Any, limitmb: int) -> None:
+        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        self.jobs = context.Queue(maxsize=4)
+        self.results = context.Queue()
+        self.process = context.Process(
+            target=_worker,
+            args=(ix.storage, ix.indexname, self.jobs, self.results, limitmb),
+            daemon=True,
+        )
+        self.process.start()
+        self.sent = 0
+
+    def send(self, batch: list[dict[str, Any]]) -> None:
+        self.jobs.put(batch)
+        self.sent += len(batch)
+
+    def finish(self) -> tuple[list[Any], list[int]]:
+        self.jobs.put(None)
+        while True:
+            try:
+                status, payload = self.results.get(timeout=1.0)
+                break
+            except queue.Empty:
+                if not self.process.is_alive():
+                    raise RuntimeError("an indexing worker process died") from None
+        self.process.join()
+        if status != "ok":
+            raise RuntimeError(f"an indexing worker failed: {payload}")
+        segments, counts = payload
+        if sum(counts) != self.sent:  # never commit a segment that lost documents
+            raise RuntimeError(f"an indexing worker indexed {sum(counts)} of {self.sent} articles")
+        return segments, counts
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.jobs.close()
+        self.results.close()
+
+
+def _locate(order: list[tuple[int, int]], counts: list[list[int]]) -> list[tuple[int, int]]:
+    """Turn (builder, n-th document of that builder) into (segment index, local docnum)."""
+    starts, offset = [], 0
+    for builder_counts in counts:
+        starts.append(offset)
+        offset += len(builder_counts)
+    located = []
+    for builder, nth in order:
+        segment = starts[builder]
+        for count in counts[builder]:
+            if nth < count:
+                break
+            nth -= count
+            segment += 1
+        located.append((segment, nth))
+    return located
+
+
+def import_documents(
+    main: SegmentWriter,
+    documents: Iterable[tuple[str, dict[str, Any]]],
+    *,
+    procs: int = 1,
+    limitmb: int = 128,
+    progress: Callable[[int], None] | None = None,
+    progress_every: int = 500,
+) -> int:
+    """Add ``(id, fields)`` documents, replacing by id, and commit; returns articles stored.
+
+    ``main`` is a locked writer on the index: it deletes the replaced articles and commits the
+    new segments. An id that occurs twice keeps its last version. On any error nothing is
+    committed and the caller cancels ``main``.
+    """
+    ix = main.storage.open_index(main.indexname)
+    local = _Builder(ix, limitmb)
+    workers = [_Worker(ix, limitmb) for _ in range(max(0, procs - 1))]
+    builders_seen = [0] * (1 + len(workers))
+    last: dict[str, tuple[int, int]] = {}  # id -> (builder, n-th document of that builder)
+    replaced: list[tuple[int, int]] = []
+    try:
+        count = 0
+        for batch_number, batch in enumerate(_batches(documents, _BATCH)):
+            builder = batch_number % (1 + len(workers))
+            for article_id, _fields in batch:
+                main.delete_by_term("id", article_id)
+                if article_id in last:
+                    replaced.append(last[article_id])
+                last[article_id] = (builder, builders_seen[builder])
+                builders_seen[builder] += 1
+            if builder == 0:
+                for _id, fields in batch:
+                    local.add(fields)
+            else:
+                workers[builder - 1].send([fields for _id, fields in batch])
+            before, count = count, count + len(batch)
+            if progress and count // progress_every > before // progress_every:
+                progress(count)
+        results = [local.finish(), *(worker.finish() for worker in workers)]
+    except BaseException:
+        local.cancel()
+        for worker in workers:
+            worker.kill()
+        raise
+    for worker in workers:
+        worker.kill()
+    segments = [segment for built, _counts in results for segment in built]
+    counts = [built_counts for _built, built_counts in results]
+    for segment_index, docnum in _locate(replaced, counts):
+        segments[segment_index].delete_document(docnum)
+    kept = main._merge_segments(None, False, True)
+    if main._added:  # small old segments merged into the main writer's own segment
+        kept.append(main._finalize_segment())
+    else:
+        main._close_segment()
+    main._commit_toc(kept + segments)
+    main._finish()
+    if progress:
+        progress(count)
+    return count - len(replaced)
+
+
+def _batches(
+    documents: Iterable[tuple[str, dict[str, Any]]], size: int
+) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    batch: list[tuple[str, dict[str, Any]]] = []
+    for item in documents:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,99 @@
+"""The fast segment writer stores exactly what Whoosh's own writer stores."""
+
+from __future__ import annotations
+
+import pytest
+from whoosh.writing import SegmentWriter
+
+from newsindex import Article, NewsIndex
+from newsindex.ingest import read_paths, sample_paths
+from newsindex.schema import to_document
+from newsindex.writer import _locate, import_documents
+
+
+@pytest.fixture(scope="module")
+def articles() -> list[Article]:
+    """The seed and 200 bundled sample articles: prose, names, dates, undated ones."""
+    found = []
+    for article in read_paths(sample_paths()):
+        found.append(article)
+        if len(found) == 201:
+            break
+    return found
+
+
+def _contents(news: NewsIndex) -> dict[str, object]:
+    """Every posting, field length and stored document of a one-segment index."""
+    searcher = news._index.searcher()
+    reader = searcher.reader()
+    postings = {}
+    for fieldname, text in reader.all_terms():
+        matcher = reader.postings(fieldname, text)
+        postings[fieldname, text] = [
+            (matcher.id(), matcher.weight(), matcher.value()) for _ in matcher.all_ids()
+        ]
+    lengths = {
+        (docnum, name): reader.doc_field_length(docnum, name)
+        for docnum in range(reader.doc_count_all())
+        for name in ("title", "body", "author", "tag")
+    }
+    return {"postings": postings, "lengths": lengths, "stored": list(reader.all_stored_fields())}
+
+
+def _whoosh_build(path, articles: list[Article]) -> NewsIndex:
+    news = NewsIndex.create(path)
+    writer = SegmentWriter(news._index._ix)
+    for article in articles:
+        writer.add_document(**to_document(article))
+    writer.commit()
+    return news
+
+
+def test_same_postings_lengths_and_stored_fields(tmp_path, articles):
+    """Postings (ids, weights, positions), field lengths and stored fields equal Whoosh's own."""
+    reference = _contents(_whoosh_build(tmp_path / "whoosh", articles))
+    news = NewsIndex.create(tmp_path / "fast")
+    writer = SegmentWriter(news._index._ix)
+    import_documents(writer, ((a.id, to_document(a)) for a in articles))
+    built = _contents(news)
+    assert built["stored"] == reference["stored"]
+    assert built["lengths"] == reference["lengths"]
+    assert built["postings"].keys() == reference["postings"].keys()
+    assert built["postings"] == reference["postings"]
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_small_memory_limit_splits_segments_and_finds_the_same(tmp_path, articles, procs):
+    """A tiny memory limit (and a worker process) give several segments and the same hits."""
+    reference = _whoosh_build(tmp_path / "whoosh", articles)
+    news = NewsIndex.create(tmp_path / "fast")
+    writer = SegmentWriter(news._index._ix)
+    import_documents(writer, ((a.id, to_document(a)) for a in articles), procs=procs, limitmb=1)
+    assert len(news._index._ix._segments()) >= 3
+    assert len(news) == len(articles)
+    for query in ("peacekeepers", '"prime minister"', "oil date:[2005 TO 2007]", "iraq -war"):
+        expected = [hit.id for hit in reference.search(query, limit=50).hits]
+        assert [hit.id for hit in news.search(query, limit=50).hits] == expected
+
+
+def test_duplicate_ids_keep_the_last_copy_across_segments_and_workers(tmp_path, articles):
+    """An id sent twice, to different segments and processes, is stored once, last version."""
+    first = articles[0]
+    changed = Article(id=first.id, title=first.title, body="A replacement body about walruses.")
+    batch = [*articles[:150], changed, *articles[150:]]
+    news = NewsIndex.create(tmp_path / "fast")
+    writer = SegmentWriter(news._index._ix)
+    stored = import_documents(
+        writer, ((a.id, to_document(a)) for a in batch), procs=2, limitmb=1
+    )
+    assert stored == len(articles)
+    assert len(news) == len(articles)
+    assert news.get(first.id).body == "A replacement body about walruses."
+    assert [hit.id for hit in news.search("walruses").hits] == [first.id]
+
+
+def test_locate_maps_builder_positions_to_segments():
+    """The n-th document of a builder is found in the right segment at the right number."""
+    counts = [[3, 2], [4]]  # builder 0 wrote segments 0 and 1, builder 1 wrote segment 2
+    order = [(0, 0), (0, 3), (0, 4), (1, 0), (1, 3)]
+    assert _locate(order, counts) == [(0, 0), (1, 0), (1, 1), (2, 0), (2, 3)]
