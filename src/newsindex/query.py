@@ -82,6 +82,13 @@ STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 The index keeps them (phrases stay exact); only ranked any-word matching drops them, where they
 would otherwise let almost every article in and add noise to the order."""
 
+MAX_DEPTH = 32
+"""Parentheses nest at most this deep."""
+
+MAX_CLAUSES = 64
+"""A query holds at most this many different words, phrases, prefixes and date clauses: the
+cost of a conjunction grows much faster than its length, and no one types more."""
+
 MAX_PREFIX_TERMS = 512
 """A prefix expands to at most this many index terms (the most frequent), bounding its cost."""
 
@@ -244,6 +251,7 @@ class _Parser:
         self.i = 0
         self.analyzers = analyzers
         self.field: str | None = None  # set inside title:( ... )
+        self.depth = 0  # open parentheses around the current position
 
     def error(self, pos: int, reason: str) -> QuerySyntaxError:
         return QuerySyntaxError(self.q, pos, reason)
@@ -286,19 +294,23 @@ class _Parser:
         return kept[0] if len(kept) == 1 else (_Or(kept) if kept else None)
 
     def unary(self) -> object | None:
-        tok = self.peek()
-        if tok is not None and tok.kind == "not":
+        negated = False
+        while (tok := self.peek()) is not None and tok.kind == "not":  # NOT NOT x is x
             self.take()
             if (nxt := self.peek()) is None or nxt.kind in (")", "or", "and"):
                 raise self.error(tok.pos, f"'{tok.text}' needs a word after it")
-            inner = self.unary()
-            return _Not(inner) if inner is not None else None
-        return self.primary()
+            negated = not negated
+        inner = self.primary()
+        return _Not(inner) if negated and inner is not None else inner
 
     def primary(self) -> object | None:
         tok = self.take()
         if tok.kind == "(":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.error(tok.pos, f"the query nests more than {MAX_DEPTH} levels deep")
             inner = self.sequence()
+            self.depth -= 1
             if (close := self.peek()) is None or close.kind != ")":
                 raise self.error(tok.pos, "'(' is never closed")
             self.take()
@@ -420,7 +432,20 @@ def parse_query(
         raise QuerySyntaxError(text, 0, "the query has no words to search for")
     if not _has_positive(tree):
         raise QuerySyntaxError(text, 0, "the query only excludes words; add a word to search for")
+    if (clauses := len(_leaves(tree))) > MAX_CLAUSES:
+        raise QuerySyntaxError(
+            text, 0, f"the query has {clauses} different words or clauses, more than {MAX_CLAUSES}"
+        )
     return ParsedQuery(text, tree, plain, prose=not syntax)
+
+
+def _leaves(node: object) -> set[object]:
+    """The distinct words, phrases, prefixes and date clauses of a query tree."""
+    if isinstance(node, (_And, _Or)):
+        return set().union(*(_leaves(item) for item in node.items))
+    if isinstance(node, _Not):
+        return _leaves(node.item)
+    return {node}
 
 
 def _has_positive(node: object) -> bool:
@@ -498,14 +523,23 @@ def _compile(node: object, reader) -> wq.Query:
     if isinstance(node, _Not):
         return wq.Not(_compile(node.item, reader))
     if isinstance(node, _Or):
-        return wq.Or([_compile(item, reader) for item in node.items])
+        return _either(_compile(item, reader) for item in dict.fromkeys(node.items))
     assert isinstance(node, _And)
-    dates = [i for i in node.items if isinstance(i, _Dates)]
-    others = [i for i in node.items if not isinstance(i, (_Not, _Dates))]
+    items: list[object] = []
+    for item in dict.fromkeys(node.items):  # a repeated clause adds nothing but cost
+        if isinstance(item, _And) and not _has_positive(item):
+            items.extend(item.items)  # "x (-y -z)": the group's exclusions are the parent's
+        else:
+            items.append(item)
+    items = list(dict.fromkeys(items))
+    dates = [i for i in items if isinstance(i, _Dates)]
+    others = [i for i in items if not isinstance(i, (_Not, _Dates))]
+    negative = [_compile(i.item, reader) for i in items if isinstance(i, _Not)]
+    if not others and not dates:  # only exclusions, as in "x -(-y -z)": everything but them
+        return wq.Not(_either(negative))
     if not others:  # dates alone: the range query is the whole search
         others, dates = dates, []
     positive = [_compile(i, reader) for i in others]
-    negative = [_compile(i.item, reader) for i in node.items if isinstance(i, _Not)]
     query = positive[0] if len(positive) == 1 else wq.And(positive)
     if negative:
         query = wq.AndNot(query, negative[0] if len(negative) == 1 else wq.Or(negative))
