@@ -41,6 +41,7 @@ from newsindex import (
     SearchResults,
 )
 from newsindex import index as index_module
+from newsindex import writer as writer_module
 from newsindex.cli import main
 from newsindex.index import META_FILE, stored_articles
 
@@ -502,7 +503,7 @@ def test_killed_worker_process_fails_the_import(base_index, spawn):
     holder = spawn("hold", base_index, "hw", 3_000, 2, stdin=True)
     holder.wait_for("holding")
     workers = children_of(holder.pid)
-    assert len(workers) == 2
+    assert len(workers) == 1  # two processes: the importer itself and one worker
     os.kill(workers[0], signal.SIGKILL)
     holder.send_line()
     line = holder.wait_for("added")
@@ -523,7 +524,7 @@ def test_killed_parallel_writer_leaves_no_workers_and_no_lock(base_index, spawn)
     before = snapshot(base_index)
     holder = spawn("hold", base_index, "hk", 3_000, 2, stdin=True)
     holder.wait_for("holding")
-    assert len(children_of(holder.pid)) == 2
+    assert len(children_of(holder.pid)) == 1
     holder.kill()
     assert_no_processes_left(base_index)
     with NewsIndex.open(base_index, lock_timeout=5) as news:
@@ -532,22 +533,22 @@ def test_killed_parallel_writer_leaves_no_workers_and_no_lock(base_index, spawn)
     assert_tidy(base_index)
 
 
-@pytest.mark.skipif(index_module._FORK is None, reason="patches the workers by forking them")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="patches forked workers")
 def test_parallel_commit_counts_what_the_workers_wrote(empty_news, monkeypatch):
-    """A worker that drops a batch fails the commit: Whoosh's MpWriter would lose it silently."""
-    real = index_module._Worker._process_file
-    calls = []
+    """A worker that loses an article fails the commit: Whoosh's MpWriter would lose it silently."""
+    real, parent = writer_module._Builder.add, os.getpid()
 
-    def drop_second_batch(self, filename, count):
-        calls.append(filename)
-        if len(calls) != 2:
-            real(self, filename, count)
+    def lose_the_fifth(self, fields):
+        if os.getpid() != parent:  # only in the forked worker
+            self.seen = getattr(self, "seen", 0) + 1
+            if self.seen == 5:
+                return
+        real(self, fields)
 
-    monkeypatch.setattr(index_module._Worker, "_process_file", drop_second_batch)
+    monkeypatch.setattr(writer_module._Builder, "add", lose_the_fifth)
     with pytest.raises(IndexWriteError) as info:
         empty_news.add(articles("drop", 2_000), procs=2)
-    assert "the indexing processes wrote " in str(info.value)
-    assert " of 2000 articles" in str(info.value)
+    assert "an indexing worker indexed 999 of 1000 articles" in str(info.value)
     assert len(empty_news) == 0
     assert multiprocessing.active_children() == []
 
@@ -587,8 +588,8 @@ def test_write_failure_midway_changes_nothing(small_news, monkeypatch, error, ex
             raise error
         return real(self, **fields)
 
-    real = index_module._Writer.add_document
-    monkeypatch.setattr(index_module._Writer, "add_document", failing)
+    real = writer_module._SegmentBuilder.add_document
+    monkeypatch.setattr(writer_module._SegmentBuilder, "add_document", failing)
     with pytest.raises(expected) as info:
         small_news.add(articles("disk", 10))
     if expected is IndexWriteError:

@@ -78,10 +78,6 @@ def _to_utc(value: dt.date | dt.datetime | str | None, *, end: bool) -> dt.datet
     return value + dt.timedelta(microseconds=1) if end else value
 
 
-def _ignore(_error: IngestError) -> None:
-    """Skip-mode error sink for a pass whose errors are reported by another pass."""
-
-
 class NewsIndex:
     """A news search index in a folder on disk.
 
@@ -193,8 +189,8 @@ class NewsIndex:
     ) -> int:
         """Insert ``articles``, replacing any with the same id, in one commit; returns the count.
 
-        If anything fails part way, nothing of this call is kept. ``procs`` > 1 indexes in
-        that many processes and needs every id to occur once.
+        If anything fails part way, nothing of this call is kept. An id that occurs more than
+        once is stored in its last version. ``procs`` > 1 indexes in that many processes.
         """
         return self._index.write(articles, progress=progress, procs=procs)
 
@@ -222,16 +218,7 @@ class NewsIndex:
         def record(error: IngestError) -> None:
             skipped.append(Skipped(path=error.path, line=error.line, reason=error.reason))
 
-        on_error = record if skip_errors else None
-        articles = read_paths(paths, on_error=on_error)
-        if procs > 1:
-            # Workers cannot replace each other's documents, so find the last copy of every
-            # id first (a cheap read-only pass that also fails early on a bad record).
-            last = {
-                a.id: n
-                for n, a in enumerate(read_paths(paths, on_error=_ignore if skip_errors else None))
-            }
-            articles = (a for n, a in enumerate(articles) if last.get(a.id) == n)
+        articles = read_paths(paths, on_error=record if skip_errors else None)
         added = self.add(articles, progress=progress, procs=procs)
         return ImportSummary(added=added, skipped=tuple(skipped))
 

@@ -12,13 +12,9 @@ import contextlib
 import datetime as dt
 import errno
 import json
-import multiprocessing
 import os
-import pickle
-import queue
 import re
 import shutil
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -26,9 +22,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, FileIndex
-from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.searching import Searcher
-from whoosh.util import random_name
 from whoosh.util.times import long_to_datetime
 from whoosh.writing import SegmentWriter
 
@@ -43,6 +37,7 @@ from newsindex.errors import (
 )
 from newsindex.models import Article, IndexStats
 from newsindex.schema import DATE_FIELD, SCHEMA_VERSION, build_schema, from_stored, to_document
+from newsindex.writer import import_documents
 
 __all__ = [
     "META_FILE",
@@ -69,16 +64,7 @@ _PROGRESS_EVERY = 500
 _INDEX_NAME = "MAIN"  # Whoosh's default: tables of contents _MAIN_<gen>.toc, MAIN_<segment>.*
 _LOCK_POLL = 0.05  # seconds between attempts to take the write lock
 _OPEN_RETRIES = 20  # a commit may delete the table of contents a reader is about to open
-_WORKER_POLL = 0.25  # seconds between liveness checks while waiting on worker processes
 _READ_ONLY_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
-# Worker processes are forked on Linux whatever the default (forkserver from Python 3.14): they
-# start at once, inherit the loaded analyzers, and their lifetime is tied to the writer's.
-# Elsewhere the default is used, looked up only when needed so that importing fixes nothing.
-_FORK = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
-
-
-def _context():
-    return _FORK or multiprocessing.get_context()
 
 
 # --- the folder -------------------------------------------------------------------------------
@@ -258,198 +244,11 @@ class _Writer(_Finishing, SegmentWriter):
     """The single-process writer."""
 
 
-def _die_with_parent() -> None:
-    """On Linux, have the kernel kill this forked process as soon as its parent dies."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        pr_set_pdeathsig = 1
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-
-
-class _Worker(SubWriterTask):
-    """A worker process of :class:`_ParallelWriter`: indexes batches into a segment of its own.
-
-    Unlike Whoosh's, it never outlives the writer that started it: a forked worker drops its
-    copy of the write lock and asks the kernel to kill it with its parent (Linux), and any
-    worker notices a dead parent within a fraction of a second and exits.
-    """
-
-    if _FORK:
-        _Popen = staticmethod(_FORK.Process._Popen)
-
-    def __init__(self, *args: object, lock_fd: int | None) -> None:
-        super().__init__(*args)
-        self.lock_fd = lock_fd
-        self.daemon = True  # never keeps the interpreter from exiting
-
-    def run(self) -> None:
-        if self.lock_fd is not None:
-            # The forked copy of the lock's descriptor would keep the lock held after the
-            # parent died; only the parent may hold it.
-            with contextlib.suppress(OSError):
-                os.close(self.lock_fd)
-            _die_with_parent()
-        parent = multiprocessing.parent_process()
-        writer = SegmentWriter(self.storage.open_index(self.indexname), _lk=False, **self.kwargs)
-        self.writer = writer
-        while True:
-            try:
-                job = self.jobqueue.get(timeout=_WORKER_POLL)
-            except queue.Empty:
-                if parent is not None and not parent.is_alive():
-                    return  # the next writer removes the files written so far
-                continue
-            if job is None:
-                break
-            self._process_file(*job)
-        segment = writer._finalize_segment()
-        self.resultqueue.put((None, writer.pool.fieldnames, segment))
-
-
-class _ParallelWriter(_Finishing, MpWriter):
-    """Whoosh's ``MpWriter`` (multisegment), made to fail rather than lose articles or hang.
-
-    Whoosh's version waits a second for each worker's result and silently leaves out the
-    segment of a worker that died or was late, so a "successful" commit could lose articles;
-    its ``cancel`` leaves the workers running (a process that failed an import then hangs at
-    exit); and forked workers keep the write lock after their parent is killed. Here every
-    worker is accounted for: the commit checks that the new segments hold exactly the
-    documents sent, and otherwise raises :class:`IndexWriteError`, committing nothing.
-    """
-
-    def __init__(self, ix: FileIndex, lock, *, procs: int, limitmb: int) -> None:
-        # MpWriter.__init__ without its queues of the default multiprocessing context.
-        SegmentWriter.__init__(self, ix, _lk=False, limitmb=limitmb)
-        self.writelock = lock
-        self.procs = procs
-        self.batchsize = 256  # documents per job file
-        self.subargs = {"limitmb": limitmb}
-        # The workers' segments are committed side by side rather than merged, which is where
-        # the time would go; later commits merge small segments as usual.
-        self.multisegment = True
-        self.tasks: list[_Worker] = []
-        self.jobqueue = _context().Queue(procs * 4)
-        self.resultqueue = _context().Queue()
-        self.docbuffer: list = []
-        self._grouping = 0
-        self._added_sub = False
-        self.sent = 0
-
-    def _start_workers(self) -> None:
-        # All at once, before the queues start their feeder threads: forking a process that
-        # has threads can deadlock the child.
-        forked = _context().get_start_method() == "fork"
-        lock_fd = self.writelock.fd if forked and self.writelock else None
-        if forked:
-            # Forked workers inherit what is loaded here: the analyzers load their parts
-            # (NLTK's stemmer) on first use, which would otherwise cost each worker a second.
-            for _name, field in self.schema.items():
-                if getattr(field, "analyzer", None):
-                    list(field.analyzer("warm"))
-        args = (self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs)
-        for _ in range(self.procs):
-            task = _Worker(*args, True, lock_fd=lock_fd)
-            task.start()
-            self.tasks.append(task)
-
-    def _put(self, job: tuple[str, int] | None) -> None:
-        """Queue a job, failing (rather than waiting forever) if a worker has died."""
-        while True:
-            try:
-                self.jobqueue.put(job, timeout=_WORKER_POLL)
-                return
-            except queue.Full:
-                for task in self.tasks:
-                    if task.exitcode is not None:
-                        reason = f"an indexing process stopped with exit code {task.exitcode}"
-                        raise IndexWriteError(self.storage.folder, reason) from None
-
-    def _enqueue(self) -> None:
-        if not self.tasks:
-            self._start_workers()
-        filename = f"{random_name()}.doclist"
-        with self.temp_storage().create_file(filename).raw_file() as jobfile:
-            for item in self.docbuffer:
-                pickle.dump(item, jobfile, 2)
-        self._put((filename, len(self.docbuffer)))
-        self.sent += len(self.docbuffer)
-        self.docbuffer = []
-
-    def _collect(self) -> list:
-        """Every worker's result, however long they take; stops early when one cannot come."""
-        results: list = []
-        while len(results) < len(self.tasks):
-            codes = [task.exitcode for task in self.tasks if task.exitcode is not None]
-            if any(codes):
-                break  # a worker died: its share is lost, and it may hold the job queue's lock
-            try:
-                results.append(self.resultqueue.get(timeout=_WORKER_POLL))
-            except queue.Empty:
-                # A worker's result is in the queue before the worker exits, so once they have
-                # all exited, a result not in the queue now never will be.
-                if len(codes) == len(self.tasks):
-                    break
-        return results
-
-    def commit(self, mergetype=None, optimize=None, merge=None) -> None:
-        if self.tasks or self.docbuffer:
-            self._commit(mergetype, optimize, merge)
-        else:
-            SegmentWriter.commit(self, mergetype=mergetype, optimize=optimize, merge=merge)
-        self._close_queues()
-
-    def _commit(self, mergetype, optimize, merge) -> None:
-        if self.docbuffer:
-            self._enqueue()
-        for _task in self.tasks:
-            self._put(None)
-        segments = self._merge_segments(mergetype, optimize, merge)
-        results = self._collect()
-        if len(results) == len(self.tasks):
-            for task in self.tasks:
-                task.join()  # each has sent its result and is on its way out
-        new = [segment for _run, _fieldnames, segment in results]
-        written = sum(segment.doc_count_all() for segment in new)
-        failed = [task.exitcode for task in self.tasks if task.exitcode]
-        if len(results) != len(self.tasks) or failed or written != self.sent:
-            codes = f", exit codes {failed}" if failed else ""
-            reason = f"the indexing processes wrote {written} of {self.sent} articles{codes}"
-            raise IndexWriteError(self.storage.folder, reason)
-        segments += [segment for segment in new if segment.doc_count_all()]
-        if self._added:
-            segments.append(self._finalize_segment())
-        else:
-            self._close_segment()
-        self._commit_toc(segments)
-        self._finish()
-
-    def stop_workers(self) -> None:
-        """Kill the workers (they only ever write files that no commit refers to)."""
-        for task in self.tasks:
-            if task.exitcode is None:
-                task.kill()
-        for task in self.tasks:
-            task.join()
-        self._close_queues(wait=False)
-
-    def _close_queues(self, *, wait: bool = True) -> None:
-        for jobs in (self.jobqueue, self.resultqueue):
-            if not wait:  # workers killed: what is still buffered can never be sent
-                jobs.cancel_join_thread()
-            jobs.close()
-            jobs.join_thread()  # so the next writer forks no process with a thread running
-
-
-def _writer(ix: FileIndex, lock_timeout: float, procs: int = 1, limitmb: int = 128):
+def _writer(ix: FileIndex, lock_timeout: float, limitmb: int = 128):
     """A writer holding the write lock, on a folder cleared of dead writers' leftovers."""
     lock = _take_lock(ix.storage, lock_timeout)
     try:
         _remove_leftovers(ix.storage)
-        if procs > 1:
-            return _ParallelWriter(ix, lock, procs=procs, limitmb=limitmb)
         writer = _Writer(ix, _lk=False, limitmb=limitmb)
         writer.writelock = lock
         return writer
@@ -462,9 +261,7 @@ def _writer(ix: FileIndex, lock_timeout: float, procs: int = 1, limitmb: int = 1
 
 
 def _abandon(writer: SegmentWriter) -> None:
-    """Undo a writer that will not commit: stop its workers, remove its files, free the lock."""
-    if isinstance(writer, _ParallelWriter):
-        writer.stop_workers()
+    """Undo a writer that will not commit: remove its files, free the lock."""
     lock, writer.writelock = writer.writelock, None  # kept until its files are gone
     if lock is None:
         return  # it got as far as committing: the folder is no longer its to tidy
@@ -507,47 +304,33 @@ def write_articles(
     limitmb: int = 128,
     procs: int = 1,
 ) -> int:
-    """Insert or replace ``articles`` by id in one commit; returns how many were written.
+    """Insert or replace ``articles`` by id in one commit; returns how many were stored.
 
     If the iterable raises (a bad record, an interrupted import), nothing is committed and the
-    index stays exactly as it was. With ``procs`` > 1 the work is spread over that many worker
-    processes; the caller must then ensure each id occurs once (``ValueError`` otherwise), since
-    a later copy cannot replace an earlier one held by another worker. A failure to write (a
-    full disk, a killed worker process) raises :class:`IndexWriteError` and commits nothing.
+    index stays exactly as it was. An id that occurs twice keeps its last version. ``procs`` > 1
+    spreads the indexing over that many processes; ``limitmb`` bounds the memory each uses for
+    postings. A failure to write (a full disk, a killed worker process) raises
+    :class:`IndexWriteError` and commits nothing.
     """
     folder = ix.storage.folder
-    writer = _writer(ix, lock_timeout, procs, limitmb)
+    writer = _writer(ix, lock_timeout, limitmb)
     try:
-        local: dict[str, int] = {}
-        superseded: list[int] = []
-        count = 0
-        for article in articles:  # errors of the iterable itself pass through as they are
-            if article.id in local:
-                if procs > 1:
-                    raise ValueError(f"article id {article.id!r} occurs twice in one import")
-                superseded.append(local[article.id])
-            try:
-                writer.delete_by_term("id", article.id)
-                local[article.id] = writer.docnum - writer.docbase
-                writer.add_document(**to_document(article))
-            except OSError as exc:
-                raise _write_failure(folder, exc) from None
-            count += 1
-            if progress and count % _PROGRESS_EVERY == 0:
-                progress(count)
+        documents = ((article.id, to_document(article)) for article in articles)
         try:
-            if procs > 1:
-                writer.commit()
-            else:
-                _commit(writer, superseded)
+            return import_documents(
+                writer,
+                documents,
+                procs=procs,
+                limitmb=limitmb,
+                progress=progress,
+                progress_every=_PROGRESS_EVERY,
+                lock_fd=writer.writelock.fd,
+            )
         except OSError as exc:
             raise _write_failure(folder, exc) from None
     except BaseException:
         _abandon(writer)
         raise
-    if progress:
-        progress(count)
-    return count - len(superseded)
 
 
 def delete_articles(ix: FileIndex, ids: Iterable[str], *, lock_timeout: float = 10.0) -> int:

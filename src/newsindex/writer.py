@@ -14,11 +14,13 @@ segments of its own; the parent indexes the rest and commits them together.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 import os
 import pickle
 import queue
+import sys
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -28,8 +30,12 @@ from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
 from newsindex.analysis import NewsAnalyzer
+from newsindex.errors import IndexWriteError
 
 __all__ = ["import_documents"]
+
+_POLL = 0.25
+"""Seconds between checks that the other side of a queue is still alive."""
 
 _BATCH = 200
 """Documents per batch handed to a worker process."""
@@ -200,17 +206,39 @@ class _Builder:
             self.current.cancel()
 
 
-def _worker(storage: Any, indexname: str, jobs: Any, results: Any, limitmb: int) -> None:
-    """A worker process: index the batches it is sent, then report its segments."""
-    parent = os.getppid()
+def _die_with_parent() -> None:
+    """On Linux, have the kernel kill this forked process as soon as its parent dies."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+
+
+def _worker(
+    storage: Any, indexname: str, jobs: Any, results: Any, limitmb: int, lock_fd: int | None
+) -> None:
+    """A worker process: index the batches it is sent, then report its segments.
+
+    It never outlives the import: a forked worker drops its copy of the write lock (which would
+    keep the index locked after the parent died) and asks the kernel to kill it with its parent,
+    and any worker notices a dead parent within a second and exits. The next writer removes
+    the files it leaves.
+    """
+    if lock_fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(lock_fd)
+        _die_with_parent()
+    parent = multiprocessing.parent_process()
     builder = _Builder(storage.open_index(indexname), limitmb)
     try:
         while True:
             try:
-                batch = jobs.get(timeout=1.0)
+                batch = jobs.get(timeout=_POLL)
             except queue.Empty:
-                if os.getppid() != parent:  # the importer died: give up quietly
-                    builder.cancel()
+                if parent is not None and not parent.is_alive():
                     return
                 continue
             if batch is None:
@@ -223,48 +251,78 @@ def _worker(storage: Any, indexname: str, jobs: Any, results: Any, limitmb: int)
         results.put(("error", f"{type(exc).__name__}: {exc}"))
 
 
-class _Worker:
-    """The parent's handle on one worker process."""
+def _context() -> Any:
+    # Forked on Linux whatever the default (forkserver from Python 3.14): workers start at once
+    # and inherit the loaded analyzers; elsewhere the platform's default.
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
 
-    def __init__(self, ix: Any, limitmb: int) -> None:
-        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+
+class _Worker:
+    """The parent's handle on one worker process; failures raise :class:`IndexWriteError`."""
+
+    def __init__(self, ix: Any, limitmb: int, lock_fd: int | None) -> None:
+        context = _context()
+        forked = context.get_start_method() == "fork"
+        self.folder = ix.storage.folder
         self.jobs = context.Queue(maxsize=4)
         self.results = context.Queue()
         self.process = context.Process(
             target=_worker,
-            args=(ix.storage, ix.indexname, self.jobs, self.results, limitmb),
-            daemon=True,
+            args=(
+                ix.storage,
+                ix.indexname,
+                self.jobs,
+                self.results,
+                limitmb,
+                lock_fd if forked else None,
+            ),
+            daemon=True,  # never keeps the interpreter from exiting
         )
         self.process.start()
         self.sent = 0
 
-    def send(self, batch: list[dict[str, Any]]) -> None:
-        self.jobs.put(batch)
-        self.sent += len(batch)
+    def _fail(self, reason: str) -> IndexWriteError:
+        return IndexWriteError(self.folder, reason)
 
-    def finish(self) -> tuple[list[Any], list[int]]:
-        self.jobs.put(None)
+    def send(self, batch: list[dict[str, Any]]) -> None:
+        """Queue a batch, failing rather than waiting forever if the worker has died."""
         while True:
             try:
-                status, payload = self.results.get(timeout=1.0)
+                self.jobs.put(batch, timeout=_POLL)
+                break
+            except queue.Full:
+                if not self.process.is_alive():
+                    raise self._fail("an indexing worker process died") from None
+        if batch is not None:
+            self.sent += len(batch)
+
+    def finish(self) -> tuple[list[Any], list[int]]:
+        self.send(None)
+        while True:
+            try:
+                status, payload = self.results.get(timeout=_POLL)
                 break
             except queue.Empty:
                 if not self.process.is_alive():
-                    raise RuntimeError("an indexing worker process died") from None
+                    raise self._fail("an indexing worker process died") from None
         self.process.join()
         if status != "ok":
-            raise RuntimeError(f"an indexing worker failed: {payload}")
+            raise self._fail(f"an indexing worker failed: {payload}")
         segments, counts = payload
-        if sum(counts) != self.sent:  # never commit a segment that lost documents
-            raise RuntimeError(f"an indexing worker indexed {sum(counts)} of {self.sent} articles")
+        if sum(counts) != self.sent:  # never commit segments that lost documents
+            raise self._fail(f"an indexing worker indexed {sum(counts)} of {self.sent} articles")
         return segments, counts
 
     def kill(self) -> None:
+        """Stop the process (if still running) and release the queues."""
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
-        self.jobs.close()
-        self.results.close()
+        for channel in (self.jobs, self.results):
+            channel.close()
+            channel.cancel_join_thread()
 
 
 def _locate(order: list[tuple[int, int]], counts: list[list[int]]) -> list[tuple[int, int]]:
@@ -293,16 +351,21 @@ def import_documents(
     limitmb: int = 128,
     progress: Callable[[int], None] | None = None,
     progress_every: int = 500,
+    lock_fd: int | None = None,
 ) -> int:
     """Add ``(id, fields)`` documents, replacing by id, and commit; returns articles stored.
 
     ``main`` is a locked writer on the index: it deletes the replaced articles and commits the
     new segments. An id that occurs twice keeps its last version. On any error nothing is
-    committed and the caller cancels ``main``.
+    committed and the caller cancels ``main``. ``lock_fd``: the descriptor of the write lock,
+    which forked workers close.
     """
     ix = main.storage.open_index(main.indexname)
     local = _Builder(ix, limitmb)
-    workers = [_Worker(ix, limitmb) for _ in range(max(0, procs - 1))]
+    if procs > 1:
+        # Load the stemmer once, before forking, rather than once in every worker.
+        ix.schema["body"].analyzer.terms("warming")
+    workers = [_Worker(ix, limitmb, lock_fd) for _ in range(max(0, procs - 1))]
     builders_seen = [0] * (1 + len(workers))
     last: dict[str, tuple[int, int]] = {}  # id -> (builder, n-th document of that builder)
     replaced: list[tuple[int, int]] = []
@@ -316,14 +379,14 @@ def import_documents(
                     replaced.append(last[article_id])
                 last[article_id] = (builder, builders_seen[builder])
                 builders_seen[builder] += 1
+                count += 1
+                if progress and count % progress_every == 0:
+                    progress(count)
             if builder == 0:
                 for _id, fields in batch:
                     local.add(fields)
             else:
                 workers[builder - 1].send([fields for _id, fields in batch])
-            before, count = count, count + len(batch)
-            if progress and count // progress_every > before // progress_every:
-                progress(count)
         results = [local.finish(), *(worker.finish() for worker in workers)]
     except BaseException:
         local.cancel()
