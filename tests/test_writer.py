@@ -83,9 +83,7 @@ def test_duplicate_ids_keep_the_last_copy_across_segments_and_workers(tmp_path, 
     batch = [*articles[:150], changed, *articles[150:]]
     news = NewsIndex.create(tmp_path / "fast")
     writer = SegmentWriter(news._index._ix)
-    stored = import_documents(
-        writer, ((a.id, to_document(a)) for a in batch), procs=2, limitmb=1
-    )
+    stored = import_documents(writer, ((a.id, to_document(a)) for a in batch), procs=2, limitmb=1)
     assert stored == len(articles)
     assert len(news) == len(articles)
     assert news.get(first.id).body == "A replacement body about walruses."

@@ -82,6 +82,7 @@ def _token_starting_with(initials: frozenset[str]) -> re.Pattern[str]:
         rf"(?<![^\W_])(?=[{re.escape(letters)}\u0080-\U0010ffff])(?:{_TOKEN.pattern})"
     )
 
+
 _STRIP_WORD = str.maketrans("", "", ".,'\u2019\u02bc")
 _STRIP_NUMBER = str.maketrans("", "", ",'\u2019\u02bc")
 # Latin letters that carry their "accent" in the letter itself, so NFKD cannot split it off.
@@ -203,9 +204,7 @@ class NewsAnalyzer(Analyzer):
             if term:
                 yield (term, *match.span())
 
-    def spans_starting(
-        self, text: str, initials: frozenset[str]
-    ) -> Iterator[tuple[str, int, int]]:
+    def spans_starting(self, text: str, initials: frozenset[str]) -> Iterator[tuple[str, int, int]]:
         """Like `spans`, but only for the words starting with one of `initials`, skipping the rest.
 
         For highlighting a few terms: the regex engine skips the other words, so a long article

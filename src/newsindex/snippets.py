@@ -101,9 +101,7 @@ def _covers(spans: list[tuple[int, int, str]], spec: MatchSpec) -> bool:
     )
 
 
-def _find_matches(
-    text: str, analyzer: NewsAnalyzer, spec: MatchSpec
-) -> list[tuple[int, int, str]]:
+def _find_matches(text: str, analyzer: NewsAnalyzer, spec: MatchSpec) -> list[tuple[int, int, str]]:
     """Matches in a growing head of ``text``, stopping once every query part has been seen.
 
     News puts the point of a story first, so the head usually suffices and long articles
