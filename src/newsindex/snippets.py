@@ -109,11 +109,13 @@ def _find_matches(text: str, analyzer: NewsAnalyzer, spec: MatchSpec) -> list[tu
     """
     limit, end = _FIRST_SCAN_CHARS, min(len(text), _SCAN_CHARS)
     initials = spec.initials
-    if not spec.phrases:  # no adjacency to check: let the regex engine skip other words
-        return _matched_spans(list(analyzer.spans_starting(text[:end], initials)), spec)
     while True:
         head = text[: _word_end(text, min(limit, end))]
-        spans = _matched_spans(list(analyzer.spans(head, initials=initials)), spec)
+        if spec.phrases:  # adjacency matters: every word keeps its place
+            tokens = list(analyzer.spans(head, initials=initials))
+        else:  # the regex engine skips the words that cannot match
+            tokens = list(analyzer.spans_starting(head, initials))
+        spans = _matched_spans(tokens, spec)
         if len(head) >= end or _covers(spans, spec):
             return spans
         limit *= 4

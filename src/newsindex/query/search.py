@@ -328,7 +328,9 @@ def run_search(
         tree = ranked.tree()
     else:
         query = _compile(tree, searcher.reader())
-    options: dict[str, object] = {"limit": page * limit}
+    # No block-max skipping: it rarely skips anything across title and body, and without it the
+    # collector counts the matches as it goes instead of running the query a second time.
+    options: dict[str, object] = {"limit": page * limit, "optimize": False}
     if sort != "relevance":
         options["sortedby"] = _date_order(newest_first=sort == "newest")
     results = searcher.search(query, **options)
