@@ -31,7 +31,7 @@ DEFAULT_LOCK_TIMEOUT = 10.0
 """Seconds a writer waits for another process's import to finish before giving up."""
 
 PARALLEL_IMPORT_BYTES = 4_000_000
-"""Imports of at least this much input use every core (up to two worker processes)."""
+"""Imports of at least this much input run in two processes (the importer and one worker)."""
 
 
 def _input_bytes(paths: Iterable[Path]) -> int:

@@ -400,7 +400,7 @@ def _import(
     local = _Builder(ix, limitmb)
     if procs > 1:
         # Load the stemmer once, before forking, rather than once in every worker.
-        ix.schema["body"].analyzer.terms("warming")
+        local.schema["body"].analyzer.terms("warming")
     workers = [_Worker(ix, limitmb, lock_fd) for _ in range(max(0, procs - 1))]
     builders_seen = [0] * (1 + len(workers))
     last: dict[str, tuple[int, int]] = {}  # id -> (builder, n-th document of that builder)
