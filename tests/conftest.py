@@ -77,6 +77,23 @@ HAND_ARTICLES = (
 
 
 @pytest.fixture(scope="session")
+def full_article() -> Article:
+    """An article with every field set, its date given at UTC+2."""
+    return Article(
+        id="full-1",
+        title="Glacier melt speeds up",
+        body="Researchers measured the ice.\n\nThe loss has doubled.",
+        url="https://alpine.example/glacier",
+        published="2025-04-02T11:00:00+02:00",
+        authors=["Anna Berg", "Jon Moe"],
+        source="Alpine Post",
+        section="Science",
+        tags=["climate", "glaciers"],
+        language="de",
+    )
+
+
+@pytest.fixture(scope="session")
 def hand_articles() -> tuple[Article, ...]:
     """The hand-written articles (ids ``h-...``)."""
     return HAND_ARTICLES

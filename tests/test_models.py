@@ -14,22 +14,6 @@ from newsindex.models import Article, IndexStats, SearchResults, make_article_id
 UTC = dt.timezone.utc
 
 
-def full_article() -> Article:
-    """An article with every field set."""
-    return Article(
-        id="full-1",
-        title="Glacier melt speeds up",
-        body="Researchers measured the ice.\n\nThe loss has doubled.",
-        url="https://alpine.example/glacier",
-        published="2025-04-02T11:00:00+02:00",
-        authors=["Anna Berg", "Jon Moe"],
-        source="Alpine Post",
-        section="Science",
-        tags=["climate", "glaciers"],
-        language="de",
-    )
-
-
 class TestValidation:
     def test_no_title_and_no_body(self):
         """An article with neither title nor body is a ValueError."""
@@ -159,15 +143,15 @@ class TestFromDict:
         article = Article.from_dict({"id": None, "title": "t", "url": "https://example.com/a"})
         assert article.id == make_article_id("https://example.com/a", "t", "")
 
-    def test_round_trip(self):
+    def test_round_trip(self, full_article):
         """`from_dict(to_dict())` gives back an equal article, through JSON too."""
-        article = full_article()
+        article = full_article
         assert Article.from_dict(article.to_dict()) == article
         assert Article.from_dict(json.loads(json.dumps(article.to_dict()))) == article
 
-    def test_to_dict_shape(self):
+    def test_to_dict_shape(self, full_article):
         """`to_dict` has lists for collections and an ISO date string."""
-        data = full_article().to_dict()
+        data = full_article.to_dict()
         assert data["published"] == "2025-04-02T11:00:00+02:00"
         assert data["authors"] == ["Anna Berg", "Jon Moe"]
         assert data["tags"] == ["climate", "glaciers"]

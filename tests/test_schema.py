@@ -10,22 +10,6 @@ from newsindex.schema import FIELD_ALIASES, build_schema, from_stored, to_docume
 UTC = dt.timezone.utc
 
 
-def full_article() -> Article:
-    """An article with every field set and a date given at UTC+2."""
-    return Article(
-        id="full-1",
-        title="Glacier melt speeds up",
-        body="Researchers measured the ice.\n\nThe loss has doubled.",
-        url="https://alpine.example/glacier",
-        published="2025-04-02T11:00:00+02:00",
-        authors=["Anna Berg", "Jon Moe"],
-        source="Alpine Post",
-        section="Science",
-        tags=["climate", "glaciers"],
-        language="de",
-    )
-
-
 def stored_fields(document: dict) -> dict:
     """What Whoosh hands back as stored fields for ``document`` (``_stored_x`` wins over ``x``)."""
     stored = {k: v for k, v in document.items() if not k.startswith("_stored_")}
@@ -55,9 +39,9 @@ def test_aliases_point_at_fields():
     assert set(FIELD_ALIASES.values()) <= set(build_schema().names())
 
 
-def test_to_document():
+def test_to_document(full_article):
     """Dates are indexed as naive UTC; names are indexed joined and stored as tuples."""
-    doc = to_document(full_article())
+    doc = to_document(full_article)
     assert doc["published"] == dt.datetime(2025, 4, 2, 9, 0)
     assert doc["author"] == "Anna Berg\nJon Moe"
     assert doc["_stored_author"] == ("Anna Berg", "Jon Moe")
@@ -71,9 +55,9 @@ def test_to_document_leaves_out_missing():
     assert not {"source", "section", "url", "published"} & doc.keys()
 
 
-def test_round_trip():
+def test_round_trip(full_article):
     """`from_stored(stored(to_document(a)))` is the same article, its date now in UTC."""
-    article = full_article()
+    article = full_article
     back = from_stored(stored_fields(to_document(article)))
     assert back == article
     assert back.published == dt.datetime(2025, 4, 2, 9, 0, tzinfo=UTC)
@@ -82,9 +66,9 @@ def test_round_trip():
     assert isinstance(back.tags, tuple)
 
 
-def test_round_trip_through_index(empty_news):
+def test_round_trip_through_index(empty_news, full_article):
     """An article stored in a real index reads back equal, with tuples and a UTC date."""
-    article = full_article()
+    article = full_article
     empty_news.add([article])
     back = empty_news.get("full-1")
     assert back == article
