@@ -29,6 +29,7 @@ from _workers import HOLD_AFTER, articles, make_article
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_query import results_or_syntax_error as results_or_error
 
 from newsindex import (
     Article,
@@ -37,8 +38,6 @@ from newsindex import (
     IndexVersionError,
     IndexWriteError,
     NewsIndex,
-    QuerySyntaxError,
-    SearchResults,
 )
 from newsindex import index as index_module
 from newsindex import writer as writer_module
@@ -232,12 +231,7 @@ def query_news(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewsIndex]:
 def results_or_syntax_error(news: NewsIndex, query: str, seconds: int = 60) -> None:
     """Search, accepting results or a QuerySyntaxError and nothing else, within a time limit."""
     with time_limit(seconds):
-        try:
-            results = news.search(query)
-        except QuerySyntaxError as exc:
-            assert 0 <= exc.position <= len(query)
-            return
-    assert isinstance(results, SearchResults)
+        results_or_error(news, query)
 
 
 _PREFIXES = [f"{a}{b}*" for a in "abcdefghijklmnopqrstuvwxyz" for b in "aeiourst"][:200]
