@@ -3,7 +3,7 @@
 >>> from newsindex import NewsIndex
 >>> news = NewsIndex.open_or_create("news/")
 >>> news.add_files(["articles.jsonl"])
->>> for hit in news.search('"coalition of the willing" since:2025').hits: ...
+>>> for hit in news.search('"coalition of the willing" date:2025').hits: ...
 """
 
 from newsindex.analysis import analyze
