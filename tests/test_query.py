@@ -490,3 +490,11 @@ def test_any_text(tiny_news, query):
 def test_near_valid(tiny_news, query):
     """Near-valid queries search or raise QuerySyntaxError, never anything else."""
     results_or_syntax_error(tiny_news, query)
+
+
+@pytest.mark.parametrize("query", ["the", "said", "government", "minister OR president", "peace*"])
+def test_total_counts_every_match(news, query):
+    """`total` is the number of matches, however few hits a page reads."""
+    everything = news.search(query, limit=1000)
+    assert len(everything.hits) == everything.total
+    assert news.search(query, limit=1).total == everything.total

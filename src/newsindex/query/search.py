@@ -7,7 +7,7 @@ import functools
 import math
 
 import attrs
-from whoosh import matching, sorting
+from whoosh import collectors, matching, sorting
 from whoosh import query as wq
 from whoosh.searching import Searcher
 from whoosh.util.times import datetime_to_long
@@ -328,12 +328,17 @@ def run_search(
         tree = ranked.tree()
     else:
         query = _compile(tree, searcher.reader())
-    # No block-max skipping: it rarely skips anything across title and body, and without it the
-    # collector counts the matches as it goes instead of running the query a second time.
-    options: dict[str, object] = {"limit": page * limit, "optimize": False}
-    if sort != "relevance":
-        options["sortedby"] = _date_order(newest_first=sort == "newest")
-    results = searcher.search(query, **options)
+    # Relevance order: no block-max skipping and no swapping out of sub-queries that cannot
+    # reach the top any more (both leave matches uncounted, and then Whoosh either runs the
+    # query a second time to count them or, with optimize=False, reports too few). Date order
+    # collects every match anyway.
+    if sort == "relevance":
+        collector = collectors.TopCollector(limit=page * limit, usequality=False, replace=0)
+    else:
+        order = _date_order(newest_first=sort == "newest")
+        collector = collectors.SortingCollector(order, limit=page * limit)
+    searcher.search_with_collector(query, collector)
+    results = collector.results()
     spec = _match_spec(tree)
     first = (page - 1) * limit
     hits = []
