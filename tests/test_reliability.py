@@ -42,7 +42,7 @@ from newsindex import (
 from newsindex import index as index_module
 from newsindex import writer as writer_module
 from newsindex.cli import main
-from newsindex.index import META_FILE, stored_articles
+from newsindex.index import META_FILE, TERMS_FILE, stored_articles
 
 pytestmark = pytest.mark.skipif(
     not hasattr(signal, "SIGKILL"), reason="kills processes with SIGKILL (POSIX only)"
@@ -183,7 +183,7 @@ def assert_tidy(index: Path) -> None:
     tocs = {name for name in names if name.startswith("_MAIN_")}
     stray = {
         name
-        for name in names - tocs - {META_FILE, "MAIN_WRITELOCK"}
+        for name in names - tocs - {META_FILE, TERMS_FILE, "MAIN_WRITELOCK"}
         if name.split(".")[0] not in segments
     }
     assert len(tocs) == 1, sorted(tocs)

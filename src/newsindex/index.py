@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import functools
+import itertools
 import json
 import os
 import re
@@ -129,7 +131,7 @@ def _remove_leftovers(storage: FileStorage) -> None:
     live = {segment.segment_id() for segment in toc.segments}
     toc_file = re.compile(rf"_{_INDEX_NAME}_(\d+)\.toc(\..+)?")  # .<time>: never renamed
     segment_file = re.compile(rf"({_INDEX_NAME}_[0-9a-z]+)\..+")
-    partial_meta = re.compile(rf"{re.escape(META_FILE)}\.\d+\.tmp")
+    partial_meta = re.compile(rf"({re.escape(META_FILE)}|{re.escape(TERMS_FILE)})\.\d+\.tmp")
     for entry in os.scandir(storage.folder):
         if entry.name == f"{_INDEX_NAME}.tmp":
             shutil.rmtree(entry.path, ignore_errors=True)
@@ -295,6 +297,33 @@ def _commit(writer: SegmentWriter, superseded: Iterable[int], *, replace_all: bo
     writer._finish()
 
 
+TERMS_FILE = "terms.json"
+"""Beside Whoosh's files: the analyzer's memo of word -> term from imports (a cache only)."""
+
+_MAX_SAVED_TERMS = 200_000
+
+
+def _save_terms(folder: Path, terms: dict[str, str]) -> None:
+    """Merge ``terms`` into the folder's terms file, atomically; a cache, so failures pass."""
+    with contextlib.suppress(OSError, ValueError):
+        saved = _load_terms(folder)
+        saved.update(terms)
+        if len(saved) > _MAX_SAVED_TERMS:
+            saved = dict(itertools.islice(saved.items(), _MAX_SAVED_TERMS))
+        partial = folder / f"{TERMS_FILE}.{os.getpid()}.tmp"
+        partial.write_text(json.dumps(saved, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, folder / TERMS_FILE)
+
+
+def _load_terms(folder: Path) -> dict[str, str]:
+    """The saved word -> term memo ({} when missing or unreadable)."""
+    try:
+        terms = json.loads((folder / TERMS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return terms if isinstance(terms, dict) else {}
+
+
 def write_articles(
     ix: FileIndex,
     articles: Iterable[Article],
@@ -325,6 +354,7 @@ def write_articles(
                 progress=progress,
                 progress_every=_PROGRESS_EVERY,
                 lock_fd=writer.writelock.fd,
+                save_terms=functools.partial(_save_terms, Path(folder)),
             )
         except OSError as exc:
             raise _write_failure(folder, exc) from None
@@ -465,6 +495,8 @@ class OpenIndex:
         self._ix = ix
         self._weighting = weighting
         self._searcher: Searcher | None = None
+        self._terms: dict[str, str] = {}
+        self._terms_stamp: int | None = None
         self.lock_timeout = lock_timeout
         self.path = Path(ix.storage.folder)
 
@@ -477,8 +509,20 @@ class OpenIndex:
             # The weighting may depend on the contents (the recency prior counts back from the
             # newest article), so it is made anew with each searcher.
             searcher.weighting = self._weighting(newest_published(searcher))
+            # Each searcher unpickles its own analyzers: teach them the words imports saw.
+            searcher.schema["body"].analyzer.learn(self._known_terms())
             self._searcher = searcher
         return self._searcher
+
+    def _known_terms(self) -> dict[str, str]:
+        """The saved word -> term memo, read again only when an import has changed it."""
+        try:
+            stamp = (self.path / TERMS_FILE).stat().st_mtime_ns
+        except OSError:
+            return {}
+        if stamp != self._terms_stamp:
+            self._terms, self._terms_stamp = _load_terms(self.path), stamp
+        return self._terms
 
     def close(self) -> None:
         """Release the searcher's open files."""

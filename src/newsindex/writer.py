@@ -206,6 +206,10 @@ class _Builder:
         self._close_current()
         return self.segments, self.counts
 
+    def known_terms(self) -> dict[str, str]:
+        """What the prose analyzer learnt: surface form -> term."""
+        return self.schema["body"].analyzer.known_terms()
+
     def cancel(self) -> None:
         if self.current is not None and not self.current.is_closed:
             self.current.cancel()
@@ -251,7 +255,7 @@ def _worker(
                 break
             for fields in batch:
                 builder.add(fields)
-        results.put(("ok", builder.finish()))
+        results.put(("ok", (*builder.finish(), builder.known_terms())))
     except BaseException as exc:  # reported to the parent, which fails the import
         builder.cancel()
         results.put(("error", f"{type(exc).__name__}: {exc}"))
@@ -288,6 +292,7 @@ class _Worker:
         )
         self.process.start()
         self.sent = 0
+        self.terms: dict[str, str] = {}  # what its analyzer learnt, reported when it finishes
 
     def _fail(self, reason: str) -> IndexWriteError:
         return IndexWriteError(self.folder, reason)
@@ -316,7 +321,7 @@ class _Worker:
         self.process.join()
         if status != "ok":
             raise self._fail(f"an indexing worker failed: {payload}")
-        segments, counts = payload
+        segments, counts, self.terms = payload
         if sum(counts) != self.sent:  # never commit segments that lost documents
             raise self._fail(f"an indexing worker indexed {sum(counts)} of {self.sent} articles")
         return segments, counts
@@ -375,16 +380,20 @@ def import_documents(
     progress: Callable[[int], None] | None = None,
     progress_every: int = 500,
     lock_fd: int | None = None,
+    save_terms: Callable[[dict[str, str]], None] | None = None,
 ) -> int:
     """Add ``(id, fields)`` documents, replacing by id, and commit; returns articles stored.
 
     ``main`` is a locked writer on the index: it deletes the replaced articles and commits the
     new segments. An id that occurs twice keeps its last version. On any error nothing is
     committed and the caller cancels ``main``. ``lock_fd``: the descriptor of the write lock,
-    which forked workers close.
+    which forked workers close. ``save_terms`` receives, before the commit, what the analyzers
+    learnt (surface form -> term), for later searches to reuse.
     """
     with _gc_paused():
-        return _import(main, documents, procs, limitmb, progress, progress_every, lock_fd)
+        return _import(
+            main, documents, procs, limitmb, progress, progress_every, lock_fd, save_terms
+        )
 
 
 def _import(
@@ -395,6 +404,7 @@ def _import(
     progress: Callable[[int], None] | None,
     progress_every: int,
     lock_fd: int | None,
+    save_terms: Callable[[dict[str, str]], None] | None,
 ) -> int:
     ix = main.storage.open_index(main.indexname)
     local = _Builder(ix, limitmb)
@@ -435,6 +445,11 @@ def _import(
     counts = [built_counts for _built, built_counts in results]
     for segment_index, docnum in _locate(replaced, counts):
         segments[segment_index].delete_document(docnum)
+    if save_terms:
+        terms = local.known_terms()
+        for worker in workers:
+            terms.update(worker.terms)
+        save_terms(terms)
     kept = main._merge_segments(None, False, True)
     if main._added:  # small old segments merged into the main writer's own segment
         kept.append(main._finalize_segment())
