@@ -228,8 +228,8 @@ def stored_articles(path: str | os.PathLike[str]) -> Iterator[Article]:
 # --- writers ----------------------------------------------------------------------------------
 
 
-class _Finishing:
-    """Whoosh's ``_finish``, but the lock is released even if removing the temp folder fails."""
+class _Writer(SegmentWriter):
+    """Whoosh's writer, holding our lock; it is released even if removing temp files fails."""
 
     def _finish(self) -> None:
         if self._searcher is not None:
@@ -240,10 +240,6 @@ class _Finishing:
         lock, self.writelock = self.writelock, None
         if lock:
             lock.release()
-
-
-class _Writer(_Finishing, SegmentWriter):
-    """The single-process writer."""
 
 
 def _writer(ix: FileIndex, lock_timeout: float, limitmb: int = 128):
@@ -277,22 +273,13 @@ def _abandon(writer: SegmentWriter) -> None:
         lock.release()
 
 
-def _commit(writer: SegmentWriter, superseded: Iterable[int], *, replace_all: bool = False) -> None:
-    """``SegmentWriter.commit`` that also drops documents replaced within this same writer.
-
-    Whoosh's ``update_document`` only replaces *committed* documents, so an id that occurs twice
-    in one import would be stored twice. The new segment's local document numbers are known, so
-    the earlier copies are marked deleted before the table of contents is written. With
-    ``replace_all`` the new segment replaces every committed one.
-    """
-    segments = [] if replace_all else writer._merge_segments(None, False, True)
+def _commit_replacing_all(writer: SegmentWriter) -> None:
+    """Commit the writer's new segment as the whole index, dropping every committed segment."""
     if writer._added:
-        segment = writer._finalize_segment()
-        for docnum in superseded:
-            segment.delete_document(docnum)
-        segments.append(segment)
+        segments = [writer._finalize_segment()]
     else:
         writer._close_segment()
+        segments = []
     writer._commit_toc(segments)
     writer._finish()
 
@@ -409,7 +396,7 @@ def rebuild_index(
                 count += 1
                 if progress and count % _PROGRESS_EVERY == 0:
                     progress(count)
-        _commit(writer, (), replace_all=True)
+        _commit_replacing_all(writer)
         _write_meta(folder)
     except OSError as exc:
         _abandon(writer)
