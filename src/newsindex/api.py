@@ -9,7 +9,6 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from newsindex.analysis import NewsAnalyzer
 from newsindex.errors import ArticleNotFoundError, IndexExistsError, IngestError, NewsIndexError
 from newsindex.index import (
     OpenIndex,
@@ -23,7 +22,7 @@ from newsindex.ingest import read_paths, sample_paths
 from newsindex.models import Article, ImportSummary, IndexStats, SearchResults, Skipped
 from newsindex.query import MATCHES, SORTS, parse_period, parse_query, run_search
 from newsindex.ranking import default_weighting
-from newsindex.schema import TEXT_FIELDS, from_stored
+from newsindex.schema import from_stored
 
 __all__ = ["NewsIndex", "default_index_path"]
 
@@ -229,9 +228,6 @@ class NewsIndex:
 
     # --- reading -------------------------------------------------------------------------------
 
-    def _analyzer(self, field: str | None) -> NewsAnalyzer:
-        return self._index.analyzer(field or TEXT_FIELDS[1])
-
     def search(
         self,
         query: str,
@@ -271,11 +267,14 @@ class NewsIndex:
             raise NewsIndexError(f"Unknown match '{match}': use one of {', '.join(MATCHES)}.")
         if limit < 1 or page < 1:
             raise NewsIndexError("limit and page must be at least 1.")
-        parsed = parse_query(query, self._analyzer, syntax=syntax)
+        # One searcher for the whole call: each lookup of the current one lists the folder.
+        searcher = self._index.searcher()
+        analyzers = self._index.analyzers(searcher)
+        parsed = parse_query(query, analyzers, syntax=syntax)
         return run_search(
-            self._index.searcher(),
+            searcher,
             parsed,
-            body_analyzer=self._analyzer(None),
+            body_analyzer=analyzers(None),
             page=page,
             limit=limit,
             sort=sort,

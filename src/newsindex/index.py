@@ -517,13 +517,15 @@ class OpenIndex:
             self._searcher.close()
             self._searcher = None
 
-    def analyzer(self, field: str):
-        """The analyzer the index uses for ``field``.
+    def analyzers(self, searcher: Searcher) -> Callable[[str | None], object]:
+        """``field -> analyzer`` of ``searcher``'s schema (None: the prose fields').
 
-        Taken from the current searcher's schema: ``FileIndex.schema`` unpickles the table of
-        contents on every access, which would hand out a new analyzer with a cold word cache.
+        From the searcher a query runs on, so parsing and snippets analyse exactly as that
+        commit does; ``FileIndex.schema`` would unpickle the table of contents on every access
+        and hand out new analyzers with cold word caches.
         """
-        return self.searcher().schema[field].analyzer
+        schema = searcher.schema
+        return lambda field: schema[field or "body"].analyzer
 
     def stored(self, article_id: str) -> dict | None:
         """The stored fields of an article, or None."""
