@@ -38,7 +38,14 @@ from newsindex.errors import (
     IndexWriteError,
 )
 from newsindex.models import Article, IndexStats
-from newsindex.schema import DATE_FIELD, SCHEMA_VERSION, build_schema, from_stored, to_document
+from newsindex.schema import (
+    DATE_FIELD,
+    SCHEMA_VERSION,
+    UNDATED,
+    build_schema,
+    from_stored,
+    to_document,
+)
 from newsindex.writer import import_documents
 
 __all__ = [
@@ -419,9 +426,6 @@ def _size_on_disk(folder: Path) -> int:
     return total
 
 
-_UNDATED = 2**63  # Whoosh's date column holds 2**64 - 1 for an article without a date
-
-
 def _published_range(searcher) -> tuple[dt.datetime, dt.datetime] | None:
     """Earliest and latest publication time (naive UTC) of the live articles.
 
@@ -437,7 +441,7 @@ def _published_range(searcher) -> tuple[dt.datetime, dt.datetime] | None:
             values = [column[d] for d in reader.all_doc_ids()]
         else:
             values = list(column)
-        dated = [v for v in values if v < _UNDATED]
+        dated = [v for v in values if v < UNDATED]
         if dated:
             low = min(dated) if low is None else min(low, *dated)
             high = max(dated) if high is None else max(high, *dated)

@@ -15,7 +15,7 @@ import math
 from whoosh import scoring
 from whoosh.util.times import datetime_to_long
 
-from newsindex.schema import DATE_FIELD, TEXT_FIELDS
+from newsindex.schema import DATE_FIELD, TEXT_FIELDS, UNDATED
 
 __all__ = ["NewsWeighting", "default_weighting"]
 
@@ -25,7 +25,6 @@ RECENCY_WEIGHT = 0.5
 RECENCY_HALF_LIFE_DAYS = 730.0
 
 _TICKS_PER_DAY = 86_400 * 10**6  # Whoosh stores datetimes as microseconds since year 1
-_UNDATED = 2**63  # Whoosh fills the column of an undated document with 2**64 - 1
 
 
 class NewsWeighting(scoring.WeightingModel):
@@ -72,7 +71,7 @@ class NewsWeighting(scoring.WeightingModel):
 
     def factor(self, ticks: int) -> float:
         """The multiplier for an article published at ``ticks`` (0: undated)."""
-        if ticks <= 0 or ticks >= _UNDATED:
+        if ticks <= 0 or ticks >= UNDATED:
             return 1.0
         age = max(0, self.newest - ticks)
         return 1.0 + self.recency_weight * 0.5 ** (age / self.half_life)

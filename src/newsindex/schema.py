@@ -16,6 +16,7 @@ __all__ = [
     "NAME_FIELDS",
     "SCHEMA_VERSION",
     "TEXT_FIELDS",
+    "UNDATED",
     "build_schema",
     "from_stored",
     "to_document",
@@ -31,6 +32,10 @@ NAME_FIELDS = ("author", "source", "section", "tag", "url")
 """Fields of names and addresses: same tokenization, no stemming."""
 
 DATE_FIELD = "published"
+
+UNDATED = 2**63
+"""Date-column values at or above this mean "no date": Whoosh fills the column of an undated
+article with 2**64 - 1 (its largest date)."""
 
 FIELD_ALIASES = {
     "title": "title",

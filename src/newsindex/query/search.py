@@ -27,7 +27,7 @@ from newsindex.query.syntax import (
     _Prefix,
     _Term,
 )
-from newsindex.schema import DATE_FIELD, NAME_FIELDS, TEXT_FIELDS
+from newsindex.schema import DATE_FIELD, NAME_FIELDS, TEXT_FIELDS, UNDATED
 from newsindex.snippets import MatchSpec, make_snippet
 
 SORTS = ("relevance", "newest", "oldest")
@@ -45,8 +45,6 @@ MATCHES = ("auto", "all", "any")
 
 MAX_PREFIX_TERMS = 512
 """A prefix expands to at most this many index terms (the most frequent), bounding its cost."""
-
-_UNDATED = 2**63  # Whoosh's date column holds 2**64 - 1 for an article without a date
 
 
 # --- compiling to Whoosh and searching ---------------------------------------------------------
@@ -158,7 +156,7 @@ class _DateFiltered(wq.WrappingQuery):
         if not reader.has_column(DATE_FIELD):
             return matching.NullMatcher()
         low = datetime_to_long(self.start) if self.start else 0
-        high = datetime_to_long(self.end) if self.end else _UNDATED
+        high = datetime_to_long(self.end) if self.end else UNDATED
         column = reader.column_reader(DATE_FIELD, translate=False)
         return matching.FilterMatcher(child, _InRange(column, low, high))
 
@@ -194,7 +192,7 @@ def _match_spec(node: object) -> MatchSpec:
 
 def _undated_last(key: int) -> float:
     # Whoosh stores an undated article as the largest date, negated when sorting newest first.
-    return float("inf") if key <= -_UNDATED else key
+    return float("inf") if key <= -UNDATED else key
 
 
 def _date_order(*, newest_first: bool) -> sorting.FacetType:
