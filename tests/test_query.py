@@ -91,6 +91,24 @@ class TestBoolean:
         assert found(news, "section:science -zermatt") == {"h-glacier-body"}
         assert found(news, "meloni -macron") == set()
 
+    @pytest.mark.parametrize(
+        ("query", "match"), [("iraq -war", "all"), ("iraq NOT war", "all"), ("iraq -war", "any")]
+    )
+    def test_exclusion_when_an_excluded_article_comes_first(self, tmp_path, query, match):
+        """An excluded word's first article coming before the first match excludes all the same.
+
+        (Whoosh's own AndNot matcher kept the first match then.)
+        """
+        news = NewsIndex.create(tmp_path / "ix")
+        news.add(
+            [
+                Article(id="other-war", title="A war", body="A war elsewhere."),
+                Article(id="iraq-war", title="Iraq", body="The Iraq war: peace talks."),
+                Article(id="iraq-peace", title="Iraq", body="Iraq peace talks."),
+            ]
+        )
+        assert ids(news.search(query, match=match)) == ["iraq-peace"]
+
     def test_parentheses(self, news):
         """Parentheses group an OR inside an AND."""
         assert found(news, "researchers (zermatt OR monday)") == {

@@ -110,10 +110,33 @@ def _compile(node: object, reader) -> wq.Query:
     positive = [_compile(i, reader) for i in others]
     query = positive[0] if len(positive) == 1 else wq.And(positive)
     if negative:
-        query = wq.AndNot(query, negative[0] if len(negative) == 1 else wq.Or(negative))
+        query = _AndNot(query, negative[0] if len(negative) == 1 else wq.Or(negative))
     for clause in dates:
         query = _DateFiltered(query, clause.start, clause.end)
     return query
+
+
+class _ExcludingMatcher(matching.AndNotMatcher):
+    """Whoosh's ``AndNotMatcher`` with its start fixed.
+
+    Whoosh's version checks the first document only when both sides start on the same one: when
+    the excluded side starts earlier, its first positive document is kept even if excluded
+    (``iraq -war`` returned an article about the Iraq war whenever an article about another war
+    came before it in the segment).
+    """
+
+    def _find_first(self) -> None:
+        if self.a.is_active() and self.b.is_active():
+            self._find_next()
+
+
+class _AndNot(wq.AndNot):
+    """``a`` without the documents ``b`` matches, through :class:`_ExcludingMatcher`."""
+
+    def matcher(self, searcher, context=None):
+        scored = self.a.matcher(searcher, context)
+        excluded = self.b.matcher(searcher, searcher.boolean_context())
+        return _ExcludingMatcher(scored, excluded)
 
 
 class _InRange:
@@ -286,7 +309,7 @@ def _compile_ranked(ranked: _Ranked, reader) -> wq.Query:
     if ranked.required:
         query = wq.And([query, *(_compile(item, reader) for item in ranked.required)])
     if ranked.excluded:
-        query = wq.AndNot(query, _either(_compile(item, reader) for item in ranked.excluded))
+        query = _AndNot(query, _either(_compile(item, reader) for item in ranked.excluded))
     return query
 
 
