@@ -331,8 +331,8 @@ def write_articles(
 
     If the iterable raises (a bad record, an interrupted import), nothing is committed and the
     index stays exactly as it was. An id that occurs twice keeps its last version. ``procs`` > 1
-    spreads the indexing over that many processes; ``limitmb`` bounds the memory each uses for
-    postings. A failure to write (a full disk, a killed worker process) raises
+    spreads the indexing over that many processes; ``limitmb`` bounds the memory they use for
+    postings, together. A failure to write (a full disk, a killed worker process) raises
     :class:`IndexWriteError` and commits nothing.
     """
     folder = ix.storage.folder

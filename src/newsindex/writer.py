@@ -4,9 +4,15 @@ Whoosh's own writer sends every posting through a pool that pickles it to a temp
 reads the runs back through a heap merge and then looks up each document's field length again
 (see the notes on where Whoosh spends its indexing time). Here each segment writer keeps its
 postings in per-term lists, with the field lengths it already knows, and writes them in one
-sorted pass. Memory stays bounded: when the postings pass ``limitmb`` the segment is finished
-and a new one started. All new segments go into the index in one table-of-contents commit, so
-an import still becomes visible all at once or not at all.
+sorted pass. Memory stays bounded: ``limitmb`` is the budget of the whole import, shared by its
+processes; when a process's postings pass its share, its segment is finished and a new one
+started. All new segments go into the index in one table-of-contents commit, so an import still
+becomes visible all at once or not at all.
+
+Postings are kept compact (per term, arrays of document numbers and weights and a list of
+position values, the commonest of which, a single position, are shared objects) and written a
+block at a time, skipping zlib for blocks too small to gain from it. The index files are those
+Whoosh's own writer makes, apart from which blocks are compressed (a flag in each block).
 
 With ``procs`` > 1, every other batch of documents is indexed by a worker process that writes
 segments of its own; the parent indexes the rest and commits them together.
@@ -18,16 +24,20 @@ import contextlib
 import gc
 import itertools
 import multiprocessing
+import operator
 import os
 import pickle
 import queue
 import sys
+import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3PostingsWriter
 from whoosh.formats import Positions
 from whoosh.system import pack_uint
+from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from newsindex.analysis import NewsAnalyzer
@@ -41,8 +51,29 @@ _POLL = 0.25
 _BATCH = 200
 """Documents per batch handed to a worker process."""
 
-_BYTES_PER_POSTING = 120
-"""Rough memory of one posting in the lists (ints, floats, list slots), besides its value."""
+_BYTES_PER_POSTING = 16
+"""Memory of one posting: its document number and weight in arrays, a slot in the value list."""
+
+_BYTES_PER_VALUE = 40
+"""Memory of a position value of its own (a bytes object), besides its length."""
+
+_BYTES_PER_TERM = 400
+"""Memory of a term new to the segment: its key, dict slot, two arrays and a list."""
+
+_COMPRESS_FROM = 128
+"""Blocks whose pickle is shorter than this are stored uncompressed (zlib gains them nothing and
+its setup costs more than the rest of writing them)."""
+
+_SINGLE_VALUES: dict[int, bytes] = {}
+"""Position values of words that occur once in a field, by position: most postings are these,
+so they are encoded once and shared."""
+
+
+def _single_value(position: int) -> bytes:
+    value = _SINGLE_VALUES.get(position)
+    if value is None:
+        value = _SINGLE_VALUES[position] = pack_uint(1) + pickle.dumps([position], 2)
+    return value
 
 
 def _positions(field: Any, text: str) -> Iterator[tuple[bytes, int, float, bytes]]:
@@ -60,15 +91,65 @@ def _positions(field: Any, text: str) -> Iterator[tuple[bytes, int, float, bytes
             found.append(position)
     boost = field.format.field_boost
     for term, found in where.items():
-        deltas = [found[0], *(b - a for a, b in itertools.pairwise(found))]
         freq = len(found)
-        yield term.encode("utf-8"), freq, freq * boost, pack_uint(freq) + pickle.dumps(deltas, 2)
+        if freq == 1:
+            value = _SINGLE_VALUES.get(found[0]) or _single_value(found[0])
+        else:
+            deltas = [found[0], *map(operator.sub, found[1:], found)]
+            value = pack_uint(freq) + pickle.dumps(deltas, 2)
+        yield term.encode("utf-8"), freq, freq * boost, value
+
+
+class _BlockWriter(W3PostingsWriter):
+    """Whoosh 3's postings writer with C-speed block encoding and no zlib for small blocks.
+
+    Writes the blocks Whoosh's reader expects: the same pickled ``(ids, weights, values)``
+    tuples; a block records whether it is compressed.
+    """
+
+    def _mini_ids(self) -> tuple[int, ...]:
+        ids = self._ids
+        return tuple(map(operator.sub, ids, itertools.chain((0,), ids)))  # delta-encoded
+
+    def _mini_weights(self) -> float | tuple[float, ...] | None:
+        weights = self._weights
+        first = weights[0]
+        if weights.count(first) == len(weights):
+            return None if first == 1.0 else first
+        return tuple(weights)
+
+    def _write_block(self, last: bool = False) -> None:
+        # Whoosh's own method, but zlib only where it pays (Whoosh compresses every block).
+        postfile = self._postfile
+        if not self._blockcount:
+            postfile.write(WHOOSH3_HEADER_MAGIC)
+        self._terminfo.add_block(self)
+        databytes = pickle.dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), 2)
+        level = self._compression if len(databytes) >= _COMPRESS_FROM else 0
+        if level:
+            databytes = zlib.compress(databytes, level)
+        ids = self._ids
+        info = (
+            len(ids),
+            ids[-1],
+            self._maxweight,
+            level,
+            length_to_byte(self._minlength),
+            length_to_byte(self._maxlength),
+        )
+        infobytes = pickle.dumps(info, 2)
+        blocklength = len(infobytes) + len(databytes)
+        postfile.write_int(-blocklength if last else blocklength)
+        postfile.write(infobytes)
+        postfile.write(databytes)
+        self._blockcount += 1
+        self._new_block()
 
 
 def _add_postings(
     postwriter: Any,
-    docnums: list[int],
-    weights: list[float],
+    docnums: array,
+    weights: array,
     values: list[Any],
     lengths: dict[int, int],
 ) -> None:
@@ -83,11 +164,11 @@ def _add_postings(
             postwriter._write_block()
         end = start + limit
         block_weights = weights[start:end]
-        block_lengths = [n for n in (lengths.get(d, 0) for d in docnums[start:end]) if n]
-        postwriter._ids = array("I", docnums[start:end])
-        postwriter._weights = array("f", block_weights)
+        block_lengths = [n for n in map(lengths.get, docnums[start:end]) if n]
+        postwriter._ids = docnums[start:end]
+        postwriter._weights = block_weights
         postwriter._values = [v for v in values[start:end] if v]
-        postwriter._maxweight = max(0, *block_weights)
+        postwriter._maxweight = max(0, max(block_weights))
         postwriter._minlength = min(block_lengths) if block_lengths else None
         postwriter._maxlength = max(block_lengths) if block_lengths else 0
 
@@ -99,15 +180,15 @@ class _SegmentBuilder(SegmentWriter):
     term vectors (the schema has none).
     """
 
-    def __init__(self, ix: Any, limitmb: int, schema: Any) -> None:
+    def __init__(self, ix: Any, limitmb: float, schema: Any) -> None:
         super().__init__(ix, _lk=False)
         # Whoosh unpickles a fresh schema for every writer; sharing one keeps the analyzers'
         # word caches warm from one segment to the next instead of stemming everything again.
         self.schema = schema
-        self.postings: dict[str, dict[bytes, tuple[list[int], list[float], list[Any]]]] = {}
+        self.postings: dict[str, dict[bytes, tuple[array, array, list[bytes]]]] = {}
         self.lengths: dict[str, dict[int, int]] = {}
         self.size = 0
-        self.limit = limitmb * 1024 * 1024
+        self.limit = int(limitmb * 1024 * 1024)
 
     @property
     def full(self) -> bool:
@@ -130,12 +211,15 @@ class _SegmentBuilder(SegmentWriter):
                 for tbytes, freq, weight, vbytes in postings:
                     entry = terms.get(tbytes)
                     if entry is None:
-                        entry = terms[tbytes] = ([], [], [])
+                        entry = terms[tbytes] = (array("I"), array("f"), [])
+                        size += _BYTES_PER_TERM + len(tbytes)
                     entry[0].append(docnum)
                     entry[1].append(weight)
                     entry[2].append(vbytes)
                     length += freq
-                    size += _BYTES_PER_POSTING + (len(vbytes) if vbytes else 0)
+                    size += _BYTES_PER_POSTING
+                    if freq > 1 or not fast:
+                        size += _BYTES_PER_VALUE + len(vbytes)
                 if field.scorable:
                     self.lengths.setdefault(fieldname, {})[docnum] = length
                 else:
@@ -157,10 +241,12 @@ class _SegmentBuilder(SegmentWriter):
             terms = self.postings[fieldname]
             lengths = self.lengths.get(fieldname, {})
             writer.start_field(fieldname, self.schema[fieldname])
+            postwriter = writer._postwriter
+            postwriter.__class__ = _BlockWriter  # the same writer with cheaper blocks
             for tbytes in sorted(terms):
                 docnums, weights, values = terms[tbytes]
                 writer.start_term(tbytes)
-                _add_postings(writer._postwriter, docnums, weights, values, lengths)
+                _add_postings(postwriter, docnums, weights, values, lengths)
                 writer.finish_term()
             writer.finish_field()
         writer.close()
@@ -182,7 +268,7 @@ class _SegmentBuilder(SegmentWriter):
 class _Builder:
     """Builds a sequence of bounded segments from documents; knows where each one landed."""
 
-    def __init__(self, ix: Any, limitmb: int) -> None:
+    def __init__(self, ix: Any, limitmb: float) -> None:
         self.ix, self.limitmb = ix, limitmb
         self.schema = ix.schema
         self.segments: list[Any] = []
@@ -201,6 +287,9 @@ class _Builder:
             self.counts.append(self.current.docnum)
             self.segments.append(self.current.finish())
             self.current = None
+            # Whoosh's finished file writers sit in reference cycles, holding a tuple per term
+            # of the segment; with the collector paused they would pile up segment after segment.
+            gc.collect()
 
     def finish(self) -> tuple[list[Any], list[int]]:
         self._close_current()
@@ -227,7 +316,7 @@ def _die_with_parent() -> None:
 
 
 def _worker(
-    storage: Any, indexname: str, jobs: Any, results: Any, limitmb: int, lock_fd: int | None
+    storage: Any, indexname: str, jobs: Any, results: Any, limitmb: float, lock_fd: int | None
 ) -> None:
     """A worker process: index the batches it is sent, then report its segments.
 
@@ -272,7 +361,7 @@ def _context() -> Any:
 class _Worker:
     """The parent's handle on one worker process; failures raise :class:`IndexWriteError`."""
 
-    def __init__(self, ix: Any, limitmb: int, lock_fd: int | None) -> None:
+    def __init__(self, ix: Any, limitmb: float, lock_fd: int | None) -> None:
         context = _context()
         forked = context.get_start_method() == "fork"
         self.folder = ix.storage.folder
@@ -358,9 +447,9 @@ def _locate(order: list[tuple[int, int]], counts: list[list[int]]) -> list[tuple
 def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector for an import.
 
-    The postings are millions of small lists; each full collection walks all of them, which
-    cost about a third of an import's time. Nothing an import builds forms reference cycles,
-    so reference counting frees it all the same.
+    The postings are millions of small objects; each full collection walks all of them, which
+    cost about a third of an import's time. Reference counting frees the postings all the
+    same; the few cycles (Whoosh's file writers) are collected once per segment.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -386,8 +475,10 @@ def import_documents(
 
     ``main`` is a locked writer on the index: it deletes the replaced articles and commits the
     new segments. An id that occurs twice keeps its last version. On any error nothing is
-    committed and the caller cancels ``main``. ``lock_fd``: the descriptor of the write lock,
-    which forked workers close. ``save_terms`` receives, before the commit, what the analyzers
+    committed and the caller cancels ``main``. ``limitmb``: the estimated memory, in MB, the
+    import's postings may take, split evenly over its ``procs`` processes (each finishes a
+    segment when its share is full). ``lock_fd``: the descriptor of the write lock, which forked
+    workers close. ``save_terms`` receives, before the commit, what the analyzers
     learnt (surface form -> term), for later searches to reuse.
     """
     with _gc_paused():
@@ -407,11 +498,12 @@ def _import(
     save_terms: Callable[[dict[str, str]], None] | None,
 ) -> int:
     ix = main.storage.open_index(main.indexname)
-    local = _Builder(ix, limitmb)
+    share = limitmb / max(1, procs)  # the budget is the import's, whatever its processes
+    local = _Builder(ix, share)
     if procs > 1:
         # Load the stemmer once, before forking, rather than once in every worker.
         local.schema["body"].analyzer.terms("warming")
-    workers = [_Worker(ix, limitmb, lock_fd) for _ in range(max(0, procs - 1))]
+    workers = [_Worker(ix, share, lock_fd) for _ in range(max(0, procs - 1))]
     builders_seen = [0] * (1 + len(workers))
     last: dict[str, tuple[int, int]] = {}  # id -> (builder, n-th document of that builder)
     replaced: list[tuple[int, int]] = []
