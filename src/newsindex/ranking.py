@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 
 from whoosh import scoring
 from whoosh.util.times import datetime_to_long
 
+from newsindex.columns import dates, field_lengths, per_segment
 from newsindex.schema import DATE_FIELD, TEXT_FIELDS, UNDATED
 
 __all__ = ["NewsWeighting", "default_weighting"]
@@ -63,11 +65,35 @@ class NewsWeighting(scoring.WeightingModel):
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def scorer(self, searcher, fieldname: str, text: bytes, qf: int = 1) -> scoring.BaseScorer:
-        inner = self.bm25.scorer(searcher, fieldname, text, qf=qf)
-        if not self.recency_weight or not searcher.reader().has_column(DATE_FIELD):
-            return inner
-        dates = searcher.reader().column_reader(DATE_FIELD, translate=False)
-        return _RecencyScorer(inner, dates, self)
+        reader = searcher.reader()
+        recency = self.recency_weight and reader.has_column(DATE_FIELD)
+        ceiling = 1.0 + self.recency_weight  # the largest factor: keeps block-max pruning right
+        if not searcher.schema[fieldname].scorable:  # no lengths: Whoosh's weight scorer
+            inner = self.bm25.scorer(searcher, fieldname, text, qf=qf)
+            return _RecencyScorer(inner, self.priors(reader), ceiling) if recency else inner
+        parent = searcher.get_parent()
+        b = self.bm25._field_B.get(fieldname, self.bm25.B)
+        k1 = self.bm25.K1
+        avgfl = parent.avg_field_length(fieldname) or 1
+
+        def norms() -> list[float]:
+            return [k1 * ((1 - b) + b * fl / avgfl) for fl in field_lengths(reader, fieldname)]
+
+        return _BM25Scorer(
+            idf=parent.idf(fieldname, text),
+            k1=k1,
+            b=b,
+            avgfl=avgfl,
+            norms=per_segment(reader, ("bm25 norms", fieldname, b, k1, avgfl), norms),
+            priors=self.priors(reader) if recency else None,
+            ceiling=ceiling if recency else 1.0,
+            terminfo=searcher.term_info(fieldname, text),
+        )
+
+    def priors(self, reader) -> Sequence[float]:
+        """Each document's recency factor in a segment, computed once per segment."""
+        key = ("recency", self.newest, self.recency_weight, self.half_life)
+        return per_segment(reader, key, lambda: [self.factor(t) for t in dates(reader)])
 
     def factor(self, ticks: int) -> float:
         """The multiplier for an article published at ``ticks`` (0: undated)."""
@@ -77,20 +103,50 @@ class NewsWeighting(scoring.WeightingModel):
         return 1.0 + self.recency_weight * 0.5 ** (age / self.half_life)
 
 
-class _RecencyScorer(scoring.BaseScorer):
-    """Wraps a BM25F scorer, multiplying each document's score by its recency factor."""
+class _BM25Scorer(scoring.BaseScorer):
+    """Whoosh's BM25F term scorer times the recency prior, in one step per document.
 
-    def __init__(self, inner: scoring.BaseScorer, dates, weighting: NewsWeighting) -> None:
-        self.inner = inner
-        self.dates = dates
-        self.weighting = weighting
-        self.ceiling = 1.0 + weighting.recency_weight  # keeps block-max pruning correct
+    Whoosh's version reads the document's field length through a column reader for every
+    match; this one looks up the length part of the formula, computed once per segment, and
+    the recency factor the same way. The scores are the same floating-point numbers.
+    """
+
+    def __init__(self, *, idf, k1, b, avgfl, norms, priors, ceiling, terminfo) -> None:
+        self.idf, self.k1, self.b, self.avgfl = idf, k1, b, avgfl
+        self.k1p1, self.norms, self.priors, self.ceiling = k1 + 1, norms, priors, ceiling
+        self._max = self._bound(terminfo.max_weight(), terminfo.min_length())
+
+    def _bound(self, tf: float, length: int) -> float:
+        """The best score a document with weight ``tf`` and ``length`` could get."""
+        return scoring.bm25(self.idf, tf, length, self.avgfl, self.b, self.k1) * self.ceiling
+
+    def score(self, matcher) -> float:
+        tf = matcher.weight()
+        docnum = matcher.id()
+        score = self.idf * ((tf * self.k1p1) / (tf + self.norms[docnum]))
+        return score * self.priors[docnum] if self.priors is not None else score
+
+    def supports_block_quality(self) -> bool:
+        return True
+
+    def max_quality(self) -> float:
+        return self._max
+
+    def block_quality(self, matcher) -> float:
+        return self._bound(matcher.block_max_weight(), matcher.block_min_length())
+
+
+class _RecencyScorer(scoring.BaseScorer):
+    """Wraps a scorer, multiplying each document's score by its recency factor."""
+
+    def __init__(self, inner: scoring.BaseScorer, priors: Sequence[float], ceiling: float) -> None:
+        self.inner, self.priors, self.ceiling = inner, priors, ceiling
 
     def supports_block_quality(self) -> bool:
         return self.inner.supports_block_quality()
 
     def score(self, matcher) -> float:
-        return self.inner.score(matcher) * self.weighting.factor(self.dates[matcher.id()])
+        return self.inner.score(matcher) * self.priors[matcher.id()]
 
     def max_quality(self) -> float:
         return self.inner.max_quality() * self.ceiling

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+from collections.abc import Sequence
 
 import attrs
 from whoosh import collectors, matching, sorting
@@ -13,6 +14,7 @@ from whoosh.searching import Searcher
 from whoosh.util.times import datetime_to_long
 
 from newsindex.analysis import NewsAnalyzer
+from newsindex.columns import dates
 from newsindex.models import Hit, SearchResults
 from newsindex.query.syntax import (
     LONG_QUERY_WORDS,
@@ -140,13 +142,13 @@ class _AndNot(wq.AndNot):
 
 
 class _InRange:
-    """Document numbers whose date column value lies in [low, high): a set-like for filtering."""
+    """Document numbers whose date lies in [low, high): a set-like for filtering."""
 
-    def __init__(self, column, low: int, high: int) -> None:
-        self.column, self.low, self.high = column, low, high
+    def __init__(self, dates: Sequence[int], low: int, high: int) -> None:
+        self.dates, self.low, self.high = dates, low, high
 
     def __contains__(self, docnum: int) -> bool:
-        return self.low <= self.column[docnum] < self.high
+        return self.low <= self.dates[docnum] < self.high
 
 
 class _DateFiltered(wq.WrappingQuery):
@@ -180,8 +182,7 @@ class _DateFiltered(wq.WrappingQuery):
             return matching.NullMatcher()
         low = datetime_to_long(self.start) if self.start else 0
         high = datetime_to_long(self.end) if self.end else UNDATED
-        column = reader.column_reader(DATE_FIELD, translate=False)
-        return matching.FilterMatcher(child, _InRange(column, low, high))
+        return matching.FilterMatcher(child, _InRange(dates(reader), low, high))
 
 
 def _either(queries) -> wq.Query:

@@ -1,0 +1,76 @@
+"""Per-segment column values read into arrays once, for the query layer and the ranking.
+
+Whoosh reads a column value with a file read and a ``struct`` unpack per document. Scoring and
+date filtering ask for one per matching document, so every query paid that cost for every
+match. Here a segment's column is read whole, once per open segment, at C speed.
+"""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from array import array
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.columns import NumericColumn
+from whoosh.util.numeric import byte_to_length
+
+from newsindex.schema import DATE_FIELD
+
+__all__ = ["dates", "field_lengths", "per_segment"]
+
+_CACHE: weakref.WeakKeyDictionary[Any, dict[object, object]] = weakref.WeakKeyDictionary()
+
+_LENGTHS = [byte_to_length(b) if b else 1 for b in range(256)]
+"""Field length by Whoosh's length byte; 1 for "no length", as Whoosh's BM25F reads it."""
+
+
+def per_segment(reader: Any, key: object, build: Callable[[], object]) -> Any:
+    """``build()`` once per segment reader and ``key``; kept while the reader lives."""
+    cached = _CACHE.setdefault(reader, {})
+    if key not in cached:
+        cached[key] = build()
+    return cached[key]
+
+
+def _values(column: Any) -> Sequence[int]:
+    """Every value of a column reader, by document number."""
+    if isinstance(column, NumericColumn.Reader):
+        values = array(column._typecode)
+        if values.itemsize == column._fixedlen:
+            values.frombytes(column._dbfile.get(column._basepos, column._count * column._fixedlen))
+            if sys.byteorder == "little":
+                values.byteswap()  # Whoosh stores them big-endian
+            missing = column._doccount - column._count  # the writer leaves trailing defaults out
+            values.extend([column._default] * missing)
+            return values
+    return list(column)
+
+
+def dates(reader: Any) -> Sequence[int]:
+    """The date column of a segment (Whoosh's ticks), by document number; ``[]`` if none."""
+
+    def build() -> Sequence[int]:
+        if not reader.has_column(DATE_FIELD):
+            return []
+        return _values(reader.column_reader(DATE_FIELD, translate=False))
+
+    return per_segment(reader, DATE_FIELD, build)
+
+
+def field_lengths(reader: Any, fieldname: str) -> Sequence[int]:
+    """Each document's length in ``fieldname`` as Whoosh's scorers see it (quantized; 1 if
+    the field is empty)."""
+
+    def build() -> Sequence[int]:
+        perdoc = getattr(reader, "_perdoc", None)
+        if perdoc is None or not hasattr(perdoc, "_cached_reader"):  # not a Whoosh 3 segment
+            return [reader.doc_field_length(d, fieldname, 1) for d in range(reader.doc_count_all())]
+        column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+        if column is None:
+            return [1] * reader.doc_count_all()
+        return [_LENGTHS[b] for b in _values(column)]
+
+    return per_segment(reader, ("lengths", fieldname), build)
