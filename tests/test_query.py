@@ -265,6 +265,15 @@ class TestSorting:
         """Undated articles come after the dated ones in either date order."""
         assert ids(small_news.search("talks", sort=sort)) == ["h-march-end", "h-undated"]
 
+    @pytest.mark.parametrize("sort", ["newest", "oldest"])
+    def test_date_order_keeps_relevance_scores(self, news, sort):
+        """Hits in date order carry the same relevance scores as in relevance order."""
+        by_date = news.search("researchers OR meloni OR zermatt", sort=sort, limit=100)
+        by_relevance = news.search("researchers OR meloni OR zermatt", limit=100)
+        assert len(by_date.hits) >= 3
+        assert {h.id: h.score for h in by_date.hits} == {h.id: h.score for h in by_relevance.hits}
+        assert all(h.score > 0 for h in by_date.hits)
+
     def test_sort_recorded(self, news):
         """The results say how they were sorted."""
         assert news.search("date:2025", sort="oldest").sort == "oldest"

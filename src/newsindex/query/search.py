@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import heapq
 import math
 from collections.abc import Sequence
 
 import attrs
-from whoosh import collectors, matching, sorting
+from whoosh import collectors, matching
 from whoosh import query as wq
 from whoosh.searching import Searcher
 from whoosh.util.times import datetime_to_long
@@ -214,16 +215,64 @@ def _match_spec(node: object) -> MatchSpec:
     return MatchSpec(frozenset(terms), tuple(prefixes), tuple(phrases))
 
 
-def _undated_last(key: int) -> float:
-    # Whoosh stores an undated article as the largest date, negated when sorting newest first.
-    return float("inf") if key <= -UNDATED else key
+class _DateOrder(collectors.Collector):
+    """Every match, the first ``limit`` by publication date; undated articles last either way.
+
+    Whoosh's sorting collector reads the date column and builds a key through several calls for
+    each match; this one takes a segment's matches at once and keys them from its date array.
+    The results' scores are the sort keys (Whoosh's convention); ``run_search`` replaces them
+    with relevance scores for the hits it returns.
+    """
+
+    def __init__(self, limit: int, *, newest_first: bool) -> None:
+        super().__init__()
+        self.limit, self.newest_first = limit, newest_first
+
+    def prepare(self, top_searcher, q, context) -> None:
+        # Date order needs no scores: matchers without a weighting model skip them.
+        super().prepare(top_searcher, q, context.set(weighting=None, needs_current=False))
+        self.items: list[tuple[float, int]] = []
+
+    def collect_matches(self) -> None:
+        found = list(self.matches())
+        if not found:
+            return
+        published = dates(self.subsearcher.reader())
+        if self.newest_first:
+            keys = [-d if d < UNDATED else math.inf for d in map(published.__getitem__, found)]
+        else:
+            keys = [d if d < UNDATED else math.inf for d in map(published.__getitem__, found)]
+        offset = self.offset
+        docnums = [offset + d for d in found] if offset else found
+        self.items.extend(zip(keys, docnums, strict=True))
+        self.docset.update(docnums)
+
+    def collect(self, sub_docnum: int):  # only for Whoosh's own callers; unused here
+        raise NotImplementedError
+
+    def sort_key(self, sub_docnum: int):
+        raise NotImplementedError
+
+    def results(self):
+        return self._results(heapq.nsmallest(self.limit, self.items), docset=self.docset)
 
 
-def _date_order(*, newest_first: bool) -> sorting.FacetType:
-    """Sort by publication date, undated articles last in both directions."""
-    return sorting.TranslateFacet(
-        _undated_last, sorting.FieldFacet(DATE_FIELD, reverse=newest_first)
-    )
+def _relevance(searcher: Searcher, query: wq.Query, docnums: Sequence[int]) -> dict[int, float]:
+    """The relevance scores of a few documents (hits sorted by date), by document number."""
+    scores: dict[int, float] = {}
+    context = searcher.context()
+    for sub, offset in searcher.leaf_searchers():
+        end = offset + sub.doc_count_all()
+        wanted = sorted(d for d in docnums if offset <= d < end)
+        if not wanted:
+            continue
+        matcher = query.matcher(sub, context)
+        for docnum in wanted:
+            if matcher.is_active() and matcher.id() < docnum - offset:
+                matcher.skip_to(docnum - offset)
+            if matcher.is_active() and matcher.id() == docnum - offset:
+                scores[docnum] = matcher.score()
+    return scores
 
 
 def _date_label(moment: dt.datetime | None) -> str:
@@ -357,14 +406,19 @@ def run_search(
     if sort == "relevance":
         collector = collectors.TopCollector(limit=page * limit, usequality=False, replace=0)
     else:
-        order = _date_order(newest_first=sort == "newest")
-        collector = collectors.SortingCollector(order, limit=page * limit)
+        collector = _DateOrder(page * limit, newest_first=sort == "newest")
     searcher.search_with_collector(query, collector)
     results = collector.results()
     spec = _match_spec(tree)
     first = (page - 1) * limit
+    shown = results[first : first + limit]
+    scores = (
+        {r.docnum: r.score for r in shown}
+        if sort == "relevance"
+        else _relevance(searcher, query, [r.docnum for r in shown])
+    )
     hits = []
-    for offset, result in enumerate(results[first : first + limit]):
+    for offset, result in enumerate(shown):
         stored = result.fields()
         snippet, highlights = (
             make_snippet(stored.get("body", ""), body_analyzer, spec) if snippets else ("", ())
@@ -378,7 +432,7 @@ def run_search(
                 source=stored.get("source"),
                 url=stored.get("url"),
                 authors=tuple(stored.get("author", ())),
-                score=float(result.score or 0.0),
+                score=float(scores.get(result.docnum) or 0.0),
                 rank=first + offset + 1,
                 snippet=snippet,
                 highlights=highlights,
