@@ -19,7 +19,7 @@ from whoosh.util.times import datetime_to_long
 from newsindex.columns import dates, field_lengths, per_segment
 from newsindex.schema import DATE_FIELD, TEXT_FIELDS, UNDATED
 
-__all__ = ["NewsWeighting", "default_weighting"]
+__all__ = ["BM25Scorer", "NewsWeighting", "default_weighting"]
 
 BM25_B = 0.6
 BM25_K1 = 1.2
@@ -79,7 +79,7 @@ class NewsWeighting(scoring.WeightingModel):
         def norms() -> list[float]:
             return [k1 * ((1 - b) + b * fl / avgfl) for fl in field_lengths(reader, fieldname)]
 
-        return _BM25Scorer(
+        return BM25Scorer(
             idf=parent.idf(fieldname, text),
             k1=k1,
             b=b,
@@ -103,7 +103,7 @@ class NewsWeighting(scoring.WeightingModel):
         return 1.0 + self.recency_weight * 0.5 ** (age / self.half_life)
 
 
-class _BM25Scorer(scoring.BaseScorer):
+class BM25Scorer(scoring.BaseScorer):
     """Whoosh's BM25F term scorer times the recency prior, in one step per document.
 
     Whoosh's version reads the document's field length through a column reader for every
@@ -125,6 +125,19 @@ class _BM25Scorer(scoring.BaseScorer):
         docnum = matcher.id()
         score = self.idf * ((tf * self.k1p1) / (tf + self.norms[docnum]))
         return score * self.priors[docnum] if self.priors is not None else score
+
+    def scores(self, docnums: Sequence[int], weights: Sequence[float]) -> list[float]:
+        """``score`` for many postings at once (the same numbers)."""
+        idf, k1p1, norms, priors = self.idf, self.k1p1, self.norms, self.priors
+        if priors is None:
+            return [
+                idf * ((tf * k1p1) / (tf + norms[d]))
+                for d, tf in zip(docnums, weights, strict=True)
+            ]
+        return [
+            idf * ((tf * k1p1) / (tf + norms[d])) * priors[d]
+            for d, tf in zip(docnums, weights, strict=True)
+        ]
 
     def supports_block_quality(self) -> bool:
         return True

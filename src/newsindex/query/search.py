@@ -1,4 +1,4 @@
-"""Compiling a query tree to Whoosh, running it, and building hits with snippets."""
+"""Running a parsed query over the index and building hits with snippets."""
 
 from __future__ import annotations
 
@@ -9,21 +9,21 @@ import math
 from collections.abc import Sequence
 
 import attrs
-from whoosh import collectors, matching
+from whoosh import collectors
 from whoosh import query as wq
 from whoosh.searching import Searcher
-from whoosh.util.times import datetime_to_long
 
 from newsindex.analysis import NewsAnalyzer
 from newsindex.columns import dates
 from newsindex.models import Hit, SearchResults
+from newsindex.query.accumulate import top_documents
+from newsindex.query.compile import AndNot, compile_tree, either
 from newsindex.query.syntax import (
     LONG_QUERY_WORDS,
     STOP_WORDS,
     ParsedQuery,
     _And,
     _Dates,
-    _has_positive,
     _Not,
     _Or,
     _Phrase,
@@ -35,160 +35,8 @@ from newsindex.snippets import MatchSpec, make_snippet
 
 SORTS = ("relevance", "newest", "oldest")
 
-TITLE_BOOST = 1.5
-"""How much a match in the title outweighs the same match in the body.
-
-Title and body are scored as separate BM25 fields, so a headline word already counts on its
-own. 1.5 keeps a headline match ahead of an equal body match and measured best over the test
-collections with titles (``benchmarks/RESULTS.md``): 1.0 lost on ADI, 2.0 lost P@10 on ADI
-and MAP on Cranfield."""
-
 MATCHES = ("auto", "all", "any")
 """How the words of a query must match; see :func:`run_search`."""
-
-MAX_PREFIX_TERMS = 512
-"""A prefix expands to at most this many index terms (the most frequent), bounding its cost."""
-
-
-# --- compiling to Whoosh and searching ---------------------------------------------------------
-
-
-def _fields(field: str | None) -> tuple[tuple[str, float], ...]:
-    if field is None:
-        return (("title", TITLE_BOOST), ("body", 1.0))
-    return ((field, 1.0),)
-
-
-def _expand_prefix(reader, field: str, prefixes: tuple[str, ...]) -> list[str]:
-    terms: set[str] = set()
-    for prefix in prefixes:
-        terms.update(
-            t.decode("utf-8") if isinstance(t, bytes) else t
-            for t in reader.expand_prefix(field, prefix)
-        )
-    if len(terms) > MAX_PREFIX_TERMS:
-        ranked = sorted(terms, key=lambda t: -reader.doc_frequency(field, t))
-        return sorted(ranked[:MAX_PREFIX_TERMS])
-    return sorted(terms)
-
-
-def _compile(node: object, reader) -> wq.Query:
-    if isinstance(node, _Term):
-        if node.field == "id":
-            return wq.Term("id", node.text)
-        return _either(wq.Term(f, node.text, boost=b) for f, b in _fields(node.field))
-    if isinstance(node, _Phrase):
-        return _either(
-            wq.Phrase(f, list(node.words), slop=node.slop + 1, boost=b)
-            for f, b in _fields(node.field)
-        )
-    if isinstance(node, _Prefix):
-        return _either(
-            wq.Or([wq.Term(f, t, boost=b) for t in _expand_prefix(reader, f, node.prefixes)])
-            for f, b in _fields(node.field)
-        )
-    if isinstance(node, _Dates):
-        # A filter, not evidence of relevance: a tiny constant keeps it (almost) out of the score.
-        # (Whoosh drops documents whose score is exactly zero, so the boost cannot be 0.)
-        return wq.DateRange(DATE_FIELD, node.start, node.end, endexcl=True, boost=1e-6)
-    if isinstance(node, _Not):
-        return wq.Not(_compile(node.item, reader))
-    if isinstance(node, _Or):
-        return _either(_compile(item, reader) for item in dict.fromkeys(node.items))
-    assert isinstance(node, _And)
-    items: list[object] = []
-    for item in dict.fromkeys(node.items):  # a repeated clause adds nothing but cost
-        if isinstance(item, _And) and not _has_positive(item):
-            items.extend(item.items)  # "x (-y -z)": the group's exclusions are the parent's
-        else:
-            items.append(item)
-    items = list(dict.fromkeys(items))
-    dates = [i for i in items if isinstance(i, _Dates)]
-    others = [i for i in items if not isinstance(i, (_Not, _Dates))]
-    negative = [_compile(i.item, reader) for i in items if isinstance(i, _Not)]
-    if not others and not dates:  # only exclusions, as in "x -(-y -z)": everything but them
-        return wq.Not(_either(negative))
-    if not others:  # dates alone: the range query is the whole search
-        others, dates = dates, []
-    positive = [_compile(i, reader) for i in others]
-    query = positive[0] if len(positive) == 1 else wq.And(positive)
-    if negative:
-        query = _AndNot(query, negative[0] if len(negative) == 1 else wq.Or(negative))
-    for clause in dates:
-        query = _DateFiltered(query, clause.start, clause.end)
-    return query
-
-
-class _ExcludingMatcher(matching.AndNotMatcher):
-    """Whoosh's ``AndNotMatcher`` with its start fixed.
-
-    Whoosh's version checks the first document only when both sides start on the same one: when
-    the excluded side starts earlier, its first positive document is kept even if excluded
-    (``iraq -war`` returned an article about the Iraq war whenever an article about another war
-    came before it in the segment).
-    """
-
-    def _find_first(self) -> None:
-        if self.a.is_active() and self.b.is_active():
-            self._find_next()
-
-
-class _AndNot(wq.AndNot):
-    """``a`` without the documents ``b`` matches, through :class:`_ExcludingMatcher`."""
-
-    def matcher(self, searcher, context=None):
-        scored = self.a.matcher(searcher, context)
-        excluded = self.b.matcher(searcher, searcher.boolean_context())
-        return _ExcludingMatcher(scored, excluded)
-
-
-class _InRange:
-    """Document numbers whose date lies in [low, high): a set-like for filtering."""
-
-    def __init__(self, dates: Sequence[int], low: int, high: int) -> None:
-        self.dates, self.low, self.high = dates, low, high
-
-    def __contains__(self, docnum: int) -> bool:
-        return self.low <= self.dates[docnum] < self.high
-
-
-class _DateFiltered(wq.WrappingQuery):
-    """The child query, keeping only documents published in [start, end).
-
-    Reads each candidate's date from the date column instead of expanding the range into
-    index terms: the cost follows the child's matches, not the number of dated articles.
-    """
-
-    def __init__(self, child: wq.Query, start: dt.datetime | None, end: dt.datetime | None):
-        super().__init__(child)
-        self.start, self.end = start, end
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            type(other) is type(self)
-            and self.child == other.child
-            and (self.start, self.end) == (other.start, other.end)
-        )
-
-    def __hash__(self) -> int:
-        return hash((type(self), self.child, self.start, self.end))
-
-    def _rewrap(self, child: wq.Query) -> wq.Query:
-        return self.__class__(child, self.start, self.end)
-
-    def matcher(self, searcher, context=None):
-        child = self.child.matcher(searcher, context)
-        reader = searcher.reader()
-        if not reader.has_column(DATE_FIELD):
-            return matching.NullMatcher()
-        low = datetime_to_long(self.start) if self.start else 0
-        high = datetime_to_long(self.end) if self.end else UNDATED
-        return matching.FilterMatcher(child, _InRange(dates(reader), low, high))
-
-
-def _either(queries) -> wq.Query:
-    queries = list(queries)
-    return queries[0] if len(queries) == 1 else wq.Or(queries)
 
 
 def _match_spec(node: object) -> MatchSpec:
@@ -353,14 +201,43 @@ def _rank_items(tree: object, *, split: bool, stop_terms: frozenset[str]) -> _Ra
 
 
 def _compile_ranked(ranked: _Ranked, reader) -> wq.Query:
-    words = [_compile(item, reader) for item, _ in ranked.optional]
+    words = [compile_tree(item, reader) for item, _ in ranked.optional]
     words = [q.with_boost(q.boost * w) for q, (_, w) in zip(words, ranked.optional, strict=True)]
-    query = _either(words)
+    query = either(words)
     if ranked.required:
-        query = wq.And([query, *(_compile(item, reader) for item in ranked.required)])
+        query = wq.And([query, *(compile_tree(item, reader) for item in ranked.required)])
     if ranked.excluded:
-        query = _AndNot(query, _either(_compile(item, reader) for item in ranked.excluded))
+        query = AndNot(query, either(compile_tree(item, reader) for item in ranked.excluded))
     return query
+
+
+@attrs.frozen
+class _Ranking:
+    """The first matches in order, as ``(score or sort key, docnum)``, and how many match."""
+
+    items: list[tuple[float, int]]
+    total: int
+
+
+def _collect(searcher: Searcher, query: wq.Query, count: int, sort: str) -> _Ranking:
+    """The first ``count`` matches of ``query`` in ``sort`` order, and the number of matches.
+
+    Relevance order is scored term at a time where the query's shape allows (the same
+    scores, several times faster: see :mod:`newsindex.query.accumulate`), else by Whoosh's
+    collector, exhaustively: no block-max skipping and no swapping out of sub-queries that
+    cannot reach the top (both leave matches uncounted, and Whoosh then either runs the query
+    again to count them or reports too few). Date order collects every match anyway.
+    """
+    if sort == "relevance":
+        found = top_documents(searcher, query, count)
+        if found is not None:
+            return _Ranking(*found)
+        collector = collectors.TopCollector(limit=count, usequality=False, replace=0)
+    else:
+        collector = _DateOrder(count, newest_first=sort == "newest")
+    searcher.search_with_collector(query, collector)
+    results = collector.results()
+    return _Ranking([(r.score, r.docnum) for r in results[:count]], len(results))
 
 
 def run_search(
@@ -398,28 +275,18 @@ def run_search(
         query = _compile_ranked(ranked, searcher.reader())
         tree = ranked.tree()
     else:
-        query = _compile(tree, searcher.reader())
-    # Relevance order: no block-max skipping and no swapping out of sub-queries that cannot
-    # reach the top any more (both leave matches uncounted, and then Whoosh either runs the
-    # query a second time to count them or, with optimize=False, reports too few). Date order
-    # collects every match anyway.
-    if sort == "relevance":
-        collector = collectors.TopCollector(limit=page * limit, usequality=False, replace=0)
-    else:
-        collector = _DateOrder(page * limit, newest_first=sort == "newest")
-    searcher.search_with_collector(query, collector)
-    results = collector.results()
-    spec = _match_spec(tree)
+        query = compile_tree(tree, searcher.reader())
+    ranking = _collect(searcher, query, page * limit, sort)
     first = (page - 1) * limit
-    shown = results[first : first + limit]
-    scores = (
-        {r.docnum: r.score for r in shown}
-        if sort == "relevance"
-        else _relevance(searcher, query, [r.docnum for r in shown])
-    )
+    shown = ranking.items[first : first + limit]
+    if sort == "relevance":
+        scores = dict((docnum, score) for score, docnum in shown)
+    else:
+        scores = _relevance(searcher, query, [docnum for _key, docnum in shown])
+    spec = _match_spec(tree)
     hits = []
-    for offset, result in enumerate(shown):
-        stored = result.fields()
+    for offset, (_key, docnum) in enumerate(shown):
+        stored = searcher.stored_fields(docnum)
         snippet, highlights = (
             make_snippet(stored.get("body", ""), body_analyzer, spec) if snippets else ("", ())
         )
@@ -432,7 +299,7 @@ def run_search(
                 source=stored.get("source"),
                 url=stored.get("url"),
                 authors=tuple(stored.get("author", ())),
-                score=float(scores.get(result.docnum) or 0.0),
+                score=float(scores.get(docnum) or 0.0),
                 rank=first + offset + 1,
                 snippet=snippet,
                 highlights=highlights,
@@ -440,7 +307,12 @@ def run_search(
         )
     description = str(ParsedQuery(parsed.text, tree))
     return SearchResults(
-        hits=tuple(hits), total=len(results), page=page, limit=limit, query=description, sort=sort
+        hits=tuple(hits),
+        total=ranking.total,
+        page=page,
+        limit=limit,
+        query=description,
+        sort=sort,
     )
 
 
