@@ -64,6 +64,9 @@ _COMPRESS_FROM = 128
 """Blocks whose pickle is shorter than this are stored uncompressed (zlib gains them nothing and
 its setup costs more than the rest of writing them)."""
 
+_ZLIB_WBITS = 13
+_ZLIB_MEMLEVEL = 5
+
 _SINGLE_VALUES: dict[int, bytes] = {}
 """Position values of words that occur once in a field, by position: most postings are these,
 so they are encoded once and shared."""
@@ -76,28 +79,26 @@ def _single_value(position: int) -> bytes:
     return value
 
 
-def _positions(field: Any, text: str) -> Iterator[tuple[bytes, int, float, bytes]]:
-    """``field.index(text)`` for a positions field analysed by a :class:`NewsAnalyzer`.
-
-    The same postings, byte for byte, as Whoosh's ``Positions.word_values`` (a test pins this),
-    without building a Whoosh ``Token`` per word.
-    """
+def _positions(analyzer: NewsAnalyzer, text: str) -> tuple[int, dict[str, list[int]]]:
+    """The number of terms in ``text`` and each term's positions, in order of first use."""
     where: dict[str, list[int]] = {}
-    for position, term in enumerate(field.analyzer.terms(text)):
+    terms = analyzer.terms(text)
+    for position, term in enumerate(terms):
         found = where.get(term)
         if found is None:
             where[term] = [position]
         else:
             found.append(position)
-    boost = field.format.field_boost
-    for term, found in where.items():
-        freq = len(found)
-        if freq == 1:
-            value = _SINGLE_VALUES.get(found[0]) or _single_value(found[0])
-        else:
-            deltas = [found[0], *map(operator.sub, found[1:], found)]
-            value = pack_uint(freq) + pickle.dumps(deltas, 2)
-        yield term.encode("utf-8"), freq, freq * boost, value
+    return len(terms), where
+
+
+def _position_value(found: list[int]) -> bytes:
+    """Whoosh's ``Positions`` encoding of a term's positions in one field (a test pins that
+    the postings equal Whoosh's own, byte for byte)."""
+    if len(found) == 1:
+        return _single_value(found[0])
+    deltas = [found[0], *map(operator.sub, found[1:], found)]
+    return pack_uint(len(found)) + pickle.dumps(deltas, 2)
 
 
 class _BlockWriter(W3PostingsWriter):
@@ -127,7 +128,10 @@ class _BlockWriter(W3PostingsWriter):
         databytes = pickle.dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), 2)
         level = self._compression if len(databytes) >= _COMPRESS_FROM else 0
         if level:
-            databytes = zlib.compress(databytes, level)
+            # A window and hash table sized for blocks of a few KB: zlib's defaults (32 KB,
+            # 256 KB) cost more to set up than compressing a block; any zlib reader inflates it.
+            packer = zlib.compressobj(level, zlib.DEFLATED, _ZLIB_WBITS, _ZLIB_MEMLEVEL)
+            databytes = packer.compress(databytes) + packer.flush()
         ids = self._ids
         info = (
             len(ids),
@@ -185,7 +189,8 @@ class _SegmentBuilder(SegmentWriter):
         # Whoosh unpickles a fresh schema for every writer; sharing one keeps the analyzers'
         # word caches warm from one segment to the next instead of stemming everything again.
         self.schema = schema
-        self.postings: dict[str, dict[bytes, tuple[array, array, list[bytes]]]] = {}
+        # field -> term (text on the fast path, else bytes) -> document numbers, weights, values
+        self.postings: dict[str, dict[Any, tuple[array, array, list[bytes]]]] = {}
         self.lengths: dict[str, dict[int, int]] = {}
         self.size = 0
         self.limit = int(limitmb * 1024 * 1024)
@@ -206,20 +211,37 @@ class _SegmentBuilder(SegmentWriter):
             length = 0
             if field.indexed:
                 terms = self.postings.setdefault(fieldname, {})
-                fast = isinstance(field.analyzer, NewsAnalyzer) and type(field.format) is Positions
-                postings = _positions(field, value) if fast else field.index(value)
-                for tbytes, freq, weight, vbytes in postings:
-                    entry = terms.get(tbytes)
-                    if entry is None:
-                        entry = terms[tbytes] = (array("I"), array("f"), [])
-                        size += _BYTES_PER_TERM + len(tbytes)
-                    entry[0].append(docnum)
-                    entry[1].append(weight)
-                    entry[2].append(vbytes)
-                    length += freq
-                    size += _BYTES_PER_POSTING
-                    if freq > 1 or not fast:
-                        size += _BYTES_PER_VALUE + len(vbytes)
+                if isinstance(field.analyzer, NewsAnalyzer) and type(field.format) is Positions:
+                    # The hot path: keyed by the term as text (encoded once per segment).
+                    length, where = _positions(field.analyzer, value)
+                    boost = field.format.field_boost
+                    size += _BYTES_PER_POSTING * len(where)
+                    single = _SINGLE_VALUES
+                    for term, found in where.items():
+                        entry = terms.get(term)
+                        if entry is None:
+                            entry = terms[term] = (array("I"), array("f"), [])
+                            size += _BYTES_PER_TERM + len(term)
+                        entry[0].append(docnum)
+                        freq = len(found)
+                        entry[1].append(freq * boost)
+                        if freq == 1:  # most postings: a shared value
+                            entry[2].append(single.get(found[0]) or _position_value(found))
+                        else:
+                            value_bytes = _position_value(found)
+                            entry[2].append(value_bytes)
+                            size += _BYTES_PER_VALUE + len(value_bytes)
+                else:
+                    for tbytes, freq, weight, vbytes in field.index(value):
+                        entry = terms.get(tbytes)
+                        if entry is None:
+                            entry = terms[tbytes] = (array("I"), array("f"), [])
+                            size += _BYTES_PER_TERM + len(tbytes)
+                        entry[0].append(docnum)
+                        entry[1].append(weight)
+                        entry[2].append(vbytes)
+                        length += freq
+                        size += _BYTES_PER_POSTING + _BYTES_PER_VALUE + len(vbytes or b"")
                 if field.scorable:
                     self.lengths.setdefault(fieldname, {})[docnum] = length
                 else:
@@ -243,9 +265,9 @@ class _SegmentBuilder(SegmentWriter):
             writer.start_field(fieldname, self.schema[fieldname])
             postwriter = writer._postwriter
             postwriter.__class__ = _BlockWriter  # the same writer with cheaper blocks
-            for tbytes in sorted(terms):
-                docnums, weights, values = terms[tbytes]
-                writer.start_term(tbytes)
+            for term in sorted(terms):  # text sorts as its UTF-8 does
+                docnums, weights, values = terms[term]
+                writer.start_term(term.encode("utf-8") if isinstance(term, str) else term)
                 _add_postings(postwriter, docnums, weights, values, lengths)
                 writer.finish_term()
             writer.finish_field()
