@@ -51,6 +51,28 @@ class TestAdd:
         assert len(empty_news) == 5
         assert all(a.id in empty_news for a in hand_articles)
 
+    def test_memory_bound_makes_segments_not_a_different_index(
+        self, tmp_path, sample_articles, hand_articles
+    ):
+        """A small `memory_mb` writes more segments and the same articles and hits."""
+        if len(sample_articles) < 20:
+            pytest.skip("needs the bundled sample for enough text to fill 1 MB")
+        articles = (*hand_articles, *sample_articles)
+        bounded = NewsIndex.create(tmp_path / "bounded")
+        bounded.add(articles, memory_mb=1)
+        default = NewsIndex.create(tmp_path / "default")
+        default.add(articles)
+        assert len(bounded._index._ix._segments()) > len(default._index._ix._segments())
+        assert len(bounded) == len(default) == len(articles)
+        for query in ("harbour", "government", '"prime minister"', "police -said"):
+            assert ids(bounded.search(query, limit=50)) == ids(default.search(query, limit=50))
+
+    def test_memory_bound_must_be_positive(self, empty_news, hand_articles):
+        """`memory_mb` below 1 is refused before anything is written."""
+        with pytest.raises(ValueError, match="memory_mb must be at least 1, not 0"):
+            empty_news.add(hand_articles, memory_mb=0)
+        assert len(empty_news) == 0
+
     def test_readd_replaces(self, empty_news):
         """Adding an article with a known id replaces it: count 1, new text searchable."""
         empty_news.add([Article(id="a", title="Ferry", body="old alpha text")])

@@ -32,10 +32,12 @@ from newsindex.evaluation import (
     read_topics,
     score_rankings,
 )
+from newsindex.index import IMPORT_MEMORY_MB
 from newsindex.ingest import read_path, read_paths
 from newsindex.models import Article, Hit, ImportSummary, IndexStats, SearchResults, Skipped
 
 __all__ = [
+    "IMPORT_MEMORY_MB",
     "Article",
     "ArticleNotFoundError",
     "EvalReport",

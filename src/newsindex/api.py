@@ -11,6 +11,7 @@ from pathlib import Path
 
 from newsindex.errors import ArticleNotFoundError, IndexExistsError, IngestError, NewsIndexError
 from newsindex.index import (
+    IMPORT_MEMORY_MB,
     OpenIndex,
     Progress,
     create_index,
@@ -184,14 +185,24 @@ class NewsIndex:
     # --- writing -------------------------------------------------------------------------------
 
     def add(
-        self, articles: Iterable[Article], *, progress: Progress | None = None, procs: int = 1
+        self,
+        articles: Iterable[Article],
+        *,
+        progress: Progress | None = None,
+        procs: int = 1,
+        memory_mb: int = IMPORT_MEMORY_MB,
     ) -> int:
         """Insert ``articles``, replacing any with the same id, in one commit; returns the count.
 
         If anything fails part way, nothing of this call is kept. An id that occurs more than
         once is stored in its last version. ``procs`` > 1 indexes in that many processes.
+        ``memory_mb`` bounds what the import's postings take in memory, all processes together
+        (an estimate; each process also holds Python and its libraries): a larger import is
+        written as more segments, not held in more memory.
         """
-        return self._index.write(articles, progress=progress, procs=procs)
+        if memory_mb < 1:
+            raise ValueError(f"memory_mb must be at least 1, not {memory_mb!r}")
+        return self._index.write(articles, progress=progress, procs=procs, limitmb=memory_mb)
 
     def add_files(
         self,
@@ -200,13 +211,14 @@ class NewsIndex:
         skip_errors: bool = False,
         progress: Progress | None = None,
         procs: int | None = None,
+        memory_mb: int = IMPORT_MEMORY_MB,
     ) -> ImportSummary:
         """Import files and folders (seed text, JSON Lines, JSON) in one commit.
 
         By default the first bad record raises :class:`IngestError` and nothing is imported;
         with ``skip_errors`` bad records are left out and listed in the summary. An id that
         occurs more than once is stored in its last version. Large imports use two processes
-        unless ``procs`` says otherwise.
+        unless ``procs`` says otherwise; ``memory_mb`` is as for :meth:`add`.
         """
         paths = [Path(p) for p in paths]
         if procs is None:
@@ -218,7 +230,7 @@ class NewsIndex:
             skipped.append(Skipped(path=error.path, line=error.line, reason=error.reason))
 
         articles = read_paths(paths, on_error=record if skip_errors else None)
-        added = self.add(articles, progress=progress, procs=procs)
+        added = self.add(articles, progress=progress, procs=procs, memory_mb=memory_mb)
         return ImportSummary(added=added, skipped=tuple(skipped))
 
     def delete(self, ids: Iterable[str]) -> int:

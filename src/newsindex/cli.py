@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from newsindex import (
+    IMPORT_MEMORY_MB,
     NewsIndex,
     NewsIndexError,
     analyze,
@@ -91,13 +92,23 @@ def main() -> None:
 @_command(
     click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)),
     click.option("--skip-bad", is_flag=True, help="Leave out bad records instead of failing."),
+    click.option(
+        "--memory-mb",
+        type=click.IntRange(8),
+        default=IMPORT_MEMORY_MB,
+        show_default=True,
+        help="Memory for the import's postings (a larger import makes more segments).",
+    ),
 )
-def index(index_dir: Path | None, paths: tuple[Path, ...], skip_bad: bool) -> None:
+def index(index_dir: Path | None, paths: tuple[Path, ...], skip_bad: bool, memory_mb: int) -> None:
     """Import articles from files or folders (.txt seed format, .jsonl, .json)."""
     with NewsIndex.open_or_create(index_dir or default_index_path()) as news:
         show_progress = sys.stderr.isatty()
         summary = news.add_files(
-            paths, skip_errors=skip_bad, progress=_progress if show_progress else None
+            paths,
+            skip_errors=skip_bad,
+            progress=_progress if show_progress else None,
+            memory_mb=memory_mb,
         )
         if show_progress:
             click.echo("", err=True)

@@ -49,6 +49,7 @@ from newsindex.schema import (
 from newsindex.writer import import_documents
 
 __all__ = [
+    "IMPORT_MEMORY_MB",
     "META_FILE",
     "OpenIndex",
     "Progress",
@@ -68,6 +69,11 @@ META_FILE = "newsindex.json"
 
 Progress = Callable[[int], None]
 """Called with the running count of articles written."""
+
+IMPORT_MEMORY_MB = 128
+"""What an import's postings may take in memory, all its processes together (an estimate:
+the processes also hold Python, Whoosh and NLTK, 60-80 MB each). Larger imports are written
+as more segments instead of taking more memory."""
 
 _PROGRESS_EVERY = 500
 _INDEX_NAME = "MAIN"  # Whoosh's default: tables of contents _MAIN_<gen>.toc, MAIN_<segment>.*
@@ -249,7 +255,7 @@ class _Writer(SegmentWriter):
             lock.release()
 
 
-def _writer(ix: FileIndex, lock_timeout: float, limitmb: int = 128):
+def _writer(ix: FileIndex, lock_timeout: float, limitmb: int = IMPORT_MEMORY_MB):
     """A writer holding the write lock, on a folder cleared of dead writers' leftovers."""
     lock = _take_lock(ix.storage, lock_timeout)
     try:
@@ -324,7 +330,7 @@ def write_articles(
     *,
     lock_timeout: float = 10.0,
     progress: Progress | None = None,
-    limitmb: int = 128,
+    limitmb: int = IMPORT_MEMORY_MB,
     procs: int = 1,
 ) -> int:
     """Insert or replace ``articles`` by id in one commit; returns how many were stored.
