@@ -30,6 +30,11 @@ QUERIES = [
     "police said government",
     # a description: five or more words, ranked any-word
     "what did the government say about oil prices",
+    # exact phrases, rare and common, in title or body or in the title alone
+    '"prime minister"',
+    '"the united states"',
+    '"of the"',
+    'title:"prime minister"',
     # a word with a date filter, and an exclusion
     "government date:[2005-01-01 TO 2007-12-31]",
     "police -said",
@@ -82,9 +87,10 @@ def test_same_ids_scores_and_totals_as_whoosh(multi_segment, monkeypatch, query,
     assert fast[2] > 0 or query in ("peacekeepers", "author:ivanyshyn")
 
 
-@pytest.mark.parametrize("query", ['"prime minister"', 'oil "prime minister"', "id:wn-1126"])
+@pytest.mark.parametrize("query", ['oil "prime minister"', '"prime minister"~2', "id:wn-1126"])
 def test_other_shapes_are_left_to_whoosh(multi_segment, query):
-    """Phrases (spans) and fields without lengths are not scored term at a time."""
+    """Phrases among other clauses or with a slop, and fields without lengths, are left to
+    Whoosh."""
     searcher = multi_segment._index.searcher()
     tree = parse_query(query, multi_segment._index.analyzers(searcher)).tree
     assert top_documents(searcher, compile_tree(tree, searcher.reader()), 10) is None

@@ -6,20 +6,25 @@ level. Here the same tree, as Whoosh builds it for each segment, is evaluated a 
 at a time: each term's postings are scored a block at a time and the tree's nodes combine the
 scores per document in dicts (a union adds the two scores where both match, an intersection
 keeps and adds the common ones, a filter or an exclusion drops documents). The best documents
-come off a heap.
+come off a heap. An exact phrase on its own (the commonest phrase query) is evaluated from its
+words' posting lists directly: Whoosh's phrase matcher does its most costly work, finding the
+first match, when it is built.
 
 The results are Whoosh's, number for number: each posting's score is the same
 :class:`~newsindex.ranking.BM25Scorer` expression, the tree's sums are formed in the tree's
 own order, and ties go to the lower document number as in Whoosh's collector. A tree with any
-other kind of node (phrases, spans, preloaded unions) makes :func:`top_documents` return
-``None``, and Whoosh's collector runs the query instead.
+other kind of node (phrases among other clauses, constant-score ranges, fields without
+lengths) makes :func:`top_documents` return ``None``, and Whoosh's collector runs the query
+instead.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import operator
+import pickle
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -33,7 +38,7 @@ from whoosh.matching import (
     WrappingMatcher,
 )
 
-from newsindex.query.compile import ExcludingMatcher
+from newsindex.query.compile import ExcludingMatcher, Phrase
 from newsindex.ranking import BM25Scorer, NewsWeighting
 
 __all__ = ["top_documents"]
@@ -53,12 +58,19 @@ def top_documents(searcher: Any, query: wq.Query, limit: int) -> tuple[list, int
     if not isinstance(weighting, NewsWeighting) or weighting.use_final:
         return None
     context = searcher.context()  # as Whoosh's collector builds its matchers
+    phrases = _phrases(query)
     scores: dict[int, float] = {}
     for sub, offset in searcher.leaf_searchers():
-        matcher = query.matcher(sub, context)
-        if not _evaluable(matcher):
-            return None
-        found = _scores(matcher)
+        if phrases:
+            try:
+                found = _union([_phrase_scores(p, sub, weighting) for p in phrases])
+            except _Unsupported:
+                return None
+        else:
+            matcher = query.matcher(sub, context)
+            if not _evaluable(matcher):
+                return None
+            found = _scores(matcher)
         if offset:
             scores.update(zip(map(offset.__add__, found), found.values(), strict=True))
         else:
@@ -106,10 +118,7 @@ def _scores(matcher: Any) -> dict[int, float]:
         found = {d: s for d, s in _scores(matcher.child).items() if (d in allowed) != exclude}
         return _boosted(found, matcher.boost)
     if kind is UnionMatcher:  # a.score() + b.score() where both match
-        first, second = _scores(matcher.a), _scores(matcher.b)
-        for docnum, score in second.items():
-            first[docnum] = first[docnum] + score if docnum in first else score
-        return first
+        return _union([_scores(matcher.a), _scores(matcher.b)])
     if kind is IntersectionMatcher:
         first, second = _scores(matcher.a), _scores(matcher.b)
         return {d: score + second[d] for d, score in first.items() if d in second}
@@ -148,31 +157,175 @@ def _array_union(matcher: ArrayUnionMatcher) -> dict[int, float]:
     return found
 
 
+def _union(parts: list[dict[int, float]]) -> dict[int, float]:
+    """Documents in any part; where in several, their scores added in the parts' order."""
+    combined = parts[0]
+    for part in parts[1:]:
+        for docnum, score in part.items():
+            combined[docnum] = combined[docnum] + score if docnum in combined else score
+    return combined
+
+
 def _boosted(scores: dict[int, float], boost: float) -> dict[int, float]:
     if boost == 1.0:
         return scores
     return {docnum: score * boost for docnum, score in scores.items()}
 
 
-def _blocks(matcher: W3LeafMatcher) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
-    """A Whoosh 3 posting list's ``(docnums, weights)``, a block at a time, from where the
-    matcher stands.
+def _block(matcher: W3LeafMatcher, *, values: bool = False) -> tuple:
+    """The current block's ``(docnums, weights)`` (and values), decoded whole.
 
     Blocks hold delta-coded ids and weights as None (all 1.0), one float (all equal) or one per
     posting, as ``W3LeafMatcher._read_ids`` and ``_read_weights`` decode them.
     """
+    if matcher._data is None:
+        matcher._read_data()
+    data = matcher._data
+    docnums: Sequence[int] = tuple(itertools.accumulate(data[0]))
+    weights = data[1]
+    if weights is None:
+        weights = (1.0,) * len(docnums)
+    elif isinstance(weights, float):
+        weights = (weights,) * len(docnums)
+    return (docnums, weights, data[2]) if values else (docnums, weights)
+
+
+def _blocks(matcher: W3LeafMatcher, *, values: bool = False) -> Iterator[tuple]:
+    """A Whoosh 3 posting list's blocks from where the matcher stands (see :func:`_block`)."""
     start = matcher._i
     while matcher.is_active():
-        if matcher._data is None:
-            matcher._read_data()
-        deltas, weights = matcher._data[0], matcher._data[1]
-        docnums: Sequence[int] = tuple(itertools.accumulate(deltas))
-        if weights is None:
-            weights = (1.0,) * len(docnums)
-        elif isinstance(weights, float):
-            weights = (weights,) * len(docnums)
+        block = _block(matcher, values=values)
         if start:
-            docnums, weights = docnums[start:], weights[start:]
+            block = tuple(part[start:] for part in block)
             start = 0
-        yield docnums, weights
+        yield block
         matcher._next_block()
+
+
+# --- exact phrases ------------------------------------------------------------------------------
+
+
+def _phrases(query: wq.Query) -> list[Phrase] | None:
+    """The exact phrases of a query that is one, or one in title or body (as ``"..."`` is)."""
+    if type(query) is Phrase and query.slop == 1:
+        return [query]
+    if (
+        type(query) is wq.Or
+        and len(query.subqueries) == 2
+        and query.boost == 1.0
+        and all(type(q) is Phrase and q.slop == 1 for q in query.subqueries)
+    ):
+        return list(query.subqueries)
+    return None
+
+
+def _phrase_scores(phrase: Phrase, searcher: Any, weighting: NewsWeighting) -> dict[int, float]:
+    """Score by document number of an exact phrase in one segment, as Whoosh's matcher has them.
+
+    The rarest word's postings are read whole; each next word's only in the blocks that can
+    hold a document still in the running (block headers give their last id); then the words'
+    positions are checked where all of them occur. Whoosh's matcher walks the same posting
+    lists a posting at a time. Scores: the words' BM25 scores summed in Whoosh's binary tree
+    (its intersection of the words), times the phrase's boost.
+    """
+    schema, reader = searcher.schema, searcher.reader()
+    fieldname = phrase.fieldname
+    if fieldname not in schema:
+        return {}
+    field = schema[fieldname]
+    if not field.format or not field.format.supports("positions"):
+        raise _Unsupported(phrase)
+    words = []
+    for word in phrase.words:
+        try:
+            word = field.to_bytes(word)
+        except ValueError:
+            return {}
+        if (fieldname, word) not in reader:
+            return {}
+        words.append(word)
+    scorers = [weighting.scorer(searcher, fieldname, word) for word in words]
+    if not all(isinstance(scorer, BM25Scorer) for scorer in scorers):
+        raise _Unsupported(phrase)
+    postings: dict[int, dict[int, tuple[float, bytes]]] = {}
+    wanted: list[int] | None = None
+    for i in sorted(range(len(words)), key=lambda i: reader.doc_frequency(fieldname, words[i])):
+        postings[i] = _postings_in(reader.postings(fieldname, words[i]), wanted)
+        found = postings[i]
+        wanted = sorted(found) if wanted is None else [d for d in wanted if d in found]
+        if not wanted:
+            return {}
+    deleted = reader.deleted_docs_set if reader.has_deletions() else ()
+    order = range(len(words))
+    matched = [
+        docnum
+        for docnum in wanted or ()
+        if docnum not in deleted and _adjacent([postings[i][docnum][1] for i in order])
+    ]
+    per_word = [
+        scorers[i].scores(matched, [postings[i][docnum][0] for docnum in matched]) for i in order
+    ]
+    sums = _tree_sums(per_word)
+    if phrase.boost != 1.0:
+        sums = [score * phrase.boost for score in sums]
+    return dict(zip(matched, sums, strict=True))
+
+
+def _tree_sums(parts: list[list[float]]) -> list[float]:
+    """Sum per document as Whoosh's ``make_binary_tree`` of intersections adds them up."""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    left, right = _tree_sums(parts[:half]), _tree_sums(parts[half:])
+    return [a + b for a, b in zip(left, right, strict=True)]
+
+
+def _postings_in(matcher: Any, wanted: Sequence[int] | None) -> dict[int, tuple[float, bytes]]:
+    """``docnum -> (weight, positions value)`` of a posting list, for the ``wanted`` documents
+    only (sorted; None: all), decoding only the blocks that can hold one."""
+    if type(matcher) is FilterMatcher:  # deleted documents: left out by the caller
+        matcher = matcher.child
+    if type(matcher) is not W3LeafMatcher:
+        raise _Unsupported(matcher)
+    found: dict[int, tuple[float, bytes]] = {}
+    if wanted is None:
+        for docnums, weights, values in _blocks(matcher, values=True):
+            found.update(zip(docnums, zip(weights, values, strict=True), strict=True))
+        return found
+    wanted_set = set(wanted)
+    next_wanted, last_seen = 0, -1
+    while matcher.is_active() and next_wanted < len(wanted):
+        next_wanted = bisect.bisect_right(wanted, last_seen, next_wanted)
+        last_seen = matcher._maxid
+        if next_wanted < len(wanted) and wanted[next_wanted] <= last_seen:
+            docnums, weights, values = _block(matcher, values=True)
+            for docnum, weight, value in zip(docnums, weights, values, strict=True):
+                if docnum in wanted_set:
+                    found[docnum] = (weight, value)
+        matcher._next_block()
+    return found
+
+
+_POSITIONS: dict[bytes, tuple[int, ...]] = {}
+"""Decoded position values: most are a word's single position, shared by many postings."""
+
+
+def _positions(value: bytes) -> tuple[int, ...]:
+    """Whoosh's ``Positions.decode_positions``: a frequency, then pickled position deltas."""
+    found = _POSITIONS.get(value)
+    if found is None:
+        found = tuple(itertools.accumulate(pickle.loads(value[4:])))
+        if len(_POSITIONS) >= 100_000:
+            _POSITIONS.clear()
+        _POSITIONS[value] = found
+    return found
+
+
+def _adjacent(values: list[bytes]) -> bool:
+    """Whether the words occur side by side, in order, somewhere (as AdjacentWordsMatcher)."""
+    starts = set(_positions(values[0]))
+    for offset, value in enumerate(values[1:], 1):
+        starts.intersection_update([p - offset for p in _positions(value)])
+        if not starts:
+            return False
+    return True
