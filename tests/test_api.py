@@ -69,7 +69,7 @@ class TestAdd:
 
     def test_memory_bound_must_be_positive(self, empty_news, hand_articles):
         """`memory_mb` below 1 is refused before anything is written."""
-        with pytest.raises(ValueError, match="memory_mb must be at least 1, not 0"):
+        with pytest.raises(NewsIndexError, match=r"memory_mb must be at least 1 \(MB\), not 0\."):
             empty_news.add(hand_articles, memory_mb=0)
         assert len(empty_news) == 0
 

@@ -65,14 +65,14 @@ class TestIndex:
         assert result.stderr == ""
 
     def test_memory_option(self, tmp_path, seed_path):
-        """`--memory-mb` is accepted down to 8 MB; below that it is a usage error, exit 2."""
+        """`--memory-mb` is accepted down to 1 MB; below that it is a usage error, exit 2."""
         jsonl = write_jsonl(tmp_path / "a.jsonl", GOOD_1, GOOD_2)
-        result = run("index", seed_path, jsonl, "--memory-mb", "8", "--index", tmp_path / "ix")
+        result = run("index", seed_path, jsonl, "--memory-mb", "1", "--index", tmp_path / "ix")
         assert result.exit_code == 0
         assert result.stdout == f"Indexed 3 articles into {tmp_path / 'ix'}.\n"
-        result = run("index", jsonl, "--memory-mb", "4", "--index", tmp_path / "ix")
+        result = run("index", jsonl, "--memory-mb", "0", "--index", tmp_path / "ix")
         assert result.exit_code == 2
-        assert "Invalid value for '--memory-mb': 4 is not in the range x>=8." in result.stderr
+        assert "Invalid value for '--memory-mb': 0 is not in the range x>=1." in result.stderr
 
     def test_index_adds_to_existing(self, fresh_index, tmp_path):
         """A second `index` adds to the index already there."""

@@ -95,10 +95,8 @@ class TestBoolean:
         ("query", "match"), [("iraq -war", "all"), ("iraq NOT war", "all"), ("iraq -war", "any")]
     )
     def test_exclusion_when_an_excluded_article_comes_first(self, tmp_path, query, match):
-        """An excluded word's first article coming before the first match excludes all the same.
-
-        (Whoosh's own AndNot matcher kept the first match then.)
-        """
+        """An excluded word's article before the first match still excludes every match."""
+        # Whoosh's own AndNot matcher kept the first match in that case.
         news = NewsIndex.create(tmp_path / "ix")
         news.add(
             [
@@ -264,6 +262,14 @@ class TestSorting:
     def test_undated_last(self, small_news, sort):
         """Undated articles come after the dated ones in either date order."""
         assert ids(small_news.search("talks", sort=sort)) == ["h-march-end", "h-undated"]
+
+    @pytest.mark.parametrize("sort", ["newest", "oldest"])
+    def test_date_order_with_a_segment_of_undated_articles(self, tmp_path, sort):
+        """A segment with no dated article (so no date column) sorts last, without an error."""
+        news = NewsIndex.create(tmp_path / "ix")
+        news.add([Article(id="undated", title="Ferry", body="A ferry boat.")])  # one segment
+        news.add([Article(id="dated", title="Ferry", body="A ferry.", published="2020-01-01")])
+        assert ids(news.search("ferry", sort=sort)) == ["dated", "undated"]
 
     @pytest.mark.parametrize("sort", ["newest", "oldest"])
     def test_date_order_keeps_relevance_scores(self, news, sort):

@@ -201,7 +201,7 @@ class NewsIndex:
         written as more segments, not held in more memory.
         """
         if memory_mb < 1:
-            raise ValueError(f"memory_mb must be at least 1, not {memory_mb!r}")
+            raise NewsIndexError(f"memory_mb must be at least 1 (MB), not {memory_mb!r}.")
         return self._index.write(articles, progress=progress, procs=procs, limitmb=memory_mb)
 
     def add_files(

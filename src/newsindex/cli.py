@@ -94,7 +94,7 @@ def main() -> None:
     click.option("--skip-bad", is_flag=True, help="Leave out bad records instead of failing."),
     click.option(
         "--memory-mb",
-        type=click.IntRange(8),
+        type=click.IntRange(1),
         default=IMPORT_MEMORY_MB,
         show_default=True,
         help="Memory for the import's postings (a larger import makes more segments).",

@@ -71,6 +71,6 @@ def field_lengths(reader: Any, fieldname: str) -> Sequence[int]:
         column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
         if column is None:
             return [1] * reader.doc_count_all()
-        return [_LENGTHS[b] for b in _values(column)]
+        return array("I", [_LENGTHS[b] for b in _values(column)])
 
     return per_segment(reader, ("lengths", fieldname), build)

@@ -46,7 +46,7 @@ from newsindex.schema import (
     from_stored,
     to_document,
 )
-from newsindex.writer import import_documents
+from newsindex.writer import IMPORT_MEMORY_MB, import_documents
 
 __all__ = [
     "IMPORT_MEMORY_MB",
@@ -70,10 +70,6 @@ META_FILE = "newsindex.json"
 Progress = Callable[[int], None]
 """Called with the running count of articles written."""
 
-IMPORT_MEMORY_MB = 128
-"""What an import's postings may take in memory, all its processes together (an estimate:
-the processes also hold Python, Whoosh and NLTK, 60-80 MB each). Larger imports are written
-as more segments instead of taking more memory."""
 
 _PROGRESS_EVERY = 500
 _INDEX_NAME = "MAIN"  # Whoosh's default: tables of contents _MAIN_<gen>.toc, MAIN_<segment>.*

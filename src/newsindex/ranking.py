@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from array import array
 from collections.abc import Sequence
 
 from whoosh import scoring
@@ -76,8 +77,10 @@ class NewsWeighting(scoring.WeightingModel):
         k1 = self.bm25.K1
         avgfl = parent.avg_field_length(fieldname) or 1
 
-        def norms() -> list[float]:
-            return [k1 * ((1 - b) + b * fl / avgfl) for fl in field_lengths(reader, fieldname)]
+        def norms() -> array:
+            return array(
+                "d", [k1 * ((1 - b) + b * fl / avgfl) for fl in field_lengths(reader, fieldname)]
+            )
 
         return BM25Scorer(
             idf=parent.idf(fieldname, text),
@@ -93,7 +96,7 @@ class NewsWeighting(scoring.WeightingModel):
     def priors(self, reader) -> Sequence[float]:
         """Each document's recency factor in a segment, computed once per segment."""
         key = ("recency", self.newest, self.recency_weight, self.half_life)
-        return per_segment(reader, key, lambda: [self.factor(t) for t in dates(reader)])
+        return per_segment(reader, key, lambda: array("d", [self.factor(t) for t in dates(reader)]))
 
     def factor(self, ticks: int) -> float:
         """The multiplier for an article published at ``ticks`` (0: undated)."""

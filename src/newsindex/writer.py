@@ -3,8 +3,8 @@
 Whoosh's own writer sends every posting through a pool that pickles it to a temporary run,
 reads the runs back through a heap merge and then looks up each document's field length again
 (see the notes on where Whoosh spends its indexing time). Here each segment writer keeps its
-postings in per-term lists, with the field lengths it already knows, and writes them in one
-sorted pass. Memory stays bounded: ``limitmb`` is the budget of the whole import, shared by its
+postings per term, with the field lengths it already knows, and writes them in one sorted
+pass. Memory stays bounded: ``limitmb`` is the budget of the whole import, shared by its
 processes; when a process's postings pass its share, its segment is finished and a new one
 started. All new segments go into the index in one table-of-contents commit, so an import still
 becomes visible all at once or not at all.
@@ -43,7 +43,12 @@ from whoosh.writing import SegmentWriter
 from newsindex.analysis import NewsAnalyzer
 from newsindex.errors import IndexWriteError
 
-__all__ = ["import_documents"]
+__all__ = ["IMPORT_MEMORY_MB", "import_documents"]
+
+IMPORT_MEMORY_MB = 128
+"""What an import's postings may take in memory, all its processes together (an estimate:
+the processes also hold Python, Whoosh and NLTK, 60-80 MB each). Larger imports are written
+as more segments instead of taking more memory."""
 
 _POLL = 0.25
 """Seconds between checks that the other side of a queue is still alive."""
@@ -487,7 +492,7 @@ def import_documents(
     documents: Iterable[tuple[str, dict[str, Any]]],
     *,
     procs: int = 1,
-    limitmb: int = 128,
+    limitmb: int = IMPORT_MEMORY_MB,
     progress: Callable[[int], None] | None = None,
     progress_every: int = 500,
     lock_fd: int | None = None,

@@ -77,7 +77,8 @@ class _DateOrder(collectors.Collector):
         self.limit, self.newest_first = limit, newest_first
 
     def prepare(self, top_searcher, q, context) -> None:
-        # Date order needs no scores: matchers without a weighting model skip them.
+        # Date order needs no scores: matchers without a weighting model skip them where
+        # Whoosh allows (term matchers still build their scorer).
         super().prepare(top_searcher, q, context.set(weighting=None, needs_current=False))
         self.items: list[tuple[float, int]] = []
 
@@ -86,7 +87,9 @@ class _DateOrder(collectors.Collector):
         if not found:
             return
         published = dates(self.subsearcher.reader())
-        if self.newest_first:
+        if not published:  # a segment of undated articles only: last, in document order
+            keys = [math.inf] * len(found)
+        elif self.newest_first:
             keys = [-d if d < UNDATED else math.inf for d in map(published.__getitem__, found)]
         else:
             keys = [d if d < UNDATED else math.inf for d in map(published.__getitem__, found)]
@@ -280,7 +283,7 @@ def run_search(
     first = (page - 1) * limit
     shown = ranking.items[first : first + limit]
     if sort == "relevance":
-        scores = dict((docnum, score) for score, docnum in shown)
+        scores = {docnum: score for score, docnum in shown}
     else:
         scores = _relevance(searcher, query, [docnum for _key, docnum in shown])
     spec = _match_spec(tree)
