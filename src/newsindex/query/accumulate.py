@@ -38,7 +38,7 @@ from whoosh.matching import (
     WrappingMatcher,
 )
 
-from newsindex.query.compile import ExcludingMatcher, Phrase
+from newsindex.query.compile import ExcludingMatcher, Phrase, phrase_starts
 from newsindex.ranking import BM25Scorer, NewsWeighting
 
 __all__ = ["top_documents"]
@@ -206,14 +206,14 @@ def _blocks(matcher: W3LeafMatcher, *, values: bool = False) -> Iterator[tuple]:
 
 
 def _phrases(query: wq.Query) -> list[Phrase] | None:
-    """The exact phrases of a query that is one, or one in title or body (as ``"..."`` is)."""
-    if type(query) is Phrase and query.slop == 1:
+    """The phrases of a query that is one, or one in title or body (as ``"..."`` is)."""
+    if type(query) is Phrase:
         return [query]
     if (
         type(query) is wq.Or
         and len(query.subqueries) == 2
         and query.boost == 1.0
-        and all(type(q) is Phrase and q.slop == 1 for q in query.subqueries)
+        and all(type(q) is Phrase for q in query.subqueries)
     ):
         return list(query.subqueries)
     return None
@@ -228,22 +228,12 @@ def _phrase_scores(phrase: Phrase, searcher: Any, weighting: NewsWeighting) -> d
     lists a posting at a time. Scores: the words' BM25 scores summed in Whoosh's binary tree
     (its intersection of the words), times the phrase's boost.
     """
-    schema, reader = searcher.schema, searcher.reader()
-    fieldname = phrase.fieldname
-    if fieldname not in schema:
-        return {}
-    field = schema[fieldname]
-    if not field.format or not field.format.supports("positions"):
+    if not phrase.is_exact(searcher.schema):
         raise _Unsupported(phrase)
-    words = []
-    for word in phrase.words:
-        try:
-            word = field.to_bytes(word)
-        except ValueError:
-            return {}
-        if (fieldname, word) not in reader:
-            return {}
-        words.append(word)
+    words = phrase.segment_terms(searcher)
+    if words is None:
+        return {}
+    reader, fieldname = searcher.reader(), phrase.fieldname
     scorers = [weighting.scorer(searcher, fieldname, word) for word in words]
     if not all(isinstance(scorer, BM25Scorer) for scorer in scorers):
         raise _Unsupported(phrase)
@@ -260,7 +250,8 @@ def _phrase_scores(phrase: Phrase, searcher: Any, weighting: NewsWeighting) -> d
     matched = [
         docnum
         for docnum in wanted or ()
-        if docnum not in deleted and _adjacent([postings[i][docnum][1] for i in order])
+        if docnum not in deleted
+        and phrase_starts([_positions(postings[i][docnum][1]) for i in order])
     ]
     per_word = [
         scorers[i].scores(matched, [postings[i][docnum][0] for docnum in matched]) for i in order
@@ -319,13 +310,3 @@ def _positions(value: bytes) -> tuple[int, ...]:
             _POSITIONS.clear()
         _POSITIONS[value] = found
     return found
-
-
-def _adjacent(values: list[bytes]) -> bool:
-    """Whether the words occur side by side, in order, somewhere (as AdjacentWordsMatcher)."""
-    starts = set(_positions(values[0]))
-    for offset, value in enumerate(values[1:], 1):
-        starts.intersection_update([p - offset for p in _positions(value)])
-        if not starts:
-            return False
-    return True

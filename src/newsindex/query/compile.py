@@ -28,6 +28,7 @@ __all__ = [
     "Phrase",
     "compile_tree",
     "either",
+    "phrase_starts",
 ]
 
 TITLE_BOOST = 1.5
@@ -109,6 +110,17 @@ def compile_tree(node: object, reader) -> wq.Query:
     return query
 
 
+def phrase_starts(positions: Sequence[Sequence[int]]) -> set[int]:
+    """Where words with these positions occur side by side, in order: the first word's
+    positions that start the phrase (empty: nowhere)."""
+    starts = set(positions[0])
+    for offset, found in enumerate(positions[1:], 1):
+        starts.intersection_update([p - offset for p in found])
+        if not starts:
+            break
+    return starts
+
+
 class AdjacentWordsMatcher(SpanNear2.SpanNear2Matcher):
     """Whoosh's matcher for words side by side (an exact phrase), checking positions as sets.
 
@@ -118,13 +130,8 @@ class AdjacentWordsMatcher(SpanNear2.SpanNear2Matcher):
     """
 
     def _get_spans(self) -> list[Span]:
-        positions = [m.value_as("positions") for m in self.ms]
-        starts = set(positions[0])
-        for offset, found in enumerate(positions[1:], 1):
-            starts.intersection_update([p - offset for p in found])
-            if not starts:
-                return []
-        last = len(positions) - 1
+        starts = phrase_starts([m.value_as("positions") for m in self.ms])
+        last = len(self.ms) - 1
         return [Span(start, start + last) for start in sorted(starts)]
 
 
@@ -132,26 +139,36 @@ class Phrase(wq.Phrase):
     """Whoosh's phrase query; exact phrases (``slop`` 1) match through
     :class:`AdjacentWordsMatcher`."""
 
-    def matcher(self, searcher, context=None):
-        schema = searcher.schema
+    def is_exact(self, schema) -> bool:
+        """Whether this is an exact phrase on a field with positions (else Whoosh's own)."""
         if self.slop != 1 or self.fieldname not in schema:
-            return super().matcher(searcher, context)
+            return False
         field = schema[self.fieldname]
-        if not field.format or not field.format.supports("positions"):
-            return super().matcher(searcher, context)  # Whoosh's error for that
-        # Whoosh's Phrase.matcher, with the faster span check.
-        reader = searcher.reader()
-        words = []
+        return bool(field.format and field.format.supports("positions"))
+
+    def segment_terms(self, searcher) -> list[bytes] | None:
+        """The words as the segment's terms; None if one is not there (nothing matches)."""
+        field, reader = searcher.schema[self.fieldname], searcher.reader()
+        terms = []
         for word in self.words:
             try:
-                word = field.to_bytes(word)
+                term = field.to_bytes(word)
             except ValueError:
-                return matching.NullMatcher()
-            if (self.fieldname, word) not in reader:  # a word the segment lacks: no match
-                return matching.NullMatcher()
-            words.append(word)
-        terms = [wq.Term(self.fieldname, word).matcher(searcher, context) for word in words]
-        found = AdjacentWordsMatcher(terms, slop=1, ordered=True, mindist=1)
+                return None
+            if (self.fieldname, term) not in reader:
+                return None
+            terms.append(term)
+        return terms
+
+    def matcher(self, searcher, context=None):
+        if not self.is_exact(searcher.schema):
+            return super().matcher(searcher, context)  # with Whoosh's error for no positions
+        # Whoosh's Phrase.matcher, with the faster span check.
+        terms = self.segment_terms(searcher)
+        if terms is None:
+            return matching.NullMatcher()
+        words = [wq.Term(self.fieldname, term).matcher(searcher, context) for term in terms]
+        found = AdjacentWordsMatcher(words, slop=1, ordered=True, mindist=1)
         return matching.WrappingMatcher(found, boost=self.boost) if self.boost != 1.0 else found
 
 
