@@ -89,10 +89,11 @@ class _DateOrder(collectors.Collector):
         published = dates(self.subsearcher.reader())
         if not published:  # a segment of undated articles only: last, in document order
             keys = [math.inf] * len(found)
-        elif self.newest_first:
-            keys = [-d if d < UNDATED else math.inf for d in map(published.__getitem__, found)]
         else:
-            keys = [d if d < UNDATED else math.inf for d in map(published.__getitem__, found)]
+            sign = -1 if self.newest_first else 1
+            keys = [
+                sign * d if d < UNDATED else math.inf for d in map(published.__getitem__, found)
+            ]
         offset = self.offset
         docnums = [offset + d for d in found] if offset else found
         self.items.extend(zip(keys, docnums, strict=True))
