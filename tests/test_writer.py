@@ -6,6 +6,7 @@ import pytest
 from whoosh.writing import SegmentWriter
 
 from newsindex import Article, NewsIndex
+from newsindex import writer as writer_module
 from newsindex.ingest import read_paths, sample_paths
 from newsindex.schema import to_document
 from newsindex.writer import _locate, import_documents
@@ -90,8 +91,32 @@ def test_duplicate_ids_keep_the_last_copy_across_segments_and_workers(tmp_path, 
     assert [hit.id for hit in news.search("walruses").hits] == [first.id]
 
 
-def test_locate_maps_builder_positions_to_segments():
-    """The n-th document of a builder is found in the right segment at the right number."""
-    counts = [[3, 2], [4]]  # builder 0 wrote segments 0 and 1, builder 1 wrote segment 2
-    order = [(0, 0), (0, 3), (0, 4), (1, 0), (1, 3)]
-    assert _locate(order, counts) == [(0, 0), (1, 0), (1, 1), (2, 0), (2, 3)]
+def test_small_batches_spread_over_processes_keep_every_last_copy(tmp_path, articles, monkeypatch):
+    """Batches of ten with one waiting at a time land in both processes; replaced copies go."""
+    monkeypatch.setattr(writer_module, "_BATCH", 10)
+    monkeypatch.setattr(writer_module, "_QUEUED_BATCHES", 1)
+    replacements = [
+        Article(id=article.id, title=article.title, body=f"Walrus report number {n}.")
+        for n, article in enumerate(articles[::20])
+    ]
+    sent = [*articles[:100], *replacements[:5], *articles[100:], *replacements[5:]]
+    news = NewsIndex.create(tmp_path / "fast")
+    writer = SegmentWriter(news._index._ix)
+    documents = ((a.id, to_document(a)) for a in sent)
+    assert import_documents(writer, documents, procs=2, limitmb=1) == len(articles)
+    assert len(news) == len(articles)
+    found = news.search("walrus", limit=50)
+    assert sorted(hit.id for hit in found.hits) == sorted(a.id for a in replacements)
+    for n, article in enumerate(replacements):
+        assert news.get(article.id).body == f"Walrus report number {n}."
+
+
+def test_locate_maps_batch_positions_to_segments():
+    """A document's place in its batch is found in the right segment at the right number."""
+    built = [
+        # builder 0 wrote segments 0 and 1; batch 0 filled segment 0 after three documents
+        (["s0", "s1"], {0: [(0, 0, 3), (1, 0, 2)], 2: [(1, 2, 1)]}),
+        (["s2"], {1: [(0, 0, 4)]}),  # builder 1 wrote segment 2
+    ]
+    wanted = [(0, 0), (0, 3), (0, 4), (2, 0), (1, 3)]
+    assert _locate(wanted, built) == [(0, 0), (1, 0), (1, 1), (1, 2), (2, 3)]

@@ -14,8 +14,11 @@ position values, the commonest of which, a single position, are shared objects) 
 block at a time, skipping zlib for blocks too small to gain from it. The index files are those
 Whoosh's own writer makes, apart from which blocks are compressed (a flag in each block).
 
-With ``procs`` > 1, every other batch of documents is indexed by a worker process that writes
-segments of its own; the parent indexes the rest and commits them together.
+With ``procs`` > 1, worker processes take batches of documents from a shared queue and write
+segments of their own; the parent reads the input, indexes the batches the workers have no room
+for, and commits all the segments together. Which process indexes a batch depends on timing, so
+two parallel imports of the same input may order the articles differently (search results
+differ only in the order of equally scored hits).
 """
 
 from __future__ import annotations
@@ -55,6 +58,14 @@ _POLL = 0.25
 
 _BATCH = 200
 """Documents per batch handed to a worker process."""
+
+_QUEUED_BATCHES = 16
+"""Batches that may wait for the worker processes: enough to keep them busy while the parent
+writes a segment of its own (a few seconds), few enough to hold little memory."""
+
+_TAKE_BACK_WAIT = 0.05
+"""Seconds the parent waits for a queued batch as the import ends before leaving the rest to
+the workers."""
 
 _BYTES_PER_POSTING = 16
 """Memory of one posting: its document number and weight in arrays, a slot in the value list."""
@@ -292,35 +303,55 @@ class _SegmentBuilder(SegmentWriter):
         self.is_closed = True
 
 
+Placement = list[tuple[int, int, int]]
+"""Where a batch went in one builder: ``(segment number, first document number, count)`` per
+segment it landed in (a segment may fill up part way through a batch)."""
+
+
 class _Builder:
-    """Builds a sequence of bounded segments from documents; knows where each one landed."""
+    """Builds a sequence of bounded segments from batches; records where each batch landed."""
 
     def __init__(self, ix: Any, limitmb: float) -> None:
         self.ix, self.limitmb = ix, limitmb
         self.schema = ix.schema
         self.segments: list[Any] = []
-        self.counts: list[int] = []
+        self.placed: dict[int, Placement] = {}  # batch number -> where its documents are
         self.current: _SegmentBuilder | None = None
 
-    def add(self, fields: dict[str, Any]) -> None:
+    def _segment(self) -> _SegmentBuilder:
         if self.current is None:
             self.current = _SegmentBuilder(self.ix, self.limitmb, self.schema)
-        self.current.add_document(**fields)
-        if self.current.full:
-            self._close_current()
+        return self.current
+
+    def add(self, fields: dict[str, Any]) -> None:
+        self._segment().add_document(**fields)
+
+    def add_batch(self, number: int, batch: list[dict[str, Any]]) -> None:
+        pieces: Placement = []
+        for fields in batch:
+            current = self._segment()
+            segment, before = len(self.segments), current.docnum
+            self.add(fields)
+            added = current.docnum - before
+            if pieces and pieces[-1][0] == segment:
+                pieces[-1] = (segment, pieces[-1][1], pieces[-1][2] + added)
+            else:
+                pieces.append((segment, before, added))
+            if current.full:
+                self._close_current()
+        self.placed[number] = pieces
 
     def _close_current(self) -> None:
         if self.current is not None:
-            self.counts.append(self.current.docnum)
             self.segments.append(self.current.finish())
             self.current = None
             # Whoosh's finished file writers sit in reference cycles, holding a tuple per term
             # of the segment; with the collector paused they would pile up segment after segment.
             gc.collect()
 
-    def finish(self) -> tuple[list[Any], list[int]]:
+    def finish(self) -> tuple[list[Any], dict[int, Placement]]:
         self._close_current()
-        return self.segments, self.counts
+        return self.segments, self.placed
 
     def known_terms(self) -> dict[str, str]:
         """What the prose analyzer learnt: surface form -> term."""
@@ -345,7 +376,8 @@ def _die_with_parent() -> None:
 def _worker(
     storage: Any, indexname: str, jobs: Any, results: Any, limitmb: float, lock_fd: int | None
 ) -> None:
-    """A worker process: index the batches it is sent, then report its segments.
+    """A worker process: index the batches it takes from the shared queue, then report its
+    segments and where each batch landed.
 
     It never outlives the import: a forked worker drops its copy of the write lock (which would
     keep the index locked after the parent died) and asks the kernel to kill it with its parent,
@@ -362,15 +394,14 @@ def _worker(
     try:
         while True:
             try:
-                batch = jobs.get(timeout=_POLL)
+                job = jobs.get(timeout=_POLL)
             except queue.Empty:
                 if parent is not None and not parent.is_alive():
                     return
                 continue
-            if batch is None:
+            if job is None:
                 break
-            for fields in batch:
-                builder.add(fields)
+            builder.add_batch(*job)
         results.put(("ok", (*builder.finish(), builder.known_terms())))
     except BaseException as exc:  # reported to the parent, which fails the import
         builder.cancel()
@@ -385,88 +416,127 @@ def _context() -> Any:
     return multiprocessing.get_context()
 
 
-class _Worker:
-    """The parent's handle on one worker process; failures raise :class:`IndexWriteError`."""
+class _Workers:
+    """The parent's handle on its worker processes; failures raise :class:`IndexWriteError`.
 
-    def __init__(self, ix: Any, limitmb: float, lock_fd: int | None) -> None:
+    The workers take batches from one shared queue, so whichever is free takes the next one:
+    while one writes a segment the others go on indexing.
+    """
+
+    def __init__(self, ix: Any, count: int, limitmb: float, lock_fd: int | None) -> None:
         context = _context()
         forked = context.get_start_method() == "fork"
         self.folder = ix.storage.folder
-        self.jobs = context.Queue(maxsize=4)
-        self.results = context.Queue()
-        self.process = context.Process(
-            target=_worker,
-            args=(
-                ix.storage,
-                ix.indexname,
-                self.jobs,
-                self.results,
-                limitmb,
-                lock_fd if forked else None,
-            ),
-            daemon=True,  # never keeps the interpreter from exiting
-        )
-        self.process.start()
-        self.sent = 0
-        self.terms: dict[str, str] = {}  # what its analyzer learnt, reported when it finishes
+        self.jobs = context.Queue(maxsize=_QUEUED_BATCHES)
+        self.results: list[Any] = []
+        self.processes: list[Any] = []
+        for _ in range(count):
+            results = context.Queue()
+            process = context.Process(
+                target=_worker,
+                args=(
+                    ix.storage,
+                    ix.indexname,
+                    self.jobs,
+                    results,
+                    limitmb,
+                    lock_fd if forked else None,
+                ),
+                daemon=True,  # never keeps the interpreter from exiting
+            )
+            process.start()
+            self.results.append(results)
+            self.processes.append(process)
+        self.terms: dict[str, str] = {}  # what their analyzers learnt, reported at the end
 
     def _fail(self, reason: str) -> IndexWriteError:
         return IndexWriteError(self.folder, reason)
 
-    def send(self, batch: list[dict[str, Any]]) -> None:
-        """Queue a batch, failing rather than waiting forever if the worker has died."""
-        while True:
-            try:
-                self.jobs.put(batch, timeout=_POLL)
-                break
-            except queue.Full:
-                if not self.process.is_alive():
-                    raise self._fail("an indexing worker process died") from None
-        if batch is not None:
-            self.sent += len(batch)
+    def offer(self, number: int, batch: list[dict[str, Any]]) -> bool:
+        """Queue a batch unless the workers already have enough waiting; True if queued."""
+        try:
+            self.jobs.put((number, batch), block=False)
+        except queue.Full:
+            return False
+        return True
 
-    def finish(self) -> tuple[list[Any], list[int]]:
-        self.send(None)
+    def take_back(self) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """Yield the batches still waiting, one at a time, for the parent to index as the
+        import ends (the workers keep taking them too)."""
         while True:
             try:
-                status, payload = self.results.get(timeout=_POLL)
-                break
+                job = self.jobs.get(timeout=_TAKE_BACK_WAIT)
             except queue.Empty:
-                if not self.process.is_alive():
-                    raise self._fail("an indexing worker process died") from None
-        self.process.join()
-        if status != "ok":
-            raise self._fail(f"an indexing worker failed: {payload}")
-        segments, counts, self.terms = payload
-        if sum(counts) != self.sent:  # never commit segments that lost documents
-            raise self._fail(f"an indexing worker indexed {sum(counts)} of {self.sent} articles")
-        return segments, counts
+                return
+            yield job
+
+    def close_input(self) -> None:
+        """Tell every worker no more batches are coming, so they write their last segments."""
+        for _ in self.processes:
+            while True:
+                try:
+                    self.jobs.put(None, timeout=_POLL)
+                    break
+                except queue.Full:
+                    if not any(process.is_alive() for process in self.processes):
+                        raise self._fail("an indexing worker process died") from None
+
+    def finish(self) -> list[tuple[list[Any], dict[int, Placement]]]:
+        """Wait for each worker's segments and placements (after :meth:`close_input`)."""
+        built = []
+        for process, results in zip(self.processes, self.results, strict=True):
+            while True:
+                try:
+                    status, payload = results.get(timeout=_POLL)
+                    break
+                except queue.Empty:
+                    if not process.is_alive():
+                        raise self._fail("an indexing worker process died") from None
+            process.join()
+            if status != "ok":
+                raise self._fail(f"an indexing worker failed: {payload}")
+            segments, placed, terms = payload
+            self.terms.update(terms)
+            built.append((segments, placed))
+        return built
+
+    def check(self, placed: dict[int, Placement], sizes: list[int]) -> None:
+        """Refuse to commit if a worker lost a document (never commit an incomplete import)."""
+        taken = sum(sizes[number] for number in placed)
+        indexed = sum(count for pieces in placed.values() for _s, _d, count in pieces)
+        if indexed != taken:
+            raise self._fail(f"an indexing worker indexed {indexed} of {taken} articles")
 
     def kill(self) -> None:
-        """Stop the process (if still running) and release the queues."""
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join()
-        for channel in (self.jobs, self.results):
+        """Stop the processes (if still running) and release the queues."""
+        for process in self.processes:
+            if process.is_alive():
+                process.kill()
+            process.join()
+        for channel in (self.jobs, *self.results):
             channel.close()
             channel.cancel_join_thread()
 
 
-def _locate(order: list[tuple[int, int]], counts: list[list[int]]) -> list[tuple[int, int]]:
-    """Turn (builder, n-th document of that builder) into (segment index, local docnum)."""
-    starts, offset = [], 0
-    for builder_counts in counts:
-        starts.append(offset)
-        offset += len(builder_counts)
+def _locate(
+    wanted: list[tuple[int, int]], built: list[tuple[list[Any], dict[int, Placement]]]
+) -> list[tuple[int, int]]:
+    """Turn (batch number, position in the batch) into (segment index, document number), the
+    segments numbered in the order of ``built``'s builders."""
+    where: dict[int, tuple[int, Placement]] = {}
+    base = 0
+    for segments, placed in built:
+        for number, pieces in placed.items():
+            where[number] = (base, pieces)
+        base += len(segments)
     located = []
-    for builder, nth in order:
-        segment = starts[builder]
-        for count in counts[builder]:
-            if nth < count:
+    for number, position in wanted:
+        base, pieces = where[number]
+        for segment, first, count in pieces:
+            if position < count:
+                located.append((base + segment, first + position))
                 break
-            nth -= count
-            segment += 1
-        located.append((segment, nth))
+            position -= count
     return located
 
 
@@ -527,47 +597,57 @@ def _import(
     ix = main.storage.open_index(main.indexname)
     share = limitmb / max(1, procs)  # the budget is the import's, whatever its processes
     local = _Builder(ix, share)
+    workers = None
     if procs > 1:
         # Load the stemmer once, before forking, rather than once in every worker.
         local.schema["body"].analyzer.terms("warming")
-    workers = [_Worker(ix, share, lock_fd) for _ in range(max(0, procs - 1))]
-    builders_seen = [0] * (1 + len(workers))
-    last: dict[str, tuple[int, int]] = {}  # id -> (builder, n-th document of that builder)
+        workers = _Workers(ix, procs - 1, share, lock_fd)
+    sizes: list[int] = []  # documents per batch
+    last: dict[str, tuple[int, int]] = {}  # id -> (batch number, position in the batch)
     replaced: list[tuple[int, int]] = []
     try:
         count = 0
-        for batch_number, batch in enumerate(_batches(documents, _BATCH)):
-            builder = batch_number % (1 + len(workers))
-            for article_id, _fields in batch:
+        for number, batch in enumerate(_batches(documents, _BATCH)):
+            for position, (article_id, _fields) in enumerate(batch):
                 main.delete_by_term("id", article_id)
                 if article_id in last:
                     replaced.append(last[article_id])
-                last[article_id] = (builder, builders_seen[builder])
-                builders_seen[builder] += 1
+                last[article_id] = (number, position)
                 count += 1
                 if progress and count % progress_every == 0:
                     progress(count)
-            if builder == 0:
-                for _id, fields in batch:
-                    local.add(fields)
-            else:
-                workers[builder - 1].send([fields for _id, fields in batch])
-        results = [local.finish(), *(worker.finish() for worker in workers)]
+            sizes.append(len(batch))
+            docs = [fields for _id, fields in batch]
+            # The workers take what they can; this process indexes the rest, so no process
+            # waits for another (a worker writing a segment leaves its share to the others).
+            if workers is None or not workers.offer(number, docs):
+                local.add_batch(number, docs)
+        built = []
+        if workers is not None:
+            for job in workers.take_back():
+                local.add_batch(*job)
+            workers.close_input()  # they write their last segments while this one writes its own
+        built.append(local.finish())
+        if workers is not None:
+            built += workers.finish()
+            for _segments, placed in built[1:]:
+                workers.check(placed, sizes)
+            if sum(len(placed) for _segments, placed in built) != len(sizes):
+                raise workers._fail("an indexing worker lost a batch of articles")
     except BaseException:
         local.cancel()
-        for worker in workers:
-            worker.kill()
+        if workers is not None:
+            workers.kill()
         raise
-    for worker in workers:
-        worker.kill()
-    segments = [segment for built, _counts in results for segment in built]
-    counts = [built_counts for _built, built_counts in results]
-    for segment_index, docnum in _locate(replaced, counts):
+    if workers is not None:
+        workers.kill()
+    segments = [segment for found, _placed in built for segment in found]
+    for segment_index, docnum in _locate(replaced, built):
         segments[segment_index].delete_document(docnum)
     if save_terms:
         terms = local.known_terms()
-        for worker in workers:
-            terms.update(worker.terms)
+        if workers is not None:
+            terms.update(workers.terms)
         save_terms(terms)
     kept = main._merge_segments(None, False, True)
     if main._added:  # small old segments merged into the main writer's own segment
