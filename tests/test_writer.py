@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pickle
+import zlib
+
 import pytest
 from whoosh.writing import SegmentWriter
 
@@ -120,3 +123,20 @@ def test_locate_maps_batch_positions_to_segments():
     ]
     wanted = [(0, 0), (0, 3), (0, 4), (2, 0), (1, 3)]
     assert _locate(wanted, built) == [(0, 0), (1, 0), (1, 1), (1, 2), (2, 3)]
+
+
+def test_posting_blocks_pickle_bytes_as_bytes(tmp_path, articles):
+    """Blocks use pickle protocol 4: no ``_codecs.encode`` call per position value, as in 2."""
+    news = NewsIndex.create(tmp_path / "fast")
+    writer = SegmentWriter(news._index._ix)
+    import_documents(writer, ((a.id, to_document(a)) for a in articles))
+    reader = news._index.searcher().reader()
+    matcher = reader.postings("body", "the")  # long enough for a compressed block
+    matcher._read_data()
+    start, end = matcher._dataoffset, matcher._nextoffset
+    block = matcher._postfile.get(start, end - start)
+    assert matcher._compression > 0
+    data = zlib.decompress(block)
+    assert data[:2] == b"\x80\x04"
+    assert b"_codecs" not in data
+    assert pickle.loads(data) == matcher._data
