@@ -11,7 +11,7 @@ import newsindex.query.search as search_module
 from newsindex import NewsIndex
 from newsindex.ingest import read_paths, sample_paths
 from newsindex.query import parse_query
-from newsindex.query.accumulate import top_documents
+from newsindex.query.accumulate import segment_scores, top_documents
 from newsindex.query.compile import compile_tree
 
 QUERIES = [
@@ -86,6 +86,26 @@ def test_same_ids_scores_and_totals_as_whoosh(multi_segment, monkeypatch, query,
     monkeypatch.setattr(search_module, "top_documents", lambda *args: None)
     whoosh = _answers(multi_segment, query, match=match)
     assert handled == [not (match == "any" and "date:" in query)]
+    assert fast == whoosh
+    assert fast[2] > 0 or query in ("peacekeepers", "author:ivanyshyn")
+
+
+@pytest.mark.parametrize("query", QUERIES)
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_date_order_same_as_whoosh_collector(multi_segment, monkeypatch, query, sort):
+    """In date order: the same ids, relevance scores and totals as Whoosh's collector gives."""
+    handled = []
+
+    def recording(*args):
+        found = segment_scores(*args)
+        handled.append(found is not None)
+        return found
+
+    monkeypatch.setattr(search_module, "segment_scores", recording)
+    fast = _answers(multi_segment, query, sort=sort)
+    monkeypatch.setattr(search_module, "segment_scores", lambda *args: None)
+    whoosh = _answers(multi_segment, query, sort=sort)
+    assert handled == [True]
     assert fast == whoosh
     assert fast[2] > 0 or query in ("peacekeepers", "author:ivanyshyn")
 

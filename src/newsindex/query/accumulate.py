@@ -41,7 +41,7 @@ from whoosh.matching import (
 from newsindex.query.compile import ExcludingMatcher, Phrase, phrase_starts
 from newsindex.ranking import BM25Scorer, NewsWeighting
 
-__all__ = ["top_documents"]
+__all__ = ["segment_scores", "top_documents"]
 
 
 class _Unsupported(Exception):
@@ -54,12 +54,28 @@ def top_documents(searcher: Any, query: wq.Query, limit: int) -> tuple[list, int
     ``None`` when the query's matchers are not all of the kinds evaluated here, or the searcher
     does not rank with :class:`NewsWeighting`.
     """
+    found = segment_scores(searcher, query)
+    if found is None:
+        return None
+    scores: dict[int, float] = {}
+    for offset, _reader, segment in found:
+        if offset:
+            scores.update(zip(map(offset.__add__, segment), segment.values(), strict=True))
+        else:
+            scores.update(segment)
+    best = heapq.nlargest(limit, zip(scores.values(), map(operator.neg, scores), strict=True))
+    return [(score, -negated) for score, negated in best], len(scores)
+
+
+def segment_scores(searcher: Any, query: wq.Query) -> list[tuple[int, Any, dict]] | None:
+    """Every match of ``query`` with its score, per segment: ``(offset, reader, {docnum in
+    the segment: score})``; ``None`` as for :func:`top_documents`."""
     weighting = searcher.weighting
     if not isinstance(weighting, NewsWeighting) or weighting.use_final:
         return None
     context = searcher.context()  # as Whoosh's collector builds its matchers
     phrases = _phrases(query)
-    scores: dict[int, float] = {}
+    segments = []
     for sub, offset in searcher.leaf_searchers():
         if phrases:
             try:
@@ -71,12 +87,8 @@ def top_documents(searcher: Any, query: wq.Query, limit: int) -> tuple[list, int
             if not _evaluable(matcher):
                 return None
             found = _scores(matcher)
-        if offset:
-            scores.update(zip(map(offset.__add__, found), found.values(), strict=True))
-        else:
-            scores.update(found)
-    best = heapq.nlargest(limit, zip(scores.values(), map(operator.neg, scores), strict=True))
-    return [(score, -negated) for score, negated in best], len(scores)
+        segments.append((offset, sub.reader(), found))
+    return segments
 
 
 def _evaluable(matcher: Any) -> bool:

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import heapq
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 from whoosh import collectors
@@ -16,7 +16,7 @@ from whoosh.searching import Searcher
 from newsindex.analysis import NewsAnalyzer
 from newsindex.columns import dates
 from newsindex.models import Hit, SearchResults
-from newsindex.query.accumulate import top_documents
+from newsindex.query.accumulate import segment_scores, top_documents
 from newsindex.query.compile import AndNot, compile_tree, either
 from newsindex.query.syntax import (
     LONG_QUERY_WORDS,
@@ -107,6 +107,27 @@ class _DateOrder(collectors.Collector):
 
     def results(self):
         return self._results(heapq.nsmallest(self.limit, self.items), docset=self.docset)
+
+
+def _by_date(
+    segments: list[tuple[int, object, dict[int, float]]], limit: int, *, newest_first: bool
+) -> list[tuple[float, int]]:
+    """The first ``limit`` matches by date as ``(relevance score, docnum)``, as ``_DateOrder``
+    orders them: undated last either way, ties to the lower document number."""
+    sign = -1 if newest_first else 1
+    keyed: list[tuple[float, int, float]] = []
+    for offset, reader, scores in segments:
+        if not scores:
+            continue
+        published = dates(reader)
+        if not published:  # a segment of undated articles only
+            keys: Iterable[float] = [math.inf] * len(scores)
+        else:
+            keys = (
+                sign * d if d < UNDATED else math.inf for d in map(published.__getitem__, scores)
+            )
+        keyed.extend(zip(keys, map(offset.__add__, scores), scores.values(), strict=True))
+    return [(score, docnum) for _key, docnum, score in heapq.nsmallest(limit, keyed)]
 
 
 def _relevance(searcher: Searcher, query: wq.Query, docnums: Sequence[int]) -> dict[int, float]:
@@ -221,16 +242,19 @@ class _Ranking:
 
     items: list[tuple[float, int]]
     total: int
+    scored: bool = True
+    """Whether the items hold relevance scores (else date sort keys)."""
 
 
 def _collect(searcher: Searcher, query: wq.Query, count: int, sort: str) -> _Ranking:
     """The first ``count`` matches of ``query`` in ``sort`` order, and the number of matches.
 
-    Relevance order is scored term at a time where the query's shape allows (the same
-    scores, several times faster: see :mod:`newsindex.query.accumulate`), else by Whoosh's
-    collector, exhaustively: no block-max skipping and no swapping out of sub-queries that
-    cannot reach the top (both leave matches uncounted, and Whoosh then either runs the query
-    again to count them or reports too few). Date order collects every match anyway.
+    Matches are scored term at a time where the query's shape allows (the same scores,
+    several times faster: see :mod:`newsindex.query.accumulate`), else by Whoosh's collector,
+    exhaustively: no block-max skipping and no swapping out of sub-queries that cannot reach
+    the top (both leave matches uncounted, and Whoosh then either runs the query again to count
+    them or reports too few). Date order takes every match anyway; term at a time, it keeps
+    their relevance scores for the hits as well.
     """
     if sort == "relevance":
         found = top_documents(searcher, query, count)
@@ -238,10 +262,17 @@ def _collect(searcher: Searcher, query: wq.Query, count: int, sort: str) -> _Ran
             return _Ranking(*found)
         collector = collectors.TopCollector(limit=count, usequality=False, replace=0)
     else:
+        segments = segment_scores(searcher, query)
+        if segments is not None:
+            newest_first = sort == "newest"
+            items = _by_date(segments, count, newest_first=newest_first)
+            return _Ranking(items, sum(len(scores) for _o, _r, scores in segments), scored=True)
         collector = _DateOrder(count, newest_first=sort == "newest")
     searcher.search_with_collector(query, collector)
     results = collector.results()
-    return _Ranking([(r.score, r.docnum) for r in results[:count]], len(results))
+    return _Ranking(
+        [(r.score, r.docnum) for r in results[:count]], len(results), scored=sort == "relevance"
+    )
 
 
 def run_search(
@@ -283,7 +314,7 @@ def run_search(
     ranking = _collect(searcher, query, page * limit, sort)
     first = (page - 1) * limit
     shown = ranking.items[first : first + limit]
-    if sort == "relevance":
+    if ranking.scored:
         scores = {docnum: score for score, docnum in shown}
     else:
         scores = _relevance(searcher, query, [docnum for _key, docnum in shown])
