@@ -306,7 +306,7 @@ class _SegmentBuilder(SegmentWriter):
         self.is_closed = True
 
 
-Placement = list[tuple[int, int, int]]
+_Placement = list[tuple[int, int, int]]
 """Where a batch went in one builder: ``(segment number, first document number, count)`` per
 segment it landed in (a segment may fill up part way through a batch)."""
 
@@ -318,7 +318,7 @@ class _Builder:
         self.ix, self.limitmb = ix, limitmb
         self.schema = ix.schema
         self.segments: list[Any] = []
-        self.placed: dict[int, Placement] = {}  # batch number -> where its documents are
+        self.placed: dict[int, _Placement] = {}  # batch number -> where its documents are
         self.current: _SegmentBuilder | None = None
 
     def _segment(self) -> _SegmentBuilder:
@@ -330,7 +330,7 @@ class _Builder:
         self._segment().add_document(**fields)
 
     def add_batch(self, number: int, batch: list[dict[str, Any]]) -> None:
-        pieces: Placement = []
+        pieces: _Placement = []
         for fields in batch:
             current = self._segment()
             segment, before = len(self.segments), current.docnum
@@ -352,7 +352,7 @@ class _Builder:
             # of the segment; with the collector paused they would pile up segment after segment.
             gc.collect()
 
-    def finish(self) -> tuple[list[Any], dict[int, Placement]]:
+    def finish(self) -> tuple[list[Any], dict[int, _Placement]]:
         self._close_current()
         return self.segments, self.placed
 
@@ -484,7 +484,7 @@ class _Workers:
                     if not any(process.is_alive() for process in self.processes):
                         raise self._fail("an indexing worker process died") from None
 
-    def finish(self) -> list[tuple[list[Any], dict[int, Placement]]]:
+    def finish(self) -> list[tuple[list[Any], dict[int, _Placement]]]:
         """Wait for each worker's segments and placements (after :meth:`close_input`)."""
         built = []
         for process, results in zip(self.processes, self.results, strict=True):
@@ -503,7 +503,7 @@ class _Workers:
             built.append((segments, placed))
         return built
 
-    def check(self, placed: dict[int, Placement], sizes: list[int]) -> None:
+    def check(self, placed: dict[int, _Placement], sizes: list[int]) -> None:
         """Refuse to commit if a worker lost a document (never commit an incomplete import)."""
         taken = sum(sizes[number] for number in placed)
         indexed = sum(count for pieces in placed.values() for _s, _d, count in pieces)
@@ -522,11 +522,11 @@ class _Workers:
 
 
 def _locate(
-    wanted: list[tuple[int, int]], built: list[tuple[list[Any], dict[int, Placement]]]
+    wanted: list[tuple[int, int]], built: list[tuple[list[Any], dict[int, _Placement]]]
 ) -> list[tuple[int, int]]:
     """Turn (batch number, position in the batch) into (segment index, document number), the
     segments numbered in the order of ``built``'s builders."""
-    where: dict[int, tuple[int, Placement]] = {}
+    where: dict[int, tuple[int, _Placement]] = {}
     base = 0
     for segments, placed in built:
         for number, pieces in placed.items():
@@ -636,7 +636,7 @@ def _import(
             for _segments, placed in built[1:]:
                 workers.check(placed, sizes)
             if sum(len(placed) for _segments, placed in built) != len(sizes):
-                raise workers._fail("an indexing worker lost a batch of articles")
+                raise IndexWriteError(ix.storage.folder, "an indexing worker lost a batch")
     except BaseException:
         local.cancel()
         if workers is not None:
