@@ -29,6 +29,7 @@ QUERIES = [
     "police said",
     "prime minister",
     "police said government",
+    "said oil",  # the second word rarer: read first
     # a description: five or more words, ranked any-word
     "what did the government say about oil prices",
     # exact phrases, rare and common, in title or body or in the title alone
@@ -38,6 +39,7 @@ QUERIES = [
     'title:"prime minister"',
     # a word with a date filter, and an exclusion
     "government date:[2005-01-01 TO 2007-12-31]",
+    "said date:[2006-03-01 TO 2006-03-31]",  # fewer dated articles than matches: read those
     "police -said",
     "oil date:2006 -iraq",
 ]

@@ -118,6 +118,7 @@ class BM25Scorer(scoring.BaseScorer):
         self.idf, self.k1, self.b, self.avgfl = idf, k1, b, avgfl
         self.k1p1, self.norms, self.priors, self.ceiling = k1 + 1, norms, priors, ceiling
         self._max = self._bound(terminfo.max_weight(), terminfo.min_length())
+        self.size = terminfo.doc_frequency()  # postings of the term, for planning evaluation
 
     def _bound(self, tf: float, length: int) -> float:
         """The best score a document with weight ``tf`` and ``length`` could get."""

@@ -38,7 +38,7 @@ from whoosh.matching import (
     WrappingMatcher,
 )
 
-from newsindex.query.compile import ExcludingMatcher, Phrase, phrase_starts
+from newsindex.query.compile import ExcludingMatcher, InRange, Phrase, phrase_starts
 from newsindex.ranking import BM25Scorer, NewsWeighting
 
 __all__ = ["segment_scores", "top_documents"]
@@ -108,41 +108,84 @@ def _evaluable(matcher: Any) -> bool:
     return False
 
 
-def _scores(matcher: Any) -> dict[int, float]:
-    """Score by document number for every match of ``matcher`` from where it stands.
+def _scores(matcher: Any, wanted: Sequence[int] | None = None) -> dict[int, float]:
+    """Score by document number for every match of ``matcher`` from where it stands; with
+    ``wanted`` (ascending document numbers), for those of them that match only.
 
     A freshly built matcher may already have moved past documents it will not match (an
-    intersection skips to its first common document): reading on from there loses none.
+    intersection skips to its first common document): reading on from there loses none. An
+    intersection reads its smaller side first and then only the other side's blocks that can
+    hold one of those documents.
     """
-    if not matcher.is_active():
+    if not matcher.is_active() or (wanted is not None and not wanted):
         return {}
     kind = type(matcher)
     if kind is W3LeafMatcher:
         scorer = matcher.scorer
+        if wanted is not None:
+            docnums, weights = _postings_of(matcher, wanted)
+            return dict(zip(docnums, scorer.scores(docnums, weights), strict=True))
         found: dict[int, float] = {}
         for docnums, weights in _blocks(matcher):
             found.update(zip(docnums, scorer.scores(docnums, weights), strict=True))
         return found
     if kind is WrappingMatcher:  # a boost
-        return _boosted(_scores(matcher.child), matcher.boost)
+        return _boosted(_scores(matcher.child, wanted), matcher.boost)
     if kind is FilterMatcher:  # deleted documents, a date range
         allowed, exclude = matcher._ids, matcher._exclude
-        found = {d: s for d, s in _scores(matcher.child).items() if (d in allowed) != exclude}
+        if type(allowed) is InRange and not exclude:
+            # A date range holding fewer documents than the query matches: read only those.
+            inside = allowed.documents()
+            if len(inside) < (_size(matcher.child) if wanted is None else len(wanted)):
+                if wanted is not None:
+                    keep = set(wanted)
+                    inside = [d for d in inside if d in keep]
+                return _boosted(_scores(matcher.child, inside), matcher.boost)
+        found = {
+            d: s for d, s in _scores(matcher.child, wanted).items() if (d in allowed) != exclude
+        }
         return _boosted(found, matcher.boost)
     if kind is UnionMatcher:  # a.score() + b.score() where both match
-        return _union([_scores(matcher.a), _scores(matcher.b)])
-    if kind is IntersectionMatcher:
-        first, second = _scores(matcher.a), _scores(matcher.b)
+        return _union([_scores(matcher.a, wanted), _scores(matcher.b, wanted)])
+    if kind is IntersectionMatcher:  # a.score() + b.score(), where both match
+        if wanted is None and _size(matcher.b) < _size(matcher.a):
+            second = _scores(matcher.b)
+            first = _scores(matcher.a, sorted(second))
+        else:
+            first = _scores(matcher.a, wanted)
+            second = _scores(matcher.b, sorted(first))
         return {d: score + second[d] for d, score in first.items() if d in second}
     if kind is ArrayUnionMatcher:  # Whoosh's union of many clauses in a small segment
-        return _array_union(matcher)
+        found = _array_union(matcher)
+        return found if wanted is None else {d: found[d] for d in wanted if d in found}
     if kind is ExcludingMatcher:
-        found = _scores(matcher.a)
+        found = _scores(matcher.a, wanted)
         excluded = matcher.b
         if found and excluded.is_active():
             for docnum in excluded.all_ids():
                 found.pop(docnum, None)
         return found
+    raise _Unsupported(matcher)
+
+
+def _size(matcher: Any) -> int:
+    """About how many documents an evaluable matcher matches (for choosing what to read
+    first: any estimate gives the same results)."""
+    if not matcher.is_active():
+        return 0
+    kind = type(matcher)
+    if kind is W3LeafMatcher:
+        return matcher.scorer.size
+    if kind in (WrappingMatcher, FilterMatcher):
+        return _size(matcher.child)
+    if kind is UnionMatcher:
+        return _size(matcher.a) + _size(matcher.b)
+    if kind is IntersectionMatcher:
+        return min(_size(matcher.a), _size(matcher.b))
+    if kind is ExcludingMatcher:
+        return _size(matcher.a)
+    if kind is ArrayUnionMatcher:
+        return sum(_size(m) for m in matcher._submatchers)
     raise _Unsupported(matcher)
 
 
@@ -250,21 +293,26 @@ def _phrase_scores(phrase: Phrase, searcher: Any, weighting: NewsWeighting) -> d
     if not all(isinstance(scorer, BM25Scorer) for scorer in scorers):
         raise _Unsupported(phrase)
     postings: dict[int, dict[int, tuple[float, bytes]]] = {}
-    wanted: list[int] | None = None
+    wanted: list[int] = []
+    seen: list[int] = []  # the words read so far, rarest first
     for i in sorted(range(len(words)), key=lambda i: reader.doc_frequency(fieldname, words[i])):
-        postings[i] = _postings_in(reader.postings(fieldname, words[i]), wanted)
-        found = postings[i]
-        wanted = sorted(found) if wanted is None else [d for d in wanted if d in found]
+        matcher = reader.postings(fieldname, words[i])
+        postings[i] = found = _postings_in(matcher, wanted if seen else None)
+        seen.append(i)
+        if len(seen) == 1:
+            wanted = sorted(found)
+        else:  # in the word so far, and the words read so far at their places in the phrase
+            wanted = [
+                docnum
+                for docnum in wanted
+                if docnum in found
+                and phrase_starts([_positions(postings[j][docnum][1]) for j in seen], seen)
+            ]
         if not wanted:
             return {}
     deleted = reader.deleted_docs_set if reader.has_deletions() else ()
     order = range(len(words))
-    matched = [
-        docnum
-        for docnum in wanted or ()
-        if docnum not in deleted
-        and phrase_starts([_positions(postings[i][docnum][1]) for i in order])
-    ]
+    matched = [docnum for docnum in wanted if docnum not in deleted]
     per_word = [
         scorers[i].scores(matched, [postings[i][docnum][0] for docnum in matched]) for i in order
     ]
@@ -281,6 +329,28 @@ def _tree_sums(parts: list[list[float]]) -> list[float]:
     half = len(parts) // 2
     left, right = _tree_sums(parts[:half]), _tree_sums(parts[half:])
     return [a + b for a, b in zip(left, right, strict=True)]
+
+
+def _postings_of(matcher: W3LeafMatcher, wanted: Sequence[int]) -> tuple[list, list]:
+    """The ``wanted`` documents (ascending) in a posting list from where the matcher stands,
+    and their weights, decoding only the blocks whose id range holds one of them."""
+    docnums: list[int] = []
+    weights: list[float] = []
+    # Moved into its block, the matcher has decoded it; documents before it are not matches.
+    first = bisect.bisect_left(wanted, matcher.id()) if matcher._i else 0
+    while matcher.is_active() and first < len(wanted):
+        end = bisect.bisect_right(wanted, matcher._maxid, first)
+        if end > first:
+            block_docnums, block_weights = _block(matcher)
+            where = dict(zip(block_docnums, range(len(block_docnums)), strict=True))
+            for docnum in wanted[first:end]:
+                i = where.get(docnum)
+                if i is not None:
+                    docnums.append(docnum)
+                    weights.append(block_weights[i])
+            first = end
+        matcher._next_block()
+    return docnums, weights
 
 
 def _postings_in(matcher: Any, wanted: Sequence[int] | None) -> dict[int, tuple[float, bytes]]:

@@ -8,15 +8,17 @@ exact phrase's positions as sets).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from whoosh import matching
 from whoosh import query as wq
 from whoosh.query.spans import Span, SpanNear2
 from whoosh.util.times import datetime_to_long
 
-from newsindex.columns import dates
+from newsindex.columns import date_order, dates
 from newsindex.query.syntax import _And, _Dates, _has_positive, _Not, _Or, _Phrase, _Prefix, _Term
 from newsindex.schema import DATE_FIELD, UNDATED
 
@@ -110,11 +112,16 @@ def compile_tree(node: object, reader) -> wq.Query:
     return query
 
 
-def phrase_starts(positions: Sequence[Sequence[int]]) -> set[int]:
-    """Where words with these positions occur side by side, in order: the first word's
-    positions that start the phrase (empty: nowhere)."""
-    starts = set(positions[0])
-    for offset, found in enumerate(positions[1:], 1):
+def phrase_starts(
+    positions: Sequence[Sequence[int]], offsets: Sequence[int] | None = None
+) -> set[int]:
+    """Where words with these positions occur side by side, in order: the positions where the
+    phrase starts (empty: nowhere). ``offsets``: each word's place in the phrase, if the
+    words given are not the whole phrase in order."""
+    if offsets is None:
+        offsets = range(len(positions))
+    starts = {p - offsets[0] for p in positions[0]}
+    for offset, found in zip(offsets[1:], positions[1:], strict=True):
         starts.intersection_update([p - offset for p in found])
         if not starts:
             break
@@ -198,11 +205,17 @@ class AndNot(wq.AndNot):
 class InRange:
     """Document numbers whose date lies in [low, high): a set-like for filtering."""
 
-    def __init__(self, dates: Sequence[int], low: int, high: int) -> None:
-        self.dates, self.low, self.high = dates, low, high
+    def __init__(self, reader: Any, low: int, high: int) -> None:
+        self.reader, self.dates, self.low, self.high = reader, dates(reader), low, high
 
     def __contains__(self, docnum: int) -> bool:
         return self.low <= self.dates[docnum] < self.high
+
+    def documents(self) -> list[int]:
+        """All of them, ascending."""
+        keys, docnums = date_order(self.reader)
+        start, end = bisect.bisect_left(keys, self.low), bisect.bisect_left(keys, self.high)
+        return sorted(docnums[start:end])
 
 
 class DateFiltered(wq.WrappingQuery):
@@ -240,7 +253,7 @@ class DateFiltered(wq.WrappingQuery):
         reader = searcher.reader()
         if not reader.has_column(DATE_FIELD):
             return matching.NullMatcher()
-        return matching.FilterMatcher(child, InRange(dates(reader), *self.bounds()))
+        return matching.FilterMatcher(child, InRange(reader, *self.bounds()))
 
 
 def either(queries) -> wq.Query:
