@@ -23,7 +23,6 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
-import operator
 import pickle
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -57,14 +56,19 @@ def top_documents(searcher: Any, query: wq.Query, limit: int) -> tuple[list, int
     found = segment_scores(searcher, query)
     if found is None:
         return None
-    scores: dict[int, float] = {}
-    for offset, _reader, segment in found:
-        if offset:
-            scores.update(zip(map(offset.__add__, segment), segment.values(), strict=True))
-        else:
-            scores.update(segment)
-    best = heapq.nlargest(limit, zip(scores.values(), map(operator.neg, scores), strict=True))
-    return [(score, -negated) for score, negated in best], len(scores)
+    total = sum(len(scores) for _offset, _reader, scores in found)
+    if not total or limit <= 0:
+        return [], total
+    # The limit-th best score first (over bare floats), then (score, -docnum) pairs only for
+    # the documents that reach it: every tie at the threshold is among them.
+    everything = itertools.chain.from_iterable(scores.values() for _o, _r, scores in found)
+    threshold = heapq.nlargest(limit, everything)[-1]
+    reaching = []
+    for offset, _reader, scores in found:
+        docnums = itertools.compress(scores, map(threshold.__le__, scores.values()))
+        reaching.extend((scores[docnum], -offset - docnum) for docnum in docnums)
+    best = heapq.nlargest(limit, reaching)
+    return [(score, -negated) for score, negated in best], total
 
 
 def segment_scores(searcher: Any, query: wq.Query) -> list[tuple[int, Any, dict]] | None:
