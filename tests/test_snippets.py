@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newsindex import Article
 from newsindex.analysis import stemming_analyzer
 from newsindex.snippets import SNIPPET_CHARS, MatchSpec, make_snippet
 
@@ -62,6 +63,39 @@ def test_ellipses_at_cut_ends():
     assert snippet.endswith("more …")
     assert [snippet[s:e] for s, e in spans] == ["peacekeeping"]
     assert len(snippet) <= SNIPPET_CHARS + 20
+
+
+FAR = " ".join(["filler"] * 600)  # 4,200 characters: past the first head scanned
+
+
+def test_match_far_into_a_long_text_found():
+    """A match past the first head is found, and a phrase across the head's end too."""
+    text = FAR + " the prime minister spoke " + FAR
+    assert marked(text, MatchSpec(frozenset({"minist"}))) == ["minister"]
+    head_end = FAR[: 3_000 + FAR[3_000:].index(" ")]  # the first head ends after this word
+    text = head_end + " prime minister " + FAR
+    assert marked(text, MatchSpec(phrases=(("prime", "minist"),))) == ["prime", "minister"]
+
+
+def test_long_text_the_index_rules_out_is_not_scanned_further():
+    """When the head holds no match and ``may_match`` says none, the scan stops (as asked)."""
+    text = FAR + " the peacekeeping force " + FAR
+    asked = []
+
+    def may_match() -> bool:
+        asked.append(True)
+        return False
+
+    snippet, spans = make_snippet(
+        text, ANALYZER, MatchSpec(frozenset({"peacekeep"})), may_match=may_match
+    )
+    assert asked == [True]
+    assert spans == ()
+    assert snippet.startswith("filler filler")
+    snippet, spans = make_snippet(
+        text, ANALYZER, MatchSpec(frozenset({"peacekeep"})), may_match=lambda: True
+    )
+    assert [snippet[s:e] for s, e in spans] == ["peacekeeping"]
 
 
 def test_no_ellipsis_when_whole():
@@ -127,6 +161,19 @@ class TestThroughSearch:
         hit = news.search("author:ivanyshyn").hits[0]
         assert hit.highlights == ()
         assert hit.snippet.startswith("Italy does not plan to participate")
+
+    def test_long_bodies_matched_far_in_or_in_the_title_only(self, empty_news):
+        """A word far into a long body is marked; a title-only match shows the body's start."""
+        empty_news.add(
+            [
+                Article(id="far", title="Harbour report", body=FAR + " a walrus surfaced. " + FAR),
+                Article(id="title", title="Walrus seen", body="Harbour news. " + FAR + FAR),
+            ]
+        )
+        hits = {hit.id: hit for hit in empty_news.search("walrus", sort="newest").hits}
+        assert [hits["far"].snippet[s:e] for s, e in hits["far"].highlights] == ["walrus"]
+        assert hits["title"].highlights == ()
+        assert hits["title"].snippet.startswith("Harbour news. filler filler")
 
     def test_excluded_words_not_marked(self, news):
         """Words after `-` are not marked."""

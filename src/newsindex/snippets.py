@@ -7,7 +7,7 @@ is marked for a query ``ukraine`` and the marks cover the original characters.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 
@@ -101,34 +101,51 @@ def _covers(spans: list[tuple[int, int, str]], spec: MatchSpec) -> bool:
     )
 
 
-def _find_matches(text: str, analyzer: NewsAnalyzer, spec: MatchSpec) -> list[tuple[int, int, str]]:
+def _find_matches(
+    text: str, analyzer: NewsAnalyzer, spec: MatchSpec, may_match: Callable[[], bool] | None
+) -> list[tuple[int, int, str]]:
     """Matches in a growing head of ``text``, stopping once every query part has been seen.
 
     News puts the point of a story first, so the head usually suffices and long articles
-    cost no more than short ones; the head grows fourfold up to ``_SCAN_CHARS``.
+    cost no more than short ones; the head grows fourfold up to ``_SCAN_CHARS``. If the first
+    head holds no match and ``may_match()`` says the text holds none, the scan stops there.
     """
     limit, end = _FIRST_SCAN_CHARS, min(len(text), _SCAN_CHARS)
     initials = spec.initials
+    tokens: list[tuple[str, int, int]] = []
+    scanned = 0  # the head scanned so far ends here, at a space: words are not cut
     while True:
-        head = text[: _word_end(text, min(limit, end))]
+        upto = _word_end(text, min(limit, end))
+        part = text[scanned:upto]
         if spec.phrases:  # adjacency matters: every word keeps its place
-            tokens = list(analyzer.spans(head, initials=initials))
+            found = analyzer.spans(part, initials=initials)
         else:  # the regex engine skips the words that cannot match
-            tokens = list(analyzer.spans_starting(head, initials))
+            found = analyzer.spans_starting(part, initials)
+        tokens.extend((term, scanned + start, scanned + stop) for term, start, stop in found)
+        scanned = upto
         spans = _matched_spans(tokens, spec)
-        if len(head) >= end or _covers(spans, spec):
+        if scanned >= end or _covers(spans, spec):
+            return spans
+        if not spans and may_match is not None and not may_match():
             return spans
         limit *= 4
 
 
 def make_snippet(
-    text: str, analyzer: NewsAnalyzer, spec: MatchSpec, *, width: int = SNIPPET_CHARS
+    text: str,
+    analyzer: NewsAnalyzer,
+    spec: MatchSpec,
+    *,
+    width: int = SNIPPET_CHARS,
+    may_match: Callable[[], bool] | None = None,
 ) -> tuple[str, tuple[tuple[int, int], ...]]:
     """A one-line passage of ``text`` around the best cluster of matches, and the match spans.
 
-    Whitespace is collapsed; ``…`` marks text cut at either end.
+    Whitespace is collapsed; ``…`` marks text cut at either end. ``may_match``, if given,
+    answers whether ``text`` can hold a match at all (from the index, say): a long text that
+    cannot is not scanned past its head (an article found by its title alone).
     """
-    spans = _find_matches(text, analyzer, spec) if spec else []
+    spans = _find_matches(text, analyzer, spec, may_match) if spec else []
     if spans:
         # Lead in a little before the first match so it does not open the snippet cold.
         start = _word_start(text, max(0, _best_window(spans, width) - width // 5))

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import heapq
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 from whoosh import collectors
@@ -146,6 +146,27 @@ def _relevance(searcher: Searcher, query: wq.Query, docnums: Sequence[int]) -> d
             if matcher.is_active() and matcher.id() == docnum - offset:
                 scores[docnum] = matcher.score()
     return scores
+
+
+def _body_may_match(searcher: Searcher, docnum: int, spec: MatchSpec) -> Callable[[], bool]:
+    """Whether the article's body holds a word ``spec`` marks, asked of the index (a word
+    prefix: assumed so)."""
+
+    def may_match() -> bool:
+        if spec.prefixes:
+            return True
+        sub, offset = next((s, o) for s, o in reversed(searcher.leaf_searchers()) if o <= docnum)
+        reader = sub.reader()
+        for word in {*spec.terms, *(word for phrase in spec.phrases for word in phrase)}:
+            if ("body", word) in reader:
+                postings = reader.postings("body", word)
+                if postings.is_active() and postings.id() < docnum - offset:
+                    postings.skip_to(docnum - offset)
+                if postings.is_active() and postings.id() == docnum - offset:
+                    return True
+        return False
+
+    return may_match
 
 
 def _date_label(moment: dt.datetime | None) -> str:
@@ -323,7 +344,14 @@ def run_search(
     for offset, (_key, docnum) in enumerate(shown):
         stored = searcher.stored_fields(docnum)
         snippet, highlights = (
-            make_snippet(stored.get("body", ""), body_analyzer, spec) if snippets else ("", ())
+            make_snippet(
+                stored.get("body", ""),
+                body_analyzer,
+                spec,
+                may_match=_body_may_match(searcher, docnum, spec),
+            )
+            if snippets
+            else ("", ())
         )
         published = stored.get(DATE_FIELD)
         hits.append(
