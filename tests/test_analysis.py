@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pickle
+import re
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +14,14 @@ from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import QueryParser
 from whoosh.query import Phrase, Term
 
-from newsindex.analysis import NewsAnalyzer, analyze, plain_analyzer, stemming_analyzer
+from newsindex.analysis import (
+    _FOLDS_TO_ASCII,
+    NewsAnalyzer,
+    _fold,
+    analyze,
+    plain_analyzer,
+    stemming_analyzer,
+)
 
 SEED = (
     'Meloni attended the U.K.-led virtual summit of the "coalition-of-the-willing" on '
@@ -402,3 +411,30 @@ def test_pickled_analyzer_gives_the_same_terms(text: str) -> None:
     """A pickle round trip never changes the terms."""
     analyzer = stemming_analyzer()
     assert pickle.loads(pickle.dumps(analyzer)).terms(text) == analyzer.terms(text)
+
+
+def test_every_character_folding_to_ascii_is_a_candidate_word_start():
+    """Every non-ASCII word character that folds to an ASCII letter or digit is in the class
+    that highlighting scans for (so skipping other scripts never skips a match)."""
+    candidate = re.compile(f"[{_FOLDS_TO_ASCII}]")
+    missed = [
+        hex(code)
+        for code in range(0x80, sys.maxunicode + 1)
+        if re.match(r"\w", chr(code))
+        and (folded := _fold(chr(code)))
+        and folded[0].isascii()
+        and folded[0].isalnum()
+        and not candidate.match(chr(code))
+    ]
+    assert missed == []
+
+
+def test_highlight_scan_skips_other_scripts_but_not_accents():
+    """Scanning for words starting with ``s``: Devanagari is skipped, ``Ｓ`` and ``ſ`` are not."""
+    analyzer = stemming_analyzer()
+    text = "सरकार ने कहा Ｓtate ſtate Śtate स्टेट state"
+    terms = [term for term, _start, _end in analyzer.spans_starting(text, frozenset("s"))]
+    assert terms == ["state", "state", "state", "state"]
+    # with a non-ASCII initial, every non-ASCII word start is scanned
+    found = [term for term, _s, _e in analyzer.spans_starting(text, frozenset("स"))]
+    assert "सरकार" in found

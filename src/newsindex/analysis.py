@@ -71,17 +71,27 @@ _TOKEN = re.compile(
 _DROPPED = frozenset(a + s for a in _APOSTROPHES for s in "sS")
 
 
+_FOLDS_TO_ASCII = (
+    "\u0080-\u02ff\u1d00-\u1eff\u2000-\u24ff\u2c60-\u2c7f\u3200-\u32ff\ua700-\ua7ff"
+    "\uab30-\uab6f\ufb00-\ufb06\uff00-\uffef\U00010780-\U000107bf\U0001d400-\U0001d7ff"
+    "\U0001f100-\U0001f1ff\U0001fbf0-\U0001fbf9"
+)
+"""The blocks of non-ASCII characters that fold to an ASCII letter or digit (``É``, ``ﬁ``,
+``Ａ``, ``①``): a test checks every code point against it."""
+
+
 @functools.lru_cache(maxsize=256)
 def _token_starting_with(initials: frozenset[str]) -> re.Pattern[str]:
     """``_TOKEN`` anchored to word starts that may fold to one of `initials`.
 
-    Any non-ASCII first letter is a candidate too (``É`` folds to ``e``); the caller's term
-    comparison rules out those that do not match.
+    Non-ASCII first letters that may fold to an ASCII one are candidates too (``É`` folds to
+    ``e``), and all non-ASCII ones if an initial is not ASCII; the caller's term comparison
+    rules out those that do not match. Other scripts (a Hindi passage in an English article)
+    are skipped by the regex engine.
     """
     letters = "".join(sorted({c for i in initials for c in (i, i.upper())}))
-    return re.compile(
-        rf"(?<![^\W_])(?=[{re.escape(letters)}\u0080-\U0010ffff])(?:{_TOKEN.pattern})"
-    )
+    others = _FOLDS_TO_ASCII if letters.isascii() else "\u0080-\U0010ffff"
+    return re.compile(rf"(?<![^\W_])(?=[{re.escape(letters)}{others}])(?:{_TOKEN.pattern})")
 
 
 _STRIP_WORD = str.maketrans("", "", ".,'\u2019\u02bc")
