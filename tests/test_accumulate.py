@@ -6,13 +6,14 @@ import itertools
 
 import pytest
 from whoosh import query as wq
+from whoosh.matching import FilterMatcher
 
 import newsindex.query.search as search_module
 from newsindex import NewsIndex
 from newsindex.ingest import read_paths, sample_paths
 from newsindex.query import parse_query
 from newsindex.query.accumulate import segment_scores, top_documents
-from newsindex.query.compile import compile_tree
+from newsindex.query.compile import DateFiltered, DateFilterMatcher, compile_tree
 
 QUERIES = [
     # one word: title or body
@@ -118,3 +119,32 @@ def test_other_shapes_are_left_to_whoosh(multi_segment, query):
     searcher = multi_segment._index.searcher()
     tree = parse_query(query, multi_segment._index.analyzers(searcher)).tree
     assert top_documents(searcher, compile_tree(tree, searcher.reader()), 10) is None
+
+
+@pytest.mark.parametrize("word", ["said", "oil", "government"])
+@pytest.mark.parametrize("years", [("2005", "2005"), ("2006", "2008"), ("2030", "2031")])
+def test_date_filter_skips_to_the_same_matches(multi_segment, word, years):
+    """The date filter moving by ``skip_to`` stops at exactly the matches Whoosh's filter does."""
+    searcher = multi_segment._index.searcher()
+    query = f"{word} date:[{years[0]}-01-01 TO {years[1]}-12-31]"
+    tree = parse_query(query, multi_segment._index.analyzers(searcher)).tree
+    compiled = compile_tree(tree, searcher.reader())
+    assert isinstance(compiled, DateFiltered)
+    seen = 0
+    for sub, _offset in searcher.leaf_searchers():
+        skipping = compiled.matcher(sub, searcher.context())
+        if not skipping.is_active():
+            continue
+        assert type(skipping) is DateFilterMatcher
+        plain = FilterMatcher(compiled.child.matcher(sub, searcher.context()), skipping._ids)
+        ids = []
+        while skipping.is_active():
+            ids.append(skipping.id())
+            skipping.next()
+        expected = []
+        while plain.is_active():
+            expected.append(plain.id())
+            plain.next()
+        assert ids == expected
+        seen += len(ids)
+    assert seen > 0 or years[0] == "2030"

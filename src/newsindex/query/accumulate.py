@@ -5,10 +5,13 @@ is asked for its id, its score and its next match, several Python calls per post
 level. Here the same tree, as Whoosh builds it for each segment, is evaluated a posting list
 at a time: each term's postings are scored a block at a time and the tree's nodes combine the
 scores per document in dicts (a union adds the two scores where both match, an intersection
-keeps and adds the common ones, a filter or an exclusion drops documents). The best documents
-come off a heap. An exact phrase on its own (the commonest phrase query) is evaluated from its
-words' posting lists directly: Whoosh's phrase matcher does its most costly work, finding the
-first match, when it is built.
+keeps and adds the common ones, a filter or an exclusion drops documents). An intersection
+reads its smaller side first and the other side only where those documents are, and a date
+range holding fewer articles than the query matches is read for those articles only. The best
+documents come off a heap. An exact phrase on its own (the commonest phrase query) is evaluated
+from its words' posting lists directly, rarest word first, checking the words' places after
+each: Whoosh's phrase matcher does its most costly work, finding the first match, when it is
+built.
 
 The results are Whoosh's, number for number: each posting's score is the same
 :class:`~newsindex.ranking.BM25Scorer` expression, the tree's sums are formed in the tree's
@@ -37,7 +40,13 @@ from whoosh.matching import (
     WrappingMatcher,
 )
 
-from newsindex.query.compile import ExcludingMatcher, InRange, Phrase, phrase_starts
+from newsindex.query.compile import (
+    DateFilterMatcher,
+    ExcludingMatcher,
+    InRange,
+    Phrase,
+    phrase_starts,
+)
 from newsindex.ranking import BM25Scorer, NewsWeighting
 
 __all__ = ["segment_scores", "top_documents"]
@@ -101,7 +110,7 @@ def _evaluable(matcher: Any) -> bool:
     kind = type(matcher)
     if kind is W3LeafMatcher:
         return isinstance(matcher.scorer, BM25Scorer)
-    if kind in (WrappingMatcher, FilterMatcher):
+    if kind in (WrappingMatcher, FilterMatcher, DateFilterMatcher):
         return _evaluable(matcher.child)
     if kind in (UnionMatcher, IntersectionMatcher):
         return _evaluable(matcher.a) and _evaluable(matcher.b)
@@ -135,7 +144,7 @@ def _scores(matcher: Any, wanted: Sequence[int] | None = None) -> dict[int, floa
         return found
     if kind is WrappingMatcher:  # a boost
         return _boosted(_scores(matcher.child, wanted), matcher.boost)
-    if kind is FilterMatcher:  # deleted documents, a date range
+    if kind in (FilterMatcher, DateFilterMatcher):  # deleted documents, a date range
         allowed, exclude = matcher._ids, matcher._exclude
         if type(allowed) is InRange and not exclude:
             # A date range holding fewer documents than the query matches: read only those.
@@ -180,7 +189,7 @@ def _size(matcher: Any) -> int:
     kind = type(matcher)
     if kind is W3LeafMatcher:
         return matcher.scorer.size
-    if kind in (WrappingMatcher, FilterMatcher):
+    if kind in (WrappingMatcher, FilterMatcher, DateFilterMatcher):
         return _size(matcher.child)
     if kind is UnionMatcher:
         return _size(matcher.a) + _size(matcher.b)

@@ -207,15 +207,37 @@ class InRange:
 
     def __init__(self, reader: Any, low: int, high: int) -> None:
         self.reader, self.dates, self.low, self.high = reader, dates(reader), low, high
+        self._documents: list[int] | None = None
 
     def __contains__(self, docnum: int) -> bool:
         return self.low <= self.dates[docnum] < self.high
 
     def documents(self) -> list[int]:
         """All of them, ascending."""
-        keys, docnums = date_order(self.reader)
-        start, end = bisect.bisect_left(keys, self.low), bisect.bisect_left(keys, self.high)
-        return sorted(docnums[start:end])
+        if self._documents is None:
+            keys, docnums = date_order(self.reader)
+            start, end = bisect.bisect_left(keys, self.low), bisect.bisect_left(keys, self.high)
+            self._documents = sorted(docnums[start:end])
+        return self._documents
+
+    def following(self, docnum: int) -> int:
+        """The first of them after ``docnum``; past the last document if there is none."""
+        documents = self.documents()
+        i = bisect.bisect_right(documents, docnum)
+        return documents[i] if i < len(documents) else len(self.dates)
+
+
+class DateFilterMatcher(matching.FilterMatcher):
+    """Whoosh's filter for a date range, moving its child from one match to the next dated in
+    range with ``skip_to`` (whole blocks skipped) instead of a posting at a time."""
+
+    def _find_next(self) -> None:
+        child, inside = self.child, self._ids
+        while child.is_active():
+            docnum = child.id()
+            if docnum in inside:
+                return
+            child.skip_to(inside.following(docnum))
 
 
 class DateFiltered(wq.WrappingQuery):
@@ -253,7 +275,7 @@ class DateFiltered(wq.WrappingQuery):
         reader = searcher.reader()
         if not reader.has_column(DATE_FIELD):
             return matching.NullMatcher()
-        return matching.FilterMatcher(child, InRange(reader, *self.bounds()))
+        return DateFilterMatcher(child, InRange(reader, *self.bounds()))
 
 
 def either(queries) -> wq.Query:
