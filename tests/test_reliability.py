@@ -40,6 +40,7 @@ from newsindex import (
     NewsIndex,
 )
 from newsindex import index as index_module
+from newsindex import workers as workers_module
 from newsindex import writer as writer_module
 from newsindex.cli import main
 from newsindex.index import META_FILE, TERMS_FILE, stored_articles
@@ -541,8 +542,8 @@ def test_parallel_commit_counts_what_the_workers_wrote(empty_news, monkeypatch):
 
     monkeypatch.setattr(writer_module._Builder, "add", lose_the_fifth)
     # the ten batches all wait in the queue, and the parent takes none back: the worker has them
-    assert 2_000 // writer_module._BATCH <= writer_module._QUEUED_BATCHES
-    monkeypatch.setattr(writer_module._Workers, "take_back", lambda self: iter(()))
+    assert 2_000 // writer_module._BATCH <= workers_module._QUEUED_BATCHES
+    monkeypatch.setattr(workers_module.Workers, "take_back", lambda self: iter(()))
     with pytest.raises(IndexWriteError) as info:
         empty_news.add(articles("drop", 2_000), procs=2)
     assert "an indexing worker indexed 1999 of 2000 articles" in str(info.value)

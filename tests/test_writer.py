@@ -9,6 +9,7 @@ import pytest
 from whoosh.writing import SegmentWriter
 
 from newsindex import Article, NewsIndex
+from newsindex import workers as workers_module
 from newsindex import writer as writer_module
 from newsindex.ingest import read_paths, sample_paths
 from newsindex.schema import to_document
@@ -97,7 +98,7 @@ def test_duplicate_ids_keep_the_last_copy_across_segments_and_workers(tmp_path, 
 def test_small_batches_spread_over_processes_keep_every_last_copy(tmp_path, articles, monkeypatch):
     """Batches of ten with one waiting at a time land in both processes; replaced copies go."""
     monkeypatch.setattr(writer_module, "_BATCH", 10)
-    monkeypatch.setattr(writer_module, "_QUEUED_BATCHES", 1)
+    monkeypatch.setattr(workers_module, "_QUEUED_BATCHES", 1)
     replacements = [
         Article(id=article.id, title=article.title, body=f"Walrus report number {n}.")
         for n, article in enumerate(articles[::20])

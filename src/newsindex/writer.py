@@ -15,11 +15,11 @@ block at a time, skipping zlib for blocks too small to gain from it. The index f
 Whoosh's own writer makes, apart from which blocks are compressed (a flag in each block) and
 the pickle protocol of the blocks (see ``_BLOCK_PROTOCOL``); Whoosh reads them as its own.
 
-With ``procs`` > 1, worker processes take batches of documents from a shared queue and write
-segments of their own; the parent reads the input, indexes the batches the workers have no room
-for, and commits all the segments together. Which process indexes a batch depends on timing, so
-two parallel imports of the same input may order the articles differently (search results
-differ only in the order of equally scored hits).
+With ``procs`` > 1, worker processes (:mod:`newsindex.workers`) take batches of documents from
+a shared queue and write segments of their own; the parent reads the input, indexes the batches
+the workers have no room for, and commits all the segments together. Which process indexes a
+batch depends on timing, so two parallel imports of the same input may order the articles
+differently (search results differ only in the order of equally scored hits).
 """
 
 from __future__ import annotations
@@ -27,12 +27,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import itertools
-import multiprocessing
 import operator
-import os
 import pickle
-import queue
-import sys
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator
@@ -46,6 +42,7 @@ from whoosh.writing import SegmentWriter
 
 from newsindex.analysis import NewsAnalyzer
 from newsindex.errors import IndexWriteError
+from newsindex.workers import Placement, Workers
 
 __all__ = ["IMPORT_MEMORY_MB", "import_documents"]
 
@@ -54,19 +51,8 @@ IMPORT_MEMORY_MB = 128
 the processes also hold Python, Whoosh and NLTK, 60-80 MB each). Larger imports are written
 as more segments instead of taking more memory."""
 
-_POLL = 0.25
-"""Seconds between checks that the other side of a queue is still alive."""
-
 _BATCH = 200
 """Documents per batch handed to a worker process."""
-
-_QUEUED_BATCHES = 16
-"""Batches that may wait for the worker processes: enough to keep them busy while the parent
-writes a segment of its own (a few seconds), few enough to hold little memory."""
-
-_TAKE_BACK_WAIT = 0.05
-"""Seconds the parent waits for a queued batch as the import ends before leaving the rest to
-the workers."""
 
 _BYTES_PER_POSTING = 16
 """Memory of one posting: its document number and weight in arrays, a slot in the value list."""
@@ -306,11 +292,6 @@ class _SegmentBuilder(SegmentWriter):
         self.is_closed = True
 
 
-_Placement = list[tuple[int, int, int]]
-"""Where a batch went in one builder: ``(segment number, first document number, count)`` per
-segment it landed in (a segment may fill up part way through a batch)."""
-
-
 class _Builder:
     """Builds a sequence of bounded segments from batches; records where each batch landed."""
 
@@ -318,7 +299,7 @@ class _Builder:
         self.ix, self.limitmb = ix, limitmb
         self.schema = ix.schema
         self.segments: list[Any] = []
-        self.placed: dict[int, _Placement] = {}  # batch number -> where its documents are
+        self.placed: dict[int, Placement] = {}  # batch number -> where its documents are
         self.current: _SegmentBuilder | None = None
 
     def _segment(self) -> _SegmentBuilder:
@@ -330,7 +311,7 @@ class _Builder:
         self._segment().add_document(**fields)
 
     def add_batch(self, number: int, batch: list[dict[str, Any]]) -> None:
-        pieces: _Placement = []
+        pieces: Placement = []
         for fields in batch:
             current = self._segment()
             segment, before = len(self.segments), current.docnum
@@ -352,7 +333,7 @@ class _Builder:
             # of the segment; with the collector paused they would pile up segment after segment.
             gc.collect()
 
-    def finish(self) -> tuple[list[Any], dict[int, _Placement]]:
+    def finish(self) -> tuple[list[Any], dict[int, Placement]]:
         self._close_current()
         return self.segments, self.placed
 
@@ -365,168 +346,12 @@ class _Builder:
             self.current.cancel()
 
 
-def _die_with_parent() -> None:
-    """On Linux, have the kernel kill this forked process as soon as its parent dies."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        pr_set_pdeathsig = 1
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-
-
-def _worker(
-    storage: Any, indexname: str, jobs: Any, results: Any, limitmb: float, lock_fd: int | None
-) -> None:
-    """A worker process: index the batches it takes from the shared queue, then report its
-    segments and where each batch landed.
-
-    It never outlives the import: a forked worker drops its copy of the write lock (which would
-    keep the index locked after the parent died) and asks the kernel to kill it with its parent,
-    and any worker notices a dead parent within a second and exits. The next writer removes
-    the files it leaves.
-    """
-    if lock_fd is not None:
-        with contextlib.suppress(OSError):
-            os.close(lock_fd)
-        _die_with_parent()
-    gc.disable()  # as in the parent's import (see _gc_paused); the process ends with it
-    parent = multiprocessing.parent_process()
-    builder = _Builder(storage.open_index(indexname), limitmb)
-    try:
-        while True:
-            try:
-                job = jobs.get(timeout=_POLL)
-            except queue.Empty:
-                if parent is not None and not parent.is_alive():
-                    return
-                continue
-            if job is None:
-                break
-            builder.add_batch(*job)
-        results.put(("ok", (*builder.finish(), builder.known_terms())))
-    except BaseException as exc:  # reported to the parent, which fails the import
-        builder.cancel()
-        results.put(("error", f"{type(exc).__name__}: {exc}"))
-
-
-def _context() -> Any:
-    # Forked on Linux whatever the default (forkserver from Python 3.14): workers start at once
-    # and inherit the loaded analyzers; elsewhere the platform's default.
-    if sys.platform.startswith("linux"):
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context()
-
-
-class _Workers:
-    """The parent's handle on its worker processes; failures raise :class:`IndexWriteError`.
-
-    The workers take batches from one shared queue, so whichever is free takes the next one:
-    while one writes a segment the others go on indexing.
-    """
-
-    def __init__(self, ix: Any, count: int, limitmb: float, lock_fd: int | None) -> None:
-        context = _context()
-        forked = context.get_start_method() == "fork"
-        self.folder = ix.storage.folder
-        self.jobs = context.Queue(maxsize=_QUEUED_BATCHES)
-        self.results: list[Any] = []
-        self.processes: list[Any] = []
-        for _ in range(count):
-            results = context.Queue()
-            process = context.Process(
-                target=_worker,
-                args=(
-                    ix.storage,
-                    ix.indexname,
-                    self.jobs,
-                    results,
-                    limitmb,
-                    lock_fd if forked else None,
-                ),
-                daemon=True,  # never keeps the interpreter from exiting
-            )
-            process.start()
-            self.results.append(results)
-            self.processes.append(process)
-        self.terms: dict[str, str] = {}  # what their analyzers learnt, reported at the end
-
-    def _fail(self, reason: str) -> IndexWriteError:
-        return IndexWriteError(self.folder, reason)
-
-    def offer(self, number: int, batch: list[dict[str, Any]]) -> bool:
-        """Queue a batch unless the workers already have enough waiting; True if queued."""
-        try:
-            self.jobs.put((number, batch), block=False)
-        except queue.Full:
-            return False
-        return True
-
-    def take_back(self) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-        """Yield the batches still waiting, one at a time, for the parent to index as the
-        import ends (the workers keep taking them too)."""
-        while True:
-            try:
-                job = self.jobs.get(timeout=_TAKE_BACK_WAIT)
-            except queue.Empty:
-                return
-            yield job
-
-    def close_input(self) -> None:
-        """Tell every worker no more batches are coming, so they write their last segments."""
-        for _ in self.processes:
-            while True:
-                try:
-                    self.jobs.put(None, timeout=_POLL)
-                    break
-                except queue.Full:
-                    if not any(process.is_alive() for process in self.processes):
-                        raise self._fail("an indexing worker process died") from None
-
-    def finish(self) -> list[tuple[list[Any], dict[int, _Placement]]]:
-        """Wait for each worker's segments and placements (after :meth:`close_input`)."""
-        built = []
-        for process, results in zip(self.processes, self.results, strict=True):
-            while True:
-                try:
-                    status, payload = results.get(timeout=_POLL)
-                    break
-                except queue.Empty:
-                    if not process.is_alive():
-                        raise self._fail("an indexing worker process died") from None
-            process.join()
-            if status != "ok":
-                raise self._fail(f"an indexing worker failed: {payload}")
-            segments, placed, terms = payload
-            self.terms.update(terms)
-            built.append((segments, placed))
-        return built
-
-    def check(self, placed: dict[int, _Placement], sizes: list[int]) -> None:
-        """Refuse to commit if a worker lost a document (never commit an incomplete import)."""
-        taken = sum(sizes[number] for number in placed)
-        indexed = sum(count for pieces in placed.values() for _s, _d, count in pieces)
-        if indexed != taken:
-            raise self._fail(f"an indexing worker indexed {indexed} of {taken} articles")
-
-    def kill(self) -> None:
-        """Stop the processes (if still running) and release the queues."""
-        for process in self.processes:
-            if process.is_alive():
-                process.kill()
-            process.join()
-        for channel in (self.jobs, *self.results):
-            channel.close()
-            channel.cancel_join_thread()
-
-
 def _locate(
-    wanted: list[tuple[int, int]], built: list[tuple[list[Any], dict[int, _Placement]]]
+    wanted: list[tuple[int, int]], built: list[tuple[list[Any], dict[int, Placement]]]
 ) -> list[tuple[int, int]]:
     """Turn (batch number, position in the batch) into (segment index, document number), the
     segments numbered in the order of ``built``'s builders."""
-    where: dict[int, tuple[int, _Placement]] = {}
+    where: dict[int, tuple[int, Placement]] = {}
     base = 0
     for segments, placed in built:
         for number, pieces in placed.items():
@@ -604,7 +429,7 @@ def _import(
     if procs > 1:
         # Load the stemmer once, before forking, rather than once in every worker.
         local.schema["body"].analyzer.terms("warming")
-        workers = _Workers(ix, procs - 1, share, lock_fd)
+        workers = Workers(ix, procs - 1, share, lock_fd, build=_Builder)
     sizes: list[int] = []  # documents per batch
     last: dict[str, tuple[int, int]] = {}  # id -> (batch number, position in the batch)
     replaced: list[tuple[int, int]] = []
