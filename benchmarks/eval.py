@@ -79,7 +79,9 @@ def run_newsindex(
     with tempfile.TemporaryDirectory(prefix="newsindex-eval-") as tmp:
         started = time.perf_counter()
         with NewsIndex.create(Path(tmp) / "index") as index:
-            index.add(articles, procs=2 if len(articles) >= 5000 else 1)
+            # One process: ties at a cut-off go to the earlier document, and a parallel
+            # import's document order depends on timing, which moved R@100 on NPL by 0.001.
+            index.add(articles, procs=1)
             built = time.perf_counter()
             rankings = {t.id: rank(index, t.text, depth=depth) for t in topics}
             searched = time.perf_counter()
