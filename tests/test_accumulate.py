@@ -12,7 +12,7 @@ import newsindex.query.search as search_module
 from newsindex import NewsIndex
 from newsindex.ingest import read_paths, sample_paths
 from newsindex.query import parse_query
-from newsindex.query.accumulate import segment_scores, top_documents
+from newsindex.query.accumulate import top_documents
 from newsindex.query.compile import DateFiltered, DateFilterMatcher, compile_tree
 
 QUERIES = [
@@ -67,6 +67,22 @@ def _answers(news: NewsIndex, query: str, **options) -> tuple[list, list, int]:
     return [h.id for h in results.hits], [h.score for h in results.hits], results.total
 
 
+def _fast_and_whoosh(news, monkeypatch, name, query, **options) -> tuple[tuple, tuple, list]:
+    """The answers with the term-at-a-time function ``name`` of the search module, then with
+    it declining (Whoosh's collector runs), and whether it took each search on."""
+    evaluate, handled = getattr(search_module, name), []
+
+    def recording(*args):
+        found = evaluate(*args)
+        handled.append(found is not None)
+        return found
+
+    monkeypatch.setattr(search_module, name, recording)
+    fast = _answers(news, query, **options)
+    monkeypatch.setattr(search_module, name, lambda *args: None)
+    return fast, _answers(news, query, **options), handled
+
+
 @pytest.mark.parametrize("query", QUERIES)
 @pytest.mark.parametrize("match", ["auto", "any", "any, binary unions"])
 def test_same_ids_scores_and_totals_as_whoosh(multi_segment, monkeypatch, query, match):
@@ -77,17 +93,9 @@ def test_same_ids_scores_and_totals_as_whoosh(multi_segment, monkeypatch, query,
     if match == "any, binary unions":
         monkeypatch.setattr(wq.Or, "matcher_type", wq.Or.DEFAULT_MATCHER)
         match = "any"
-    handled = []
-
-    def recording(*args):
-        found = top_documents(*args)
-        handled.append(found is not None)
-        return found
-
-    monkeypatch.setattr(search_module, "top_documents", recording)
-    fast = _answers(multi_segment, query, match=match)
-    monkeypatch.setattr(search_module, "top_documents", lambda *args: None)
-    whoosh = _answers(multi_segment, query, match=match)
+    fast, whoosh, handled = _fast_and_whoosh(
+        multi_segment, monkeypatch, "top_documents", query, match=match
+    )
     assert handled == [not (match == "any" and "date:" in query)]
     assert fast == whoosh
     assert fast[2] > 0 or query in ("peacekeepers", "author:ivanyshyn")
@@ -97,17 +105,9 @@ def test_same_ids_scores_and_totals_as_whoosh(multi_segment, monkeypatch, query,
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
 def test_date_order_same_as_whoosh_collector(multi_segment, monkeypatch, query, sort):
     """In date order: the same ids, relevance scores and totals as Whoosh's collector gives."""
-    handled = []
-
-    def recording(*args):
-        found = segment_scores(*args)
-        handled.append(found is not None)
-        return found
-
-    monkeypatch.setattr(search_module, "segment_scores", recording)
-    fast = _answers(multi_segment, query, sort=sort)
-    monkeypatch.setattr(search_module, "segment_scores", lambda *args: None)
-    whoosh = _answers(multi_segment, query, sort=sort)
+    fast, whoosh, handled = _fast_and_whoosh(
+        multi_segment, monkeypatch, "segment_scores", query, sort=sort
+    )
     assert handled == [True]
     assert fast == whoosh
     assert fast[2] > 0 or query in ("peacekeepers", "author:ivanyshyn")
