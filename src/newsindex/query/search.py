@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import heapq
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import attrs
 from whoosh import collectors
@@ -63,6 +63,16 @@ def _match_spec(node: object) -> MatchSpec:
     return MatchSpec(frozenset(terms), tuple(prefixes), tuple(phrases))
 
 
+def _date_keys(reader, docnums: Collection[int], *, newest_first: bool) -> list[float]:
+    """Sort keys for documents of one segment: by date, undated last either way (a segment of
+    undated articles only has no date column)."""
+    published = dates(reader)
+    if not published:
+        return [math.inf] * len(docnums)
+    sign = -1 if newest_first else 1
+    return [sign * d if d < UNDATED else math.inf for d in map(published.__getitem__, docnums)]
+
+
 class _DateOrder(collectors.Collector):
     """Every match, the first ``limit`` by publication date; undated articles last either way.
 
@@ -86,14 +96,7 @@ class _DateOrder(collectors.Collector):
         found = list(self.matches())
         if not found:
             return
-        published = dates(self.subsearcher.reader())
-        if not published:  # a segment of undated articles only: last, in document order
-            keys = [math.inf] * len(found)
-        else:
-            sign = -1 if self.newest_first else 1
-            keys = [
-                sign * d if d < UNDATED else math.inf for d in map(published.__getitem__, found)
-            ]
+        keys = _date_keys(self.subsearcher.reader(), found, newest_first=self.newest_first)
         offset = self.offset
         docnums = [offset + d for d in found] if offset else found
         self.items.extend(zip(keys, docnums, strict=True))
@@ -114,19 +117,11 @@ def _by_date(
 ) -> list[tuple[float, int]]:
     """The first ``limit`` matches by date as ``(relevance score, docnum)``, as ``_DateOrder``
     orders them: undated last either way, ties to the lower document number."""
-    sign = -1 if newest_first else 1
     keyed: list[tuple[float, int, float]] = []
     for offset, reader, scores in segments:
-        if not scores:
-            continue
-        published = dates(reader)
-        if not published:  # a segment of undated articles only
-            keys: Iterable[float] = [math.inf] * len(scores)
-        else:
-            keys = (
-                sign * d if d < UNDATED else math.inf for d in map(published.__getitem__, scores)
-            )
-        keyed.extend(zip(keys, map(offset.__add__, scores), scores.values(), strict=True))
+        if scores:
+            keys = _date_keys(reader, scores, newest_first=newest_first)
+            keyed.extend(zip(keys, map(offset.__add__, scores), scores.values(), strict=True))
     return [(score, docnum) for _key, docnum, score in heapq.nsmallest(limit, keyed)]
 
 
