@@ -344,25 +344,34 @@ def _tree_sums(parts: list[list[float]]) -> list[float]:
     return [a + b for a, b in zip(left, right, strict=True)]
 
 
-def _postings_of(matcher: W3LeafMatcher, wanted: Sequence[int]) -> tuple[list, list]:
-    """The ``wanted`` documents (ascending) in a posting list from where the matcher stands,
-    and their weights, decoding only the blocks whose id range holds one of them."""
-    docnums: list[int] = []
-    weights: list[float] = []
+def _wanted_postings(
+    matcher: W3LeafMatcher, wanted: Sequence[int], *, values: bool = False
+) -> Iterator[tuple[int, int, tuple]]:
+    """``(docnum, i, block)`` for each of the ``wanted`` documents (ascending) in a posting list
+    from where the matcher stands, ``i`` its place in the decoded ``block`` (see
+    :func:`_block`); only the blocks whose id range holds a wanted document are decoded."""
     # Moved into its block, the matcher has decoded it; documents before it are not matches.
     first = bisect.bisect_left(wanted, matcher.id()) if matcher._i else 0
     while matcher.is_active() and first < len(wanted):
         end = bisect.bisect_right(wanted, matcher._maxid, first)
         if end > first:
-            block_docnums, block_weights = _block(matcher)
-            where = dict(zip(block_docnums, range(len(block_docnums)), strict=True))
+            block = _block(matcher, values=values)
+            where = dict(zip(block[0], range(len(block[0])), strict=True))
             for docnum in wanted[first:end]:
                 i = where.get(docnum)
                 if i is not None:
-                    docnums.append(docnum)
-                    weights.append(block_weights[i])
+                    yield docnum, i, block
             first = end
         matcher._next_block()
+
+
+def _postings_of(matcher: W3LeafMatcher, wanted: Sequence[int]) -> tuple[list, list]:
+    """The ``wanted`` documents (ascending) in a posting list, and their weights."""
+    docnums: list[int] = []
+    weights: list[float] = []
+    for docnum, i, block in _wanted_postings(matcher, wanted):
+        docnums.append(docnum)
+        weights.append(block[1][i])
     return docnums, weights
 
 
@@ -373,22 +382,14 @@ def _postings_in(matcher: Any, wanted: Sequence[int] | None) -> dict[int, tuple[
         matcher = matcher.child
     if type(matcher) is not W3LeafMatcher:
         raise _Unsupported(matcher)
+    if wanted is not None:
+        return {
+            docnum: (block[1][i], block[2][i])
+            for docnum, i, block in _wanted_postings(matcher, wanted, values=True)
+        }
     found: dict[int, tuple[float, bytes]] = {}
-    if wanted is None:
-        for docnums, weights, values in _blocks(matcher, values=True):
-            found.update(zip(docnums, zip(weights, values, strict=True), strict=True))
-        return found
-    wanted_set = set(wanted)
-    next_wanted, last_seen = 0, -1
-    while matcher.is_active() and next_wanted < len(wanted):
-        next_wanted = bisect.bisect_right(wanted, last_seen, next_wanted)
-        last_seen = matcher._maxid
-        if next_wanted < len(wanted) and wanted[next_wanted] <= last_seen:
-            docnums, weights, values = _block(matcher, values=True)
-            for docnum, weight, value in zip(docnums, weights, values, strict=True):
-                if docnum in wanted_set:
-                    found[docnum] = (weight, value)
-        matcher._next_block()
+    for docnums, weights, values in _blocks(matcher, values=True):
+        found.update(zip(docnums, zip(weights, values, strict=True), strict=True))
     return found
 
 
