@@ -11,6 +11,7 @@ from whoosh.matching import FilterMatcher
 import newsindex.query.search as search_module
 from newsindex import NewsIndex
 from newsindex.ingest import read_paths, sample_paths
+from newsindex.query import compile as compile_module
 from newsindex.query import parse_query
 from newsindex.query.accumulate import top_documents
 from newsindex.query.compile import DateFiltered, DateFilterMatcher, compile_tree
@@ -148,3 +149,30 @@ def test_date_filter_skips_to_the_same_matches(multi_segment, word, years):
         assert ids == expected
         seen += len(ids)
     assert seen > 0 or years[0] == "2030"
+
+
+@pytest.mark.parametrize("query", ["said", "police said", "oil -iraq", "title:president"])
+def test_term_lookups_once_same_answers_as_whooshs_term(multi_segment, monkeypatch, query):
+    """Terms looked up once per segment give Whoosh's own term matchers' ids, scores, totals."""
+    ours = _answers(multi_segment, query)
+    monkeypatch.setattr(compile_module.Term, "matcher", wq.Term.matcher)
+    monkeypatch.setattr(compile_module.Term, "estimate_size", wq.Term.estimate_size)
+    assert ours == _answers(multi_segment, query)
+    assert ours[2] > 0
+
+
+def test_term_matchers_skip_deleted_articles(multi_segment):
+    """A term's matcher in a segment with deletions leaves the deleted articles out."""
+    searcher = multi_segment._index.searcher()
+    term = compile_module.Term("body", "said")
+    checked = 0
+    for sub, _offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        if not reader.has_deletions():
+            continue
+        ours = list(term.matcher(sub, searcher.context()).all_ids())
+        theirs = list(wq.Term("body", "said").matcher(sub, searcher.context()).all_ids())
+        assert ours == theirs
+        assert ours and not set(ours) & reader.deleted_docs_set
+        checked += 1
+    assert checked

@@ -65,7 +65,11 @@ class NewsWeighting(scoring.WeightingModel):
         n = parent.doc_count_all()
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def scorer(self, searcher, fieldname: str, text: bytes, qf: int = 1) -> scoring.BaseScorer:
+    def scorer(
+        self, searcher, fieldname: str, text: bytes, qf: int = 1, terminfo=None
+    ) -> scoring.BaseScorer:
+        """The scorer of ``text`` in one segment; ``terminfo``: the term's info in that
+        segment, if the caller has read it already."""
         reader = searcher.reader()
         recency = self.recency_weight and reader.has_column(DATE_FIELD)
         ceiling = 1.0 + self.recency_weight  # the largest factor: keeps block-max pruning right
@@ -75,7 +79,12 @@ class NewsWeighting(scoring.WeightingModel):
         parent = searcher.get_parent()
         b = self.bm25._field_B.get(fieldname, self.bm25.B)
         k1 = self.bm25.K1
-        avgfl = parent.avg_field_length(fieldname) or 1
+        # Whoosh sums every segment's field length for this on each call: once per search.
+        avgfl = per_segment(
+            parent.reader(),
+            ("avgfl", fieldname),
+            lambda: parent.avg_field_length(fieldname) or 1,
+        )
 
         def norms() -> array:
             return array(
@@ -90,7 +99,7 @@ class NewsWeighting(scoring.WeightingModel):
             norms=per_segment(reader, ("bm25 norms", fieldname, b, k1, avgfl), norms),
             priors=self.priors(reader) if recency else None,
             ceiling=ceiling if recency else 1.0,
-            terminfo=searcher.term_info(fieldname, text),
+            terminfo=terminfo or searcher.term_info(fieldname, text),
         )
 
     def priors(self, reader) -> Sequence[float]:

@@ -41,15 +41,20 @@ from whoosh.matching import (
 )
 
 from newsindex.query.compile import (
+    TERM_AT_A_TIME,
     DateFilterMatcher,
     ExcludingMatcher,
     InRange,
+    LazyIntersectionMatcher,
     Phrase,
     phrase_starts,
 )
 from newsindex.ranking import BM25Scorer, NewsWeighting
 
 __all__ = ["segment_scores", "top_documents"]
+
+
+_INTERSECTIONS = (IntersectionMatcher, LazyIntersectionMatcher)
 
 
 class _Unsupported(Exception):
@@ -86,7 +91,9 @@ def segment_scores(searcher: Any, query: wq.Query) -> list[tuple[int, Any, dict]
     weighting = searcher.weighting
     if not isinstance(weighting, NewsWeighting) or weighting.use_final:
         return None
-    context = searcher.context()  # as Whoosh's collector builds its matchers
+    # As Whoosh's collector builds its matchers, but for reading term at a time (see
+    # newsindex.query.compile.And).
+    context = searcher.context().set(**{TERM_AT_A_TIME: True})
     phrases = _phrases(query)
     segments = []
     for sub, offset in searcher.leaf_searchers():
@@ -112,7 +119,7 @@ def _evaluable(matcher: Any) -> bool:
         return isinstance(matcher.scorer, BM25Scorer)
     if kind in (WrappingMatcher, FilterMatcher, DateFilterMatcher):
         return _evaluable(matcher.child)
-    if kind in (UnionMatcher, IntersectionMatcher):
+    if kind in (UnionMatcher, *_INTERSECTIONS):
         return _evaluable(matcher.a) and _evaluable(matcher.b)
     if kind is ExcludingMatcher:  # the excluded side only gives document numbers
         return _evaluable(matcher.a)
@@ -160,7 +167,7 @@ def _scores(matcher: Any, wanted: Sequence[int] | None = None) -> dict[int, floa
         return _boosted(found, matcher.boost)
     if kind is UnionMatcher:  # a.score() + b.score() where both match
         return _union([_scores(matcher.a, wanted), _scores(matcher.b, wanted)])
-    if kind is IntersectionMatcher:  # a.score() + b.score(), where both match
+    if kind in _INTERSECTIONS:  # a.score() + b.score(), where both match
         if wanted is None and _size(matcher.b) < _size(matcher.a):
             second = _scores(matcher.b)
             first = _scores(matcher.a, sorted(second))
@@ -193,7 +200,7 @@ def _size(matcher: Any) -> int:
         return _size(matcher.child)
     if kind is UnionMatcher:
         return _size(matcher.a) + _size(matcher.b)
-    if kind is IntersectionMatcher:
+    if kind in _INTERSECTIONS:
         return min(_size(matcher.a), _size(matcher.b))
     if kind is ExcludingMatcher:
         return _size(matcher.a)

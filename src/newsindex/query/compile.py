@@ -1,9 +1,11 @@
 """Compiling a parsed query tree to Whoosh queries.
 
-Besides Whoosh's own query classes, three of newsindex's: :class:`DateFiltered` (a date clause
-checked against each candidate's date instead of expanded into index terms), :class:`AndNot`
-(Whoosh's, with the first candidate checked too) and :class:`Phrase` (Whoosh's, checking an
-exact phrase's positions as sets).
+Besides Whoosh's own query classes, five of newsindex's: :class:`Term` (Whoosh's, looking the
+term up once per segment), :class:`And` (Whoosh's, with matchers that do no work when built for
+term-at-a-time evaluation), :class:`DateFiltered` (a date clause checked against each
+candidate's date instead of expanded into index terms), :class:`AndNot` (Whoosh's, with the
+first candidate checked too) and :class:`Phrase` (Whoosh's, checking an exact phrase's
+positions as sets).
 """
 
 from __future__ import annotations
@@ -15,19 +17,26 @@ from typing import Any
 
 from whoosh import matching
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3TermsReader
+from whoosh.matching import IntersectionMatcher
 from whoosh.query.spans import Span, SpanNear2
+from whoosh.reading import TermNotFound
 from whoosh.util.times import datetime_to_long
 
-from newsindex.columns import date_order, dates
+from newsindex.columns import date_order, dates, per_segment
 from newsindex.query.syntax import _And, _Dates, _has_positive, _Not, _Or, _Phrase, _Prefix, _Term
+from newsindex.ranking import NewsWeighting
 from newsindex.schema import DATE_FIELD, UNDATED
 
 __all__ = [
     "MAX_PREFIX_TERMS",
     "TITLE_BOOST",
+    "And",
     "AndNot",
     "DateFiltered",
+    "LazyIntersectionMatcher",
     "Phrase",
+    "Term",
     "compile_tree",
     "either",
     "phrase_starts",
@@ -69,15 +78,15 @@ def compile_tree(node: object, reader) -> wq.Query:
     """The Whoosh query for a parsed query tree (``reader`` expands prefixes)."""
     if isinstance(node, _Term):
         if node.field == "id":
-            return wq.Term("id", node.text)
-        return either(wq.Term(f, node.text, boost=b) for f, b in _fields(node.field))
+            return Term("id", node.text)
+        return either(Term(f, node.text, boost=b) for f, b in _fields(node.field))
     if isinstance(node, _Phrase):
         return either(
             Phrase(f, list(node.words), slop=node.slop + 1, boost=b) for f, b in _fields(node.field)
         )
     if isinstance(node, _Prefix):
         return either(
-            wq.Or([wq.Term(f, t, boost=b) for t in _expand_prefix(reader, f, node.prefixes)])
+            wq.Or([Term(f, t, boost=b) for t in _expand_prefix(reader, f, node.prefixes)])
             for f, b in _fields(node.field)
         )
     if isinstance(node, _Dates):
@@ -104,12 +113,119 @@ def compile_tree(node: object, reader) -> wq.Query:
     if not others:  # dates alone: the range query is the whole search
         others, dates = dates, []
     positive = [compile_tree(i, reader) for i in others]
-    query = positive[0] if len(positive) == 1 else wq.And(positive)
+    query = positive[0] if len(positive) == 1 else And(positive)
     if negative:
         query = AndNot(query, negative[0] if len(negative) == 1 else wq.Or(negative))
     for clause in dates:
         query = DateFiltered(query, clause.start, clause.end)
     return query
+
+
+TERM_AT_A_TIME = "term_at_a_time"
+"""The search context's flag for matchers built to be read term at a time (by
+:mod:`newsindex.query.accumulate`), not moved a document at a time."""
+
+
+def _term_at_a_time(context: Any) -> bool:
+    return bool(getattr(context, TERM_AT_A_TIME, False))
+
+
+def deleted_documents(reader: Any) -> frozenset[int]:
+    """A segment's deleted document numbers (Whoosh builds the set anew for every term)."""
+    return per_segment(reader, ("deleted",), lambda: reader.deleted_docs_set)
+
+
+class Term(wq.Term):
+    """Whoosh's term query, looking the term up once per segment.
+
+    Whoosh reads the term's entry in the segment's term table three or four times for one
+    matcher: to estimate its size, to see if it is there, for its scorer and for its postings.
+    Here the entry read first serves all of them (for this query object, which lives for one
+    search). The matcher is the one Whoosh builds.
+    """
+
+    def _info(self, reader: Any) -> tuple[bytes, Any] | None:
+        """The term as bytes and its info in ``reader``'s segment; None if not there."""
+        infos = self.__dict__.setdefault("_infos", {})
+        if reader not in infos:
+            try:
+                tbytes = reader.schema[self.fieldname].to_bytes(self.text)
+                infos[reader] = (tbytes, reader.term_info(self.fieldname, tbytes))
+            except (KeyError, ValueError, TermNotFound):
+                infos[reader] = None
+        return infos[reader]
+
+    def __deepcopy__(self, memo: dict) -> Term:
+        # Whoosh deep-copies a query to change its boost. The attributes are immutable but
+        # the looked-up entries, which hold segment readers: the copy shares those.
+        copied = self.__class__.__new__(self.__class__)
+        copied.__dict__.update(self.__dict__)
+        return copied
+
+    def estimate_size(self, ixreader: Any) -> int:
+        if not ixreader.is_atomic():
+            return super().estimate_size(ixreader)
+        found = self._info(ixreader)
+        return found[1].doc_frequency() if found else 0
+
+    def matcher(self, searcher, context=None):
+        reader = searcher.reader()
+        terms = getattr(reader, "_terms", None)
+        if not searcher.is_atomic() or type(terms) is not W3TermsReader or reader.is_closed:
+            return super().matcher(searcher, context)
+        found = self._info(reader)
+        if found is None:
+            return matching.NullMatcher()
+        tbytes, info = found
+        fieldname = self.fieldname
+        # No weighting in the context (a boolean one) means the searcher's, as in Whoosh.
+        weighting = (context.weighting if context else None) or searcher.weighting
+        if isinstance(weighting, NewsWeighting):
+            scorer = weighting.scorer(searcher, fieldname, tbytes, terminfo=info)
+        else:
+            scorer = weighting.scorer(searcher, fieldname, tbytes)
+        # What reader.postings(fieldname, tbytes, scorer) builds, from the entry read above.
+        m = terms._codec.postings_reader(
+            terms._postfile,
+            info,
+            reader.schema[fieldname].format,
+            term=(fieldname, tbytes),
+            scorer=scorer,
+        )
+        deleted = deleted_documents(reader)
+        if deleted:
+            m = matching.FilterMatcher(m, deleted, exclude=True)
+        if self.minquality:
+            m.set_min_quality(self.minquality)
+        if self.boost != 1.0:
+            m = matching.WrappingMatcher(m, boost=self.boost)
+        return m
+
+
+class LazyIntersectionMatcher(IntersectionMatcher):
+    """Whoosh's intersection matcher without its search for the first common document when
+    built: only for term-at-a-time evaluation, which reads its two sides, never the matcher
+    itself (the search it skips is most of the cost of building a query's matchers)."""
+
+    def __init__(self, a, b) -> None:
+        matching.AdditiveBiMatcher.__init__(self, a, b)
+
+
+class And(wq.And):
+    """Whoosh's intersection query; built for term-at-a-time evaluation, its matchers are
+    :class:`LazyIntersectionMatcher` (the same tree)."""
+
+    def _matcher(self, subs, searcher, context):
+        if not _term_at_a_time(context):
+            return super()._matcher(subs, searcher, context)
+        reader = searcher.reader()
+        return self._tree_matcher(
+            subs,
+            LazyIntersectionMatcher,
+            searcher,
+            context,
+            lambda q: 0 - q.estimate_size(reader),  # as Whoosh's And weighs its clauses
+        )
 
 
 def phrase_starts(
@@ -174,7 +290,7 @@ class Phrase(wq.Phrase):
         terms = self.segment_terms(searcher)
         if terms is None:
             return matching.NullMatcher()
-        words = [wq.Term(self.fieldname, term).matcher(searcher, context) for term in terms]
+        words = [Term(self.fieldname, term).matcher(searcher, context) for term in terms]
         found = AdjacentWordsMatcher(words, slop=1, ordered=True, mindist=1)
         return matching.WrappingMatcher(found, boost=self.boost) if self.boost != 1.0 else found
 
@@ -185,11 +301,16 @@ class ExcludingMatcher(matching.AndNotMatcher):
     Whoosh's version checks the first document only when both sides start on the same one: when
     the excluded side starts earlier, its first positive document is kept even if excluded
     (``iraq -war`` returned an article about the Iraq war whenever an article about another war
-    came before it in the segment).
+    came before it in the segment). Built with ``find_first=False`` (for term-at-a-time
+    evaluation, which reads its two sides), it does not move to its first match.
     """
 
+    def __init__(self, a, b, *, find_first: bool = True) -> None:
+        self._find_first_match = find_first
+        super().__init__(a, b)
+
     def _find_first(self) -> None:
-        if self.a.is_active() and self.b.is_active():
+        if self._find_first_match and self.a.is_active() and self.b.is_active():
             self._find_next()
 
 
@@ -199,7 +320,7 @@ class AndNot(wq.AndNot):
     def matcher(self, searcher, context=None):
         scored = self.a.matcher(searcher, context)
         excluded = self.b.matcher(searcher, searcher.boolean_context())
-        return ExcludingMatcher(scored, excluded)
+        return ExcludingMatcher(scored, excluded, find_first=not _term_at_a_time(context))
 
 
 class InRange:
@@ -229,7 +350,15 @@ class InRange:
 
 class DateFilterMatcher(matching.FilterMatcher):
     """Whoosh's filter for a date range, moving its child from one match to the next dated in
-    range with ``skip_to`` (whole blocks skipped) instead of a posting at a time."""
+    range with ``skip_to`` (whole blocks skipped) instead of a posting at a time. Built with
+    ``find_first=False`` (for term-at-a-time evaluation, which reads its child), it does not
+    move to its first match."""
+
+    def __init__(self, child, ids, exclude=False, boost=1.0, *, find_first: bool = True) -> None:
+        matching.WrappingMatcher.__init__(self, child)
+        self._ids, self._exclude, self.boost = ids, exclude, boost
+        if find_first:
+            self._find_next()
 
     def _find_next(self) -> None:
         child, inside = self.child, self._ids
@@ -275,7 +404,8 @@ class DateFiltered(wq.WrappingQuery):
         reader = searcher.reader()
         if not reader.has_column(DATE_FIELD):
             return matching.NullMatcher()
-        return DateFilterMatcher(child, InRange(reader, *self.bounds()))
+        inside = InRange(reader, *self.bounds())
+        return DateFilterMatcher(child, inside, find_first=not _term_at_a_time(context))
 
 
 def either(queries) -> wq.Query:

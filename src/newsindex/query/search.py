@@ -17,7 +17,7 @@ from newsindex.analysis import NewsAnalyzer
 from newsindex.columns import dates
 from newsindex.models import Hit, SearchResults
 from newsindex.query.accumulate import segment_scores, top_documents
-from newsindex.query.compile import AndNot, compile_tree, either
+from newsindex.query.compile import And, AndNot, compile_tree, either
 from newsindex.query.syntax import (
     LONG_QUERY_WORDS,
     STOP_WORDS,
@@ -246,7 +246,7 @@ def _compile_ranked(ranked: _Ranked, reader) -> wq.Query:
     words = [q.with_boost(q.boost * w) for q, (_, w) in zip(words, ranked.optional, strict=True)]
     query = either(words)
     if ranked.required:
-        query = wq.And([query, *(compile_tree(item, reader) for item in ranked.required)])
+        query = And([query, *(compile_tree(item, reader) for item in ranked.required)])
     if ranked.excluded:
         query = AndNot(query, either(compile_tree(item, reader) for item in ranked.excluded))
     return query
