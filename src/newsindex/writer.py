@@ -112,19 +112,22 @@ class _BlockWriter(W3PostingsWriter):
     zlib for small blocks.
 
     Writes the blocks Whoosh's reader expects: pickled ``(ids, weights, values)`` tuples; a
-    block records whether it is compressed.
+    block records whether it is compressed. The ids (delta-coded) and the weights, where they
+    differ, are arrays rather than tuples: Whoosh reads any sequence there, and an array
+    pickles as a header and one run of bytes, so the query layer can read a block's ids and
+    weights without unpickling its position values (``newsindex.query.blocks``).
     """
 
-    def _mini_ids(self) -> tuple[int, ...]:
+    def _mini_ids(self) -> array:
         ids = self._ids
-        return tuple(map(operator.sub, ids, itertools.chain((0,), ids)))  # delta-encoded
+        return array("I", map(operator.sub, ids, itertools.chain((0,), ids)))  # delta-encoded
 
-    def _mini_weights(self) -> float | tuple[float, ...] | None:
+    def _mini_weights(self) -> float | array | None:
         weights = self._weights
         first = weights[0]
         if weights.count(first) == len(weights):
             return None if first == 1.0 else first
-        return tuple(weights)
+        return weights if type(weights) is array else array("f", weights)
 
     def _write_block(self, last: bool = False) -> None:
         # Whoosh's own method, but zlib only where it pays (Whoosh compresses every block).

@@ -40,6 +40,7 @@ from whoosh.matching import (
     WrappingMatcher,
 )
 
+from newsindex.query.blocks import block as read_block
 from newsindex.query.compile import (
     TERM_AT_A_TIME,
     DateFilterMatcher,
@@ -247,29 +248,12 @@ def _boosted(scores: dict[int, float], boost: float) -> dict[int, float]:
     return {docnum: score * boost for docnum, score in scores.items()}
 
 
-def _block(matcher: W3LeafMatcher, *, values: bool = False) -> tuple:
-    """The current block's ``(docnums, weights)`` (and values), decoded whole.
-
-    Blocks hold delta-coded ids and weights as None (all 1.0), one float (all equal) or one per
-    posting, as ``W3LeafMatcher._read_ids`` and ``_read_weights`` decode them.
-    """
-    if matcher._data is None:
-        matcher._read_data()
-    data = matcher._data
-    docnums: Sequence[int] = tuple(itertools.accumulate(data[0]))
-    weights = data[1]
-    if weights is None:
-        weights = (1.0,) * len(docnums)
-    elif isinstance(weights, float):
-        weights = (weights,) * len(docnums)
-    return (docnums, weights, data[2]) if values else (docnums, weights)
-
-
 def _blocks(matcher: W3LeafMatcher, *, values: bool = False) -> Iterator[tuple]:
-    """A Whoosh 3 posting list's blocks from where the matcher stands (see :func:`_block`)."""
+    """A Whoosh 3 posting list's blocks from where the matcher stands (see
+    :func:`newsindex.query.blocks.block`)."""
     start = matcher._i
     while matcher.is_active():
-        block = _block(matcher, values=values)
+        block = read_block(matcher, values=values)
         if start:
             block = tuple(part[start:] for part in block)
             start = 0
@@ -356,13 +340,14 @@ def _wanted_postings(
 ) -> Iterator[tuple[int, int, tuple]]:
     """``(docnum, i, block)`` for each of the ``wanted`` documents (ascending) in a posting list
     from where the matcher stands, ``i`` its place in the decoded ``block`` (see
-    :func:`_block`); only the blocks whose id range holds a wanted document are decoded."""
+    :func:`newsindex.query.blocks.block`); only the blocks whose id range holds a wanted
+    document are decoded."""
     # Moved into its block, the matcher has decoded it; documents before it are not matches.
     first = bisect.bisect_left(wanted, matcher.id()) if matcher._i else 0
     while matcher.is_active() and first < len(wanted):
         end = bisect.bisect_right(wanted, matcher._maxid, first)
         if end > first:
-            block = _block(matcher, values=values)
+            block = read_block(matcher, values=values)
             where = dict(zip(block[0], range(len(block[0])), strict=True))
             for docnum in wanted[first:end]:
                 i = where.get(docnum)

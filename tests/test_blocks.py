@@ -1,0 +1,87 @@
+"""Reading a block's ids and weights from its head gives what unpickling it whole gives."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from whoosh.writing import SegmentWriter
+
+from newsindex import NewsIndex
+from newsindex.ingest import read_paths, sample_paths
+from newsindex.query import blocks
+from newsindex.schema import to_document
+
+
+@pytest.fixture(scope="module")
+def articles() -> list:
+    """300 bundled sample articles: long and short posting lists, repeated and single words."""
+    return list(itertools.islice(read_paths(sample_paths()), 300))
+
+
+def _every_block(news: NewsIndex):
+    """Each block of each posting list in the index, with the matcher standing on it."""
+    reader = news._index.searcher().reader()
+    for fieldname, text in reader.all_terms():
+        matcher = reader.postings(fieldname, text)
+        if not hasattr(matcher, "_dataoffset"):  # inlined in the term info: no blocks
+            continue
+        while matcher.is_active():
+            yield matcher
+            matcher._next_block()
+
+
+def _whole(matcher) -> tuple:
+    """The block's ids and weights as Whoosh reads them: the whole block unpickled."""
+    matcher._read_data()
+    return _normalized((matcher._data[0], matcher._data[1]))
+
+
+def _normalized(found: tuple) -> tuple:
+    deltas, weights = found
+    if weights is not None and not isinstance(weights, float):
+        weights = list(weights)
+    return list(deltas), weights
+
+
+def test_newsindex_blocks_are_read_from_their_heads(tmp_path, articles):
+    """Every block newsindex writes is read from its head, as unpickling it whole reads it."""
+    news = NewsIndex.create(tmp_path / "index")
+    news.add(articles)
+    kinds = set()
+    compressed = 0
+    for matcher in _every_block(news):
+        fast = blocks._fast(matcher)
+        assert fast is not None
+        kinds.add(type(fast[1]).__name__)
+        compressed += bool(matcher._compression)
+        assert _normalized(fast) == _whole(matcher)
+    assert kinds == {"NoneType", "float", "array"}
+    assert compressed > 0
+
+
+def test_blocks_of_whooshs_own_writer_are_unpickled_whole(tmp_path, articles):
+    """Blocks Whoosh's writer made (tuples) are not taken for newsindex's; read, they agree."""
+    news = NewsIndex.create(tmp_path / "index")
+    writer = SegmentWriter(news._index._ix)
+    for article in articles:
+        writer.add_document(**to_document(article))
+    writer.commit()
+    seen = 0
+    for matcher in _every_block(news):
+        assert blocks._fast(matcher) is None
+        assert _normalized(blocks.ids_and_weights(matcher)) == _whole(matcher)
+        seen += 1
+    assert seen > 100
+
+
+def test_searches_answer_the_same_read_either_way(tmp_path, articles, monkeypatch):
+    """Ids, scores and totals do not depend on how the blocks were read."""
+    news = NewsIndex.create(tmp_path / "index")
+    news.add(articles)
+    queries = ["said", "government oil", "police -said", "title:president", "said date:2006"]
+    fast = [news.search(q, limit=30, snippets=False) for q in queries]
+    monkeypatch.setattr(blocks, "_fast", lambda matcher: None)
+    whole = [news.search(q, limit=30, snippets=False) for q in queries]
+    assert [(r.total, r.hits) for r in fast] == [(r.total, r.hits) for r in whole]
+    assert all(r.total for r in fast)
