@@ -23,7 +23,7 @@ from whoosh.query.spans import Span, SpanNear2
 from whoosh.reading import TermNotFound
 from whoosh.util.times import datetime_to_long
 
-from newsindex.columns import date_order, dates, per_segment
+from newsindex.columns import date_order, dates
 from newsindex.query.syntax import _And, _Dates, _has_positive, _Not, _Or, _Phrase, _Prefix, _Term
 from newsindex.ranking import NewsWeighting
 from newsindex.schema import DATE_FIELD, UNDATED
@@ -130,11 +130,6 @@ def _term_at_a_time(context: Any) -> bool:
     return bool(getattr(context, TERM_AT_A_TIME, False))
 
 
-def deleted_documents(reader: Any) -> frozenset[int]:
-    """A segment's deleted document numbers (Whoosh builds the set anew for every term)."""
-    return per_segment(reader, ("deleted",), lambda: reader.deleted_docs_set)
-
-
 class Term(wq.Term):
     """Whoosh's term query, looking the term up once per segment.
 
@@ -192,7 +187,7 @@ class Term(wq.Term):
             term=(fieldname, tbytes),
             scorer=scorer,
         )
-        deleted = deleted_documents(reader)
+        deleted = reader.deleted_docs_set if reader.has_deletions() else None
         if deleted:
             m = matching.FilterMatcher(m, deleted, exclude=True)
         if self.minquality:
