@@ -99,7 +99,7 @@ class NewsWeighting(scoring.WeightingModel):
             norms=per_segment(reader, ("bm25 norms", fieldname, b, k1, avgfl), norms),
             priors=self.priors(reader) if recency else None,
             ceiling=ceiling if recency else 1.0,
-            terminfo=terminfo or searcher.term_info(fieldname, text),
+            terminfo=terminfo if terminfo is not None else searcher.term_info(fieldname, text),
         )
 
     def priors(self, reader) -> Sequence[float]:

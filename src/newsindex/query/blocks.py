@@ -21,6 +21,8 @@ from array import array
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
+
 __all__ = ["block", "ids_and_weights"]
 
 _PROTOCOL = 4
@@ -35,25 +37,45 @@ _IDS_TAIL = 5
 memoize."""
 
 
+@attrs.frozen
+class _Layout:
+    """How a block of newsindex's layout with a given number of postings begins."""
+
+    before: bytes
+    """The bytes before the ids' data, the frame length zeroed."""
+    after: bytes
+    """The bytes between the ids' data and the weights."""
+    between: bytes
+    """The bytes between that and the weights' data, when the weights are an array."""
+    ids: slice
+    """Where the ids' data lies."""
+    weights_at: int
+    """Where the weights begin (None, a float or an array)."""
+    weights: slice
+    """Where an array's weights' data lies."""
+
+
 @functools.lru_cache(maxsize=512)
-def _layout(count: int) -> tuple[bytes, bytes, bytes] | None:
-    """How a ``count``-posting block of newsindex's layout begins: the bytes before the ids'
-    data (frame length zeroed), the bytes between the ids' data and the weights, and the
-    bytes between that and the weights' data when the weights are an array."""
+def _layout(count: int) -> _Layout | None:
+    """The layout of a ``count``-posting block, found by pickling one of that size."""
     ids = array("I", [0x01020304] * count)
     weights = array("f", [0.5] * count)
     dumped = pickle.dumps((ids, weights, ()), _PROTOCOL)
     ids_start = dumped.find(ids.tobytes())
     ids_end = ids_start + 4 * count
-    weights_start = dumped.find(weights.tobytes(), ids_end + _IDS_TAIL)
+    weights_at = ids_end + _IDS_TAIL
+    weights_start = dumped.find(weights.tobytes(), weights_at)
     if ids_start < 0 or weights_start < 0 or dumped[2] != pickle.FRAME[0]:
         return None
     before = bytearray(dumped[:ids_start])
     before[_FRAME_LENGTH] = bytes(8)
-    return (
-        bytes(before),
-        dumped[ids_end : ids_end + _IDS_TAIL],
-        dumped[ids_end + _IDS_TAIL : weights_start],
+    return _Layout(
+        before=bytes(before),
+        after=dumped[ids_end:weights_at],
+        between=dumped[weights_at:weights_start],
+        ids=slice(ids_start, ids_end),
+        weights_at=weights_at,
+        weights=slice(weights_start, weights_start + 4 * count),
     )
 
 
@@ -69,31 +91,27 @@ def _head(matcher: Any, length: int) -> bytes:
 def _fast(matcher: Any) -> tuple[Sequence[int], Any] | None:
     """The current block's delta-coded ids and raw weights (None, one float or an array),
     read from its head; None if the block is not in newsindex's layout."""
-    count = matcher._blocklength
-    layout = _layout(count)
+    layout = _layout(matcher._blocklength)
     if layout is None:
         return None
-    before, after, between = layout
-    ids_start = len(before)
-    weights_at = ids_start + 4 * count + len(after)  # where the weights begin
-    weights_start = weights_at + len(between)  # an array's data
-    head = _head(matcher, weights_start + 4 * count)
-    if len(head) <= weights_at:
+    at = layout.weights_at
+    head = _head(matcher, layout.weights.stop)
+    if len(head) <= at:
         return None
-    found = bytearray(head[:ids_start])
+    found = bytearray(head[: layout.ids.start])
     found[_FRAME_LENGTH] = bytes(8)
-    if found != before or head[weights_at - len(after) : weights_at] != after:
+    if found != layout.before or head[layout.ids.stop : at] != layout.after:
         return None
     ids = array("I")
-    ids.frombytes(head[ids_start : ids_start + 4 * count])
-    kind = head[weights_at]
+    ids.frombytes(head[layout.ids])
+    kind = head[at]
     if kind == pickle.NONE[0]:
         return ids, None
-    if kind == pickle.BINFLOAT[0] and len(head) >= weights_at + 9:
-        return ids, struct.unpack(">d", head[weights_at + 1 : weights_at + 9])[0]
-    if head[weights_at:weights_start] == between and len(head) == weights_start + 4 * count:
+    if kind == pickle.BINFLOAT[0] and len(head) >= at + 9:
+        return ids, struct.unpack(">d", head[at + 1 : at + 9])[0]
+    if head[at : layout.weights.start] == layout.between and len(head) == layout.weights.stop:
         weights = array("f")
-        weights.frombytes(head[weights_start:])
+        weights.frombytes(head[layout.weights])
         return ids, weights
     return None
 
@@ -113,12 +131,9 @@ def ids_and_weights(matcher: Any) -> tuple[Sequence[int], Any]:
 def block(matcher: Any, *, values: bool = False) -> tuple:
     """The current block's ``(docnums, weights)`` (and values), decoded whole, as
     ``W3LeafMatcher._read_ids`` and ``_read_weights`` decode them."""
-    if values:
-        if matcher._data is None:
-            matcher._read_data()
-        deltas, weights = matcher._data[0], matcher._data[1]
-    else:
-        deltas, weights = ids_and_weights(matcher)
+    if values and matcher._data is None:
+        matcher._read_data()  # the values too: the whole block
+    deltas, weights = ids_and_weights(matcher)
     docnums: Sequence[int] = tuple(itertools.accumulate(deltas))
     if weights is None:
         weights = (1.0,) * len(docnums)
