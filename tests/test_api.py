@@ -18,6 +18,7 @@ from newsindex import (
     Skipped,
     default_index_path,
 )
+from newsindex import writer as writer_module
 
 SEED_ID = "cf3f115601c28b53"
 UTC = dt.timezone.utc
@@ -51,18 +52,24 @@ class TestAdd:
         assert len(empty_news) == 5
         assert all(a.id in empty_news for a in hand_articles)
 
-    def test_memory_bound_makes_segments_not_a_different_index(
-        self, tmp_path, sample_articles, hand_articles
+    def test_memory_bound_makes_runs_not_a_different_index(
+        self, tmp_path, sample_articles, hand_articles, monkeypatch
     ):
-        """A small `memory_mb` writes more segments and the same articles and hits."""
+        """A small `memory_mb` writes postings out in runs: the same articles and hits."""
         if len(sample_articles) < 20:
             pytest.skip("needs the bundled sample for enough text to fill 1 MB")
         articles = (*hand_articles, *sample_articles)
-        bounded = NewsIndex.create(tmp_path / "bounded")
-        bounded.add(articles, memory_mb=1)
         default = NewsIndex.create(tmp_path / "default")
         default.add(articles)
-        assert len(bounded._index._ix._segments()) > len(default._index._ix._segments())
+        runs = []
+        spill = writer_module._SegmentBuilder.spill
+        monkeypatch.setattr(
+            writer_module._SegmentBuilder, "spill", lambda self: runs.append(spill(self))
+        )
+        bounded = NewsIndex.create(tmp_path / "bounded")
+        bounded.add(articles, memory_mb=1)
+        assert len(runs) > 1
+        assert len(bounded._index._ix._segments()) == len(default._index._ix._segments()) == 1
         assert len(bounded) == len(default) == len(articles)
         for query in ("harbour", "government", '"prime minister"', "police -said"):
             assert ids(bounded.search(query, limit=50)) == ids(default.search(query, limit=50))

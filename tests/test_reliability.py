@@ -40,6 +40,7 @@ from newsindex import (
     NewsIndex,
 )
 from newsindex import index as index_module
+from newsindex import runs as runs_module
 from newsindex import workers as workers_module
 from newsindex import writer as writer_module
 from newsindex.cli import main
@@ -600,6 +601,40 @@ def test_write_failure_midway_changes_nothing(small_news, monkeypatch, error, ex
     with NewsIndex.open(small_news.path, lock_timeout=0) as other:
         assert other.add([Article(id="after", title="After the failure")]) == 1
     assert_tidy(small_news.path)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [(runs_module.RunWriter, "finish_term"), (runs_module._Joiner, "write")],
+    ids=["writing-a-run", "joining-runs"],
+)
+def test_disk_full_in_runs_changes_nothing(small_news, monkeypatch, target):
+    """A full disk while postings are written out in runs, or joined, commits nothing."""
+    before = snapshot(small_news.path)
+    monkeypatch.setattr(writer_module._SegmentBuilder, "full", property(lambda self: True))
+    calls = []
+    cls, name = target
+    real = getattr(cls, name)
+
+    def failing(self, *args):
+        calls.append(1)
+        if len(calls) == 40:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, *args)
+
+    monkeypatch.setattr(cls, name, failing)
+    with pytest.raises(IndexWriteError) as info:
+        small_news.add(articles("runs", 10))
+    assert str(info.value) == (
+        f"Writing to the index at '{small_news.path}' failed (no space left on device) and "
+        "nothing was changed: fix the cause and run the import again."
+    )
+    monkeypatch.undo()
+    assert len(calls) == 40
+    assert snapshot(small_news.path) == before
+    assert_tidy(small_news.path)
+    assert not (small_news.path / "MAIN.tmp").exists()
+    assert small_news.add(articles("runs", 10)) == 10
 
 
 def test_leftovers_of_dead_writers_are_removed(small_news):

@@ -197,8 +197,9 @@ class NewsIndex:
         If anything fails part way, nothing of this call is kept. An id that occurs more than
         once is stored in its last version. ``procs`` > 1 indexes in that many processes.
         ``memory_mb`` bounds what the import's postings take in memory, all processes together
-        (an estimate; each process also holds Python and its libraries): a larger import is
-        written as more segments, not held in more memory.
+        (an estimate; each process also holds Python and its libraries): a larger import
+        writes its postings out to disk in more pieces, joined when it ends, instead of
+        holding more memory.
         """
         if memory_mb < 1:
             raise NewsIndexError(f"memory_mb must be at least 1 (MB), not {memory_mb!r}.")

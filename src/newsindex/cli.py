@@ -97,7 +97,7 @@ def main() -> None:
         type=click.IntRange(1),
         default=IMPORT_MEMORY_MB,
         show_default=True,
-        help="Memory for the import's postings (a larger import makes more segments).",
+        help="Memory for the import's postings (a larger import writes them out in more pieces).",
     ),
 )
 def index(index_dir: Path | None, paths: tuple[Path, ...], skip_bad: bool, memory_mb: int) -> None:

@@ -1,6 +1,6 @@
 """The worker processes of a parallel import.
 
-Each worker builds segments of its own from batches of documents it takes from one queue
+Each worker builds a segment of its own from batches of documents it takes from one queue
 shared by all of them (whichever is free takes the next batch), with a builder the writer
 passes in, and reports the segments, where each batch landed and what its analyzer learnt.
 The importing process offers batches and indexes those the workers have no room for; see
@@ -27,7 +27,7 @@ _POLL = 0.25
 
 _QUEUED_BATCHES = 16
 """Batches that may wait for the worker processes: enough to keep them busy while the parent
-writes a segment of its own (a few seconds), few enough to hold little memory."""
+writes out a run of its own (a few seconds), few enough to hold little memory."""
 
 _TAKE_BACK_WAIT = 0.05
 """Seconds the parent waits for a queued batch as the import ends before leaving the rest to
@@ -103,7 +103,7 @@ class Workers:
     """The parent's handle on its worker processes; failures raise :class:`IndexWriteError`.
 
     The workers take batches from one shared queue, so whichever is free takes the next one:
-    while one writes a segment the others go on indexing.
+    while one writes out a run the others go on indexing.
     """
 
     def __init__(

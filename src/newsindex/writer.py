@@ -1,13 +1,15 @@
-"""The fast path of an import: postings gathered in memory and written as whole segments.
+"""The fast path of an import: postings gathered in memory, one segment per process.
 
 Whoosh's own writer sends every posting through a pool that pickles it to a temporary run,
 reads the runs back through a heap merge and then looks up each document's field length again
 (see the notes on where Whoosh spends its indexing time). Here each segment writer keeps its
 postings per term, with the field lengths it already knows, and writes them in one sorted
 pass. Memory stays bounded: ``limitmb`` is the budget of the whole import, shared by its
-processes; when a process's postings pass its share, its segment is finished and a new one
-started. All new segments go into the index in one table-of-contents commit, so an import still
-becomes visible all at once or not at all.
+processes; when a process's postings pass its share, they are written out as a run and freed,
+and its segment goes on; when it ends, its postings file is joined from the runs
+(:mod:`newsindex.runs`). So an import makes one segment per process whatever its size (a
+search looks every term up in every segment). All new segments go into the index in one
+table-of-contents commit, so an import still becomes visible all at once or not at all.
 
 Postings are kept compact (per term, arrays of document numbers and weights and a list of
 position values, the commonest of which, a single position, are shared objects) and written a
@@ -16,7 +18,7 @@ Whoosh's own writer makes, apart from which blocks are compressed (a flag in eac
 the pickle protocol of the blocks (see ``_BLOCK_PROTOCOL``); Whoosh reads them as its own.
 
 With ``procs`` > 1, worker processes (:mod:`newsindex.workers`) take batches of documents from
-a shared queue and write segments of their own; the parent reads the input, indexes the batches
+a shared queue and write a segment of their own; the parent reads the input, indexes the batches
 the workers have no room for, and commits all the segments together. Which process indexes a
 batch depends on timing, so two parallel imports of the same input may order the articles
 differently (search results differ only in the order of equally scored hits).
@@ -42,14 +44,15 @@ from whoosh.writing import SegmentWriter
 
 from newsindex.analysis import NewsAnalyzer
 from newsindex.errors import IndexWriteError
+from newsindex.runs import RunWriter, join_runs
 from newsindex.workers import Placement, Workers
 
 __all__ = ["IMPORT_MEMORY_MB", "import_documents"]
 
 IMPORT_MEMORY_MB = 128
 """What an import's postings may take in memory, all its processes together (an estimate:
-the processes also hold Python, Whoosh and NLTK, 60-80 MB each). Larger imports are written
-as more segments instead of taking more memory."""
+the processes also hold Python, Whoosh and NLTK, 60-80 MB each). Larger imports write their
+postings out in more runs instead of taking more memory."""
 
 _BATCH = 200
 """Documents per batch handed to a worker process."""
@@ -141,6 +144,7 @@ class _BlockWriter(W3PostingsWriter):
         if level:
             databytes = zlib.compress(databytes, level)
         ids = self._ids
+        self.last_block = postfile.tell()  # where a run's blocks of a term end (see runs)
         info = (
             len(ids),
             ids[-1],
@@ -202,6 +206,7 @@ class _SegmentBuilder(SegmentWriter):
         self.lengths: dict[str, dict[int, int]] = {}
         self.size = 0
         self.limit = int(limitmb * 1024 * 1024)
+        self.runs: list[str] = []  # the postings written out so far, in document order
 
     @property
     def full(self) -> bool:
@@ -263,10 +268,25 @@ class _SegmentBuilder(SegmentWriter):
         self._added = True
         self.docnum += 1
 
-    def _flush_segment(self) -> None:
-        """Write the postings: fields and terms in sorted order, documents ascending."""
-        self.perdocwriter.close()
-        writer = self.fieldwriter
+    def spill(self) -> None:
+        """Write the postings held so far out as a run and free them; the segment goes on
+        (its postings file is written from its runs when it is finished)."""
+        name = f"{self.segment_id}.{len(self.runs)}"
+        run = RunWriter(self._tempstorage, name, len(self.runs), self.codec)
+        try:
+            self._write_postings(run)
+        finally:
+            run.close()
+        self.runs.append(name)
+        self.size = 0
+
+    @property
+    def segment_id(self) -> str:
+        return self.newsegment.segment_id()
+
+    def _write_postings(self, writer: Any) -> None:
+        """Hand the postings held to ``writer`` (a field writer or a run): fields and terms in
+        sorted order, documents ascending; then free them."""
         for fieldname in sorted(self.postings):
             terms = self.postings[fieldname]
             lengths = self.lengths.get(fieldname, {})
@@ -279,9 +299,20 @@ class _SegmentBuilder(SegmentWriter):
                 _add_postings(postwriter, docnums, weights, values, lengths)
                 writer.finish_term()
             writer.finish_field()
-        writer.close()
         self.postings.clear()
         self.lengths.clear()
+
+    def _flush_segment(self) -> None:
+        """Write the postings file: from memory, or from the runs if any were written out."""
+        self.perdocwriter.close()
+        if self.runs:
+            if self.postings:
+                self.spill()
+            join_runs(self._tempstorage, self.runs, self.fieldwriter, self.schema, _BlockWriter)
+            self.runs = []
+        else:
+            self._write_postings(self.fieldwriter)
+        self.fieldwriter.close()
 
     def finish(self) -> Any:
         """Close this segment's files and return the segment (not yet in the index)."""
@@ -296,7 +327,11 @@ class _SegmentBuilder(SegmentWriter):
 
 
 class _Builder:
-    """Builds a sequence of bounded segments from batches; records where each batch landed."""
+    """Builds a segment from batches, in bounded memory; records where each batch landed.
+
+    (A list of segments, and placements naming theirs, so that a builder could also end a
+    segment and start another; today it writes one.)
+    """
 
     def __init__(self, ix: Any, limitmb: float) -> None:
         self.ix, self.limitmb = ix, limitmb
@@ -325,7 +360,7 @@ class _Builder:
             else:
                 pieces.append((segment, before, added))
             if current.full:
-                self._close_current()
+                current.spill()
         self.placed[number] = pieces
 
     def _close_current(self) -> None:
