@@ -9,7 +9,7 @@ from whoosh import query as wq
 from whoosh.matching import FilterMatcher
 
 import newsindex.query.search as search_module
-from newsindex import NewsIndex
+from newsindex import Article, NewsIndex
 from newsindex.ingest import read_paths, sample_paths
 from newsindex.query import compile as compile_module
 from newsindex.query import parse_query
@@ -176,3 +176,28 @@ def test_term_matchers_skip_deleted_articles(multi_segment):
         assert ours and not set(ours) & reader.deleted_docs_set
         checked += 1
     assert checked
+
+
+def test_phrase_checks_remembered_by_positions_stay_exact(tmp_path, monkeypatch):
+    """Articles repeating the same word places, and ones with the words apart or swapped,
+    give Whoosh's phrase answers (the check is remembered per combination of places)."""
+    texts = [
+        "Vote of confidence in the cabinet.",  # matches, the same places 20 times
+        "Confidence of vote in the cabinet.",  # swapped
+        "A vote, of course, and confidence.",  # apart
+        "The vote of confidence and a vote of confidence again.",  # twice
+    ]
+    news = NewsIndex.create(tmp_path / "index")
+    news.add(
+        Article(id=f"{kind}-{n}", title="Cabinet", body=text)
+        for kind, text in enumerate(texts)
+        for n in range(20)
+    )
+    for query in ('"vote of confidence"', '"confidence of vote"', '"vote confidence"'):
+        fast, whoosh, handled = _fast_and_whoosh(news, monkeypatch, "top_documents", query)
+        monkeypatch.undo()
+        assert handled == [True]
+        assert fast == whoosh
+    found = news.search('"vote of confidence"', limit=100, snippets=False)
+    assert sorted({hit.id.split("-")[0] for hit in found.hits}) == ["0", "3"]
+    assert found.total == 40

@@ -306,12 +306,21 @@ def _phrase_scores(phrase: Phrase, searcher: Any, weighting: NewsWeighting) -> d
         if len(seen) == 1:
             wanted = sorted(found)
         else:  # in the word so far, and the words read so far at their places in the phrase
-            wanted = [
-                docnum
-                for docnum in wanted
-                if docnum in found
-                and phrase_starts([_positions(postings[j][docnum][1]) for j in seen], seen)
-            ]
+            side_by_side = _SideBySide(seen)
+            if len(seen) == 2:  # the commonest case, spelt out
+                before = postings[seen[0]]
+                wanted = [
+                    docnum
+                    for docnum in wanted
+                    if docnum in found and side_by_side((before[docnum][1], found[docnum][1]))
+                ]
+            else:
+                read = [postings[j] for j in seen]
+                wanted = [
+                    docnum
+                    for docnum in wanted
+                    if docnum in found and side_by_side(tuple([part[docnum][1] for part in read]))
+                ]
         if not wanted:
             return {}
     deleted = reader.deleted_docs_set if reader.has_deletions() else ()
@@ -383,6 +392,22 @@ def _postings_in(matcher: Any, wanted: Sequence[int] | None) -> dict[int, tuple[
     for docnums, weights, values in _blocks(matcher, values=True):
         found.update(zip(docnums, zip(weights, values, strict=True), strict=True))
     return found
+
+
+class _SideBySide(dict):
+    """Whether words with these position values (in phrase order ``offsets``) occur side by
+    side somewhere, remembered per combination of values: most postings of a word hold one
+    position, so the same combinations recur from one document to the next."""
+
+    def __init__(self, offsets: Sequence[int]) -> None:
+        super().__init__()
+        self.offsets = offsets
+
+    def __missing__(self, values: tuple[bytes, ...]) -> bool:
+        found = self[values] = bool(phrase_starts(list(map(_positions, values)), self.offsets))
+        return found
+
+    __call__ = dict.__getitem__
 
 
 _POSITIONS: dict[bytes, tuple[int, ...]] = {}
