@@ -272,6 +272,25 @@ class TestSorting:
         assert ids(news.search("ferry", sort=sort)) == ["dated", "undated"]
 
     @pytest.mark.parametrize("sort", ["newest", "oldest"])
+    def test_date_order_ties_go_to_the_earlier_article_on_every_page(self, tmp_path, sort):
+        """Articles sharing dates, and undated ones, come in date order, ties in the order
+        they were added, undated last, across pages and segments."""
+        days = ["2021-03-01", None, "2019-07-04", "2021-03-01", None, "2020-01-01"]
+        added = [
+            Article(id=f"a{n:02}", title="Ferry", body="A ferry.", published=days[n % 6])
+            for n in range(36)
+        ]
+        news = NewsIndex.create(tmp_path / "ix")
+        news.add(added[:20])
+        news.add(added[20:])  # a second segment
+        dated = [a for a in added if a.published]
+        dated.sort(key=lambda a: a.published, reverse=sort == "newest")  # stable: ties in order
+        expected = [a.id for a in dated] + [a.id for a in added if not a.published]
+        pages = [ids(news.search("ferry", sort=sort, limit=7, page=n)) for n in range(1, 7)]
+        assert [i for page in pages for i in page] == expected
+
+
+    @pytest.mark.parametrize("sort", ["newest", "oldest"])
     def test_date_order_keeps_relevance_scores(self, news, sort):
         """Hits in date order carry the same relevance scores as in relevance order."""
         by_date = news.search("researchers OR meloni OR zermatt", sort=sort, limit=100)

@@ -17,9 +17,9 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.columns import NumericColumn
 from whoosh.util.numeric import byte_to_length
 
-from newsindex.schema import DATE_FIELD
+from newsindex.schema import DATE_FIELD, UNDATED
 
-__all__ = ["date_order", "dates", "field_lengths", "per_segment"]
+__all__ = ["date_order", "date_sort_keys", "dates", "field_lengths", "per_segment"]
 
 _CACHE: weakref.WeakKeyDictionary[Any, dict[object, object]] = weakref.WeakKeyDictionary()
 
@@ -73,6 +73,19 @@ def date_order(reader: Any) -> tuple[Sequence[int], Sequence[int]]:
         return keys, array("I", docnums)
 
     return per_segment(reader, ("date order",), build)
+
+
+def date_sort_keys(reader: Any, *, newest_first: bool) -> Sequence[int]:
+    """A segment's sort keys for date order, by document number: ascending keys put the
+    newest (or the oldest) first, and undated articles last either way, all equal."""
+
+    def build() -> Sequence[int]:
+        published = dates(reader) or [UNDATED] * reader.doc_count_all()
+        if newest_first:  # dates negated (ticks are >= 0); undated above them all
+            return array("q", [-d if d < UNDATED else 1 for d in published])
+        return array("Q", [d if d < UNDATED else UNDATED for d in published])
+
+    return per_segment(reader, ("date sort keys", newest_first), build)
 
 
 def field_lengths(reader: Any, fieldname: str) -> Sequence[int]:

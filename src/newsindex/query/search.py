@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import heapq
+import itertools
 import math
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 from whoosh import collectors
@@ -14,7 +15,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from newsindex.analysis import NewsAnalyzer
-from newsindex.columns import dates
+from newsindex.columns import date_sort_keys
 from newsindex.models import Hit, SearchResults
 from newsindex.query.accumulate import segment_scores, top_documents
 from newsindex.query.compile import And, AndNot, compile_tree, either
@@ -30,7 +31,7 @@ from newsindex.query.syntax import (
     _Prefix,
     _Term,
 )
-from newsindex.schema import DATE_FIELD, NAME_FIELDS, TEXT_FIELDS, UNDATED
+from newsindex.schema import DATE_FIELD, NAME_FIELDS, TEXT_FIELDS
 from newsindex.snippets import MatchSpec, make_snippet
 
 SORTS = ("relevance", "newest", "oldest")
@@ -63,16 +64,6 @@ def _match_spec(node: object) -> MatchSpec:
     return MatchSpec(frozenset(terms), tuple(prefixes), tuple(phrases))
 
 
-def _date_keys(reader, docnums: Collection[int], *, newest_first: bool) -> list[float]:
-    """Sort keys for documents of one segment: by date, undated last either way (a segment of
-    undated articles only has no date column)."""
-    published = dates(reader)
-    if not published:
-        return [math.inf] * len(docnums)
-    sign = -1 if newest_first else 1
-    return [sign * d if d < UNDATED else math.inf for d in map(published.__getitem__, docnums)]
-
-
 class _DateOrder(collectors.Collector):
     """Every match, the first ``limit`` by publication date; undated articles last either way.
 
@@ -96,7 +87,8 @@ class _DateOrder(collectors.Collector):
         found = list(self.matches())
         if not found:
             return
-        keys = _date_keys(self.subsearcher.reader(), found, newest_first=self.newest_first)
+        order = date_sort_keys(self.subsearcher.reader(), newest_first=self.newest_first)
+        keys = list(map(order.__getitem__, found))
         offset = self.offset
         docnums = [offset + d for d in found] if offset else found
         self.items.extend(zip(keys, docnums, strict=True))
@@ -117,12 +109,22 @@ def _by_date(
 ) -> list[tuple[float, int]]:
     """The first ``limit`` matches by date as ``(relevance score, docnum)``, as ``_DateOrder``
     orders them: undated last either way, ties to the lower document number."""
-    keyed: list[tuple[float, int, float]] = []
+    keyed = []
     for offset, reader, scores in segments:
         if scores:
-            keys = _date_keys(reader, scores, newest_first=newest_first)
-            keyed.extend(zip(keys, map(offset.__add__, scores), scores.values(), strict=True))
-    return [(score, docnum) for _key, docnum, score in heapq.nsmallest(limit, keyed)]
+            order = date_sort_keys(reader, newest_first=newest_first)
+            keyed.append((offset, scores, list(map(order.__getitem__, scores))))
+    if not keyed or limit <= 0:
+        return []
+    # The limit-th key first (over bare numbers), then tuples only for the matches reaching it.
+    threshold = heapq.nsmallest(limit, itertools.chain.from_iterable(k for _o, _s, k in keyed))
+    last = threshold[-1]
+    reaching = []
+    for offset, scores, keys in keyed:
+        reached = map(last.__ge__, keys)
+        for docnum, key in itertools.compress(zip(scores, keys, strict=True), reached):
+            reaching.append((key, offset + docnum, scores[docnum]))
+    return [(score, docnum) for _key, docnum, score in heapq.nsmallest(limit, reaching)]
 
 
 def _relevance(searcher: Searcher, query: wq.Query, docnums: Sequence[int]) -> dict[int, float]:
