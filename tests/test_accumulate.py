@@ -73,14 +73,14 @@ def _fast_and_whoosh(news, monkeypatch, name, query, **options) -> tuple[tuple, 
     it declining (Whoosh's collector runs), and whether it took each search on."""
     evaluate, handled = getattr(search_module, name), []
 
-    def recording(*args):
-        found = evaluate(*args)
+    def recording(*args, **keywords):
+        found = evaluate(*args, **keywords)
         handled.append(found is not None)
         return found
 
     monkeypatch.setattr(search_module, name, recording)
     fast = _answers(news, query, **options)
-    monkeypatch.setattr(search_module, name, lambda *args: None)
+    monkeypatch.setattr(search_module, name, lambda *args, **keywords: None)
     return fast, _answers(news, query, **options), handled
 
 

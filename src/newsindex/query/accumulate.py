@@ -86,9 +86,13 @@ def top_documents(searcher: Any, query: wq.Query, limit: int) -> tuple[list, int
     return [(score, -negated) for score, negated in best], total
 
 
-def segment_scores(searcher: Any, query: wq.Query) -> list[tuple[int, Any, dict]] | None:
+def segment_scores(
+    searcher: Any, query: wq.Query, *, scored: bool = True
+) -> list[tuple[int, Any, dict]] | None:
     """Every match of ``query`` with its score, per segment: ``(offset, reader, {docnum in
-    the segment: score})``; ``None`` as for :func:`top_documents`."""
+    the segment: score})``; ``None`` as for :func:`top_documents`. With ``scored`` false the
+    scores may be any positive number (for date order, which needs the matches only: a
+    word's postings are then read without computing their scores)."""
     weighting = searcher.weighting
     if not isinstance(weighting, NewsWeighting) or weighting.use_final:
         return None
@@ -107,7 +111,7 @@ def segment_scores(searcher: Any, query: wq.Query) -> list[tuple[int, Any, dict]
             matcher = query.matcher(sub, context)
             if not _evaluable(matcher):
                 return None
-            found = _scores(matcher)
+            found = _scores(matcher, scored=scored)
         segments.append((offset, sub.reader(), found))
     return segments
 
@@ -129,9 +133,13 @@ def _evaluable(matcher: Any) -> bool:
     return False
 
 
-def _scores(matcher: Any, wanted: Sequence[int] | None = None) -> dict[int, float]:
+def _scores(
+    matcher: Any, wanted: Sequence[int] | None = None, *, scored: bool = True
+) -> dict[int, float]:
     """Score by document number for every match of ``matcher`` from where it stands; with
-    ``wanted`` (ascending document numbers), for those of them that match only.
+    ``wanted`` (ascending document numbers), for those of them that match only. With
+    ``scored`` false, the scores of a posting list read whole are 1.0 instead (only which
+    documents match counts: BM25 scores are positive).
 
     A freshly built matcher may already have moved past documents it will not match (an
     intersection skips to its first common document): reading on from there loses none. An
@@ -147,11 +155,15 @@ def _scores(matcher: Any, wanted: Sequence[int] | None = None) -> dict[int, floa
             docnums, weights = _postings_of(matcher, wanted)
             return dict(zip(docnums, scorer.scores(docnums, weights), strict=True))
         found: dict[int, float] = {}
+        if not scored:
+            for docnums, _weights in _blocks(matcher):
+                found.update(zip(docnums, itertools.repeat(1.0)))
+            return found
         for docnums, weights in _blocks(matcher):
             found.update(zip(docnums, scorer.scores(docnums, weights), strict=True))
         return found
     if kind is WrappingMatcher:  # a boost
-        return _boosted(_scores(matcher.child, wanted), matcher.boost)
+        return _boosted(_scores(matcher.child, wanted, scored=scored), matcher.boost)
     if kind in (FilterMatcher, DateFilterMatcher):  # deleted documents, a date range
         allowed, exclude = matcher._ids, matcher._exclude
         if type(allowed) is InRange and not exclude:
@@ -161,26 +173,30 @@ def _scores(matcher: Any, wanted: Sequence[int] | None = None) -> dict[int, floa
                 if wanted is not None:
                     keep = set(wanted)
                     inside = [d for d in inside if d in keep]
-                return _boosted(_scores(matcher.child, inside), matcher.boost)
+                return _boosted(_scores(matcher.child, inside, scored=scored), matcher.boost)
         found = {
-            d: s for d, s in _scores(matcher.child, wanted).items() if (d in allowed) != exclude
+            d: s
+            for d, s in _scores(matcher.child, wanted, scored=scored).items()
+            if (d in allowed) != exclude
         }
         return _boosted(found, matcher.boost)
     if kind is UnionMatcher:  # a.score() + b.score() where both match
-        return _union([_scores(matcher.a, wanted), _scores(matcher.b, wanted)])
+        return _union(
+            [_scores(matcher.a, wanted, scored=scored), _scores(matcher.b, wanted, scored=scored)]
+        )
     if kind in _INTERSECTIONS:  # a.score() + b.score(), where both match
         if wanted is None and _size(matcher.b) < _size(matcher.a):
-            second = _scores(matcher.b)
+            second = _scores(matcher.b, scored=scored)
             first = _scores(matcher.a, sorted(second))
         else:
-            first = _scores(matcher.a, wanted)
+            first = _scores(matcher.a, wanted, scored=scored)
             second = _scores(matcher.b, sorted(first))
         return {d: score + second[d] for d, score in first.items() if d in second}
     if kind is ArrayUnionMatcher:  # Whoosh's union of many clauses in a small segment
         found = _array_union(matcher)
         return found if wanted is None else {d: found[d] for d in wanted if d in found}
     if kind is ExcludingMatcher:
-        found = _scores(matcher.a, wanted)
+        found = _scores(matcher.a, wanted, scored=scored)
         excluded = matcher.b
         if found and excluded.is_active():
             for docnum in excluded.all_ids():
@@ -235,6 +251,9 @@ def _array_union(matcher: ArrayUnionMatcher) -> dict[int, float]:
 
 def _union(parts: list[dict[int, float]]) -> dict[int, float]:
     """Documents in any part; where in several, their scores added in the parts' order."""
+    if len(parts) == 2 and len(parts[1]) > len(parts[0]):
+        # Two parts: the smaller added into the larger (a + b is b + a, to the last bit).
+        parts = parts[::-1]
     combined = parts[0]
     for part in parts[1:]:
         for docnum, score in part.items():

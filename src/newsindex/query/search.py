@@ -280,11 +280,12 @@ def _collect(searcher: Searcher, query: wq.Query, count: int, sort: str) -> _Ran
             return _Ranking(*found)
         collector = collectors.TopCollector(limit=count, usequality=False, replace=0)
     else:
-        segments = segment_scores(searcher, query)
+        segments = segment_scores(searcher, query, scored=False)
         if segments is not None:
             newest_first = sort == "newest"
             items = _by_date(segments, count, newest_first=newest_first)
-            return _Ranking(items, sum(len(scores) for _o, _r, scores in segments), scored=True)
+            # Matched, not scored: the hits shown get their relevance scores afterwards.
+            return _Ranking(items, sum(len(scores) for _o, _r, scores in segments), scored=False)
         collector = _DateOrder(count, newest_first=sort == "newest")
     searcher.search_with_collector(query, collector)
     results = collector.results()
