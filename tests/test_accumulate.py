@@ -11,10 +11,12 @@ from whoosh.matching import FilterMatcher
 import newsindex.query.search as search_module
 from newsindex import Article, NewsIndex
 from newsindex.ingest import read_paths, sample_paths
+from newsindex.query import accumulate as accumulate_module
 from newsindex.query import compile as compile_module
 from newsindex.query import parse_query
 from newsindex.query.accumulate import top_documents
 from newsindex.query.compile import DateFiltered, DateFilterMatcher, compile_tree
+from newsindex.ranking import BM25Scorer
 
 QUERIES = [
     # one word: title or body
@@ -201,3 +203,84 @@ def test_phrase_checks_remembered_by_positions_stay_exact(tmp_path, monkeypatch)
     found = news.search('"vote of confidence"', limit=100, snippets=False)
     assert sorted({hit.id.split("-")[0] for hit in found.hits}) == ["0", "3"]
     assert found.total == 40
+
+
+@pytest.fixture(scope="module")
+def two_segments(tmp_path_factory: pytest.TempPathFactory) -> NewsIndex:
+    """800 sample articles in two segments, none deleted."""
+    articles = list(itertools.islice(read_paths(sample_paths()), 800))
+    news = NewsIndex.create(tmp_path_factory.mktemp("bounded") / "index")
+    news.add(articles[:400])
+    news.add(articles[400:])
+    assert len(news._index._ix._segments()) == 2
+    return news
+
+
+def _scored_postings(monkeypatch) -> list[int]:
+    """Record how many postings each BM25 call scores."""
+    scored: list[int] = []
+    real = BM25Scorer.scores
+
+    def counted(self, docnums, weights):
+        scored.append(len(docnums))
+        return real(self, docnums, weights)
+
+    monkeypatch.setattr(BM25Scorer, "scores", counted)
+    return scored
+
+
+def _bounded_and_plain(news: NewsIndex, monkeypatch, query: str, limit: int) -> tuple:
+    """top_documents with block bounds and without, and the postings each scored."""
+    scored = _scored_postings(monkeypatch)
+    searcher = news._index.searcher()
+    tree = parse_query(query, news._index.analyzers(searcher)).tree
+    compiled = compile_tree(tree, searcher.reader())
+    bounded = top_documents(searcher, compiled, limit)
+    with_bounds = sum(scored)
+    scored.clear()
+    monkeypatch.setattr(accumulate_module, "_bounded_segment_scores", lambda *args: None)
+    plain = top_documents(searcher, compiled, limit)
+    monkeypatch.undo()
+    return bounded, plain, with_bounds, sum(scored)
+
+
+def _whoosh_agrees(news: NewsIndex, monkeypatch, query: str, limit: int) -> None:
+    results = news.search(query, limit=limit, snippets=False)
+    monkeypatch.setattr(search_module, "top_documents", lambda *args: None)  # Whoosh's collector
+    whoosh = news.search(query, limit=limit, snippets=False)
+    monkeypatch.undo()
+    assert [(h.id, h.score) for h in results.hits] == [(h.id, h.score) for h in whoosh.hits]
+    assert results.total == whoosh.total
+
+
+@pytest.mark.parametrize("query", ["said", "government", "police", "minister", "kyiv"])
+@pytest.mark.parametrize("limit", [1, 10, 100])
+def test_block_bounds_give_the_same_best_pages(two_segments, monkeypatch, query, limit):
+    """With block bounds, a word's best pages and total are Whoosh's, score for score."""
+    bounded, plain, _with, _without = _bounded_and_plain(two_segments, monkeypatch, query, limit)
+    assert bounded == plain
+    assert bounded[1] > 0
+    _whoosh_agrees(two_segments, monkeypatch, query, limit)
+
+
+@pytest.mark.parametrize("limit", [1, 10])
+def test_block_bounds_leave_weak_blocks_unscored(tmp_path, monkeypatch, limit):
+    """Blocks of articles mentioning a word once in a long text are left unscored when the
+    best page is full of articles about it; the answers stay exact."""
+    filler = " ".join(f"word{n}" for n in range(300))
+    weak = [
+        Article(id=f"weak-{n}", title=f"Report {n}", body=f"{filler} ferry {filler}")
+        for n in range(700)
+    ]
+    strong = [
+        Article(id=f"strong-{n}", title="Ferry", body=f"The ferry, ferry number {n}, sails.")
+        for n in range(30)
+    ]
+    news = NewsIndex.create(tmp_path / "index")
+    news.add([*weak[:350], *strong[:15], *weak[350:], *strong[15:]])
+    bounded, plain, with_bounds, without = _bounded_and_plain(news, monkeypatch, "ferry", limit)
+    assert bounded == plain
+    assert bounded[1] == 730
+    assert with_bounds * 4 < without
+    _whoosh_agrees(news, monkeypatch, "ferry", limit)
+    assert all(h.id.startswith("strong-") for h in news.search("ferry", limit=limit).hits)

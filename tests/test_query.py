@@ -289,7 +289,6 @@ class TestSorting:
         pages = [ids(news.search("ferry", sort=sort, limit=7, page=n)) for n in range(1, 7)]
         assert [i for page in pages for i in page] == expected
 
-
     @pytest.mark.parametrize("sort", ["newest", "oldest"])
     def test_date_order_keeps_relevance_scores(self, news, sort):
         """Hits in date order carry the same relevance scores as in relevance order."""
