@@ -208,3 +208,25 @@ def test_width(width):
     """The snippet stays near the requested width."""
     snippet, _ = make_snippet(LONG, ANALYZER, MatchSpec(frozenset({"peacekeep"})), width=width)
     assert len(snippet) <= width + len("… ") + len(" …") + len("peacekeeping")
+
+
+_PHRASE_WORDS = st.sampled_from(
+    ["vote", "votes", "of", "Confidence", "confidence", "the", "no", "Élan", "\n", "vote-of"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.lists(_PHRASE_WORDS, max_size=80))
+def test_phrase_marks_are_every_occurrence_in_the_token_stream(words):
+    """A phrase's words are marked exactly where the analyzer's tokens hold it in order."""
+    text = " ".join(words)
+    phrase = ANALYZER.terms("vote of confidence")
+    tokens = list(ANALYZER.spans(text))
+    expected = set()
+    for i in range(len(tokens) - len(phrase) + 1):
+        if tuple(term for term, _s, _e in tokens[i : i + len(phrase)]) == phrase:
+            expected.update((start, end) for _t, start, end in tokens[i : i + len(phrase)])
+    from newsindex.snippets import _find_matches
+
+    found = _find_matches(text, ANALYZER, MatchSpec(phrases=(phrase,)), None)
+    assert {(start, end) for start, end, _term in found} == expected

@@ -6,6 +6,7 @@ is marked for a query ``ukraine`` and the marks cover the original characters.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 
@@ -45,22 +46,28 @@ class MatchSpec:
 
 
 def _matched_spans(
-    tokens: Sequence[tuple[str, int, int]], spec: MatchSpec
+    tokens: Sequence[tuple[str, int, int]],
+    spec: MatchSpec,
+    following: Callable[[int, int], Sequence[tuple[str, int, int]]],
 ) -> list[tuple[int, int, str]]:
+    """The marks: tokens that are a term or start with a prefix of ``spec``, and the words of
+    each of its phrases where they occur. ``tokens``: at least every word that starts with
+    one of ``spec``'s initials, in order; ``following(end, n)``: the next ``n`` words after
+    offset ``end`` as tokens (term ``""`` for a word not stemmed)."""
     marked: dict[int, tuple[int, int, str]] = {}
-    for i, (term, start, end) in enumerate(tokens):
+    for term, start, end in tokens:
         if term in spec.terms or any(term.startswith(p) for p in spec.prefixes):
-            marked[i] = (start, end, term)
+            marked[start] = (start, end, term)
     for phrase in spec.phrases:
-        size = len(phrase)
-        for i in range(len(tokens) - size + 1):
-            if tokens[i][0] == phrase[0] and all(
-                tokens[i + k][0] == phrase[k] for k in range(1, size)
-            ):
-                for k in range(size):
-                    term, start, end = tokens[i + k]
-                    marked[i + k] = (start, end, term)
-    return [marked[i] for i in sorted(marked)]
+        first, rest = phrase[0], list(phrase[1:])
+        for term, start, end in tokens:
+            if term != first:
+                continue
+            after = following(end, len(rest))
+            if [t for t, _s, _e in after] == rest:
+                marked[start] = (start, end, term)
+                marked.update((s, (s, e, t)) for t, s, e in after)
+    return [marked[start] for start in sorted(marked)]
 
 
 def _best_window(spans: list[tuple[int, int, str]], width: int) -> int:
@@ -112,18 +119,29 @@ def _find_matches(
     """
     limit, end = _FIRST_SCAN_CHARS, min(len(text), _SCAN_CHARS)
     initials = spec.initials
+
+    def following(after: int, count: int) -> list[tuple[str, int, int]]:
+        """The next ``count`` words after offset ``after``, within the scanned text."""
+        words: list[tuple[str, int, int]] = []
+        width = 64 * count
+        while True:
+            upto = _word_end(text, min(after + width, end))
+            found = analyzer.spans(text[after:upto], initials=initials)
+            words = [(t, after + a, after + b) for t, a, b in itertools.islice(found, count)]
+            if len(words) == count or upto >= end:
+                return words
+            width *= 4
+
     tokens: list[tuple[str, int, int]] = []
     scanned = 0  # the head scanned so far ends here, at a space: words are not cut
     while True:
         upto = _word_end(text, min(limit, end))
-        part = text[scanned:upto]
-        if spec.phrases:  # adjacency matters: every word keeps its place
-            found = analyzer.spans(part, initials=initials)
-        else:  # the regex engine skips the words that cannot match
-            found = analyzer.spans_starting(part, initials)
+        # The regex engine skips the words that cannot match; a phrase's next words are read
+        # after each place its first word is found.
+        found = analyzer.spans_starting(text[scanned:upto], initials)
         tokens.extend((term, scanned + start, scanned + stop) for term, start, stop in found)
         scanned = upto
-        spans = _matched_spans(tokens, spec)
+        spans = _matched_spans(tokens, spec, following)
         if scanned >= end or _covers(spans, spec):
             return spans
         if not spans and may_match is not None and not may_match():

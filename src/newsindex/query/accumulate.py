@@ -10,10 +10,10 @@ reads its smaller side first and the other side only where those documents are, 
 range holding fewer articles than the query matches is read for those articles only. The best
 documents come off a heap. For a word in several fields (the commonest query) and the first
 pages of results, the larger posting list is scored only in the blocks whose best possible
-score can still reach the page (block bounds; its documents are all counted all the same). An exact phrase on its own (the commonest phrase query) is evaluated
-from its words' posting lists directly, rarest word first, checking the words' places after
-each: Whoosh's phrase matcher does its most costly work, finding the first match, when it is
-built.
+score can still reach the page (block bounds; all its documents are counted all the same).
+An exact phrase on its own (the commonest phrase query) is evaluated from its words' posting
+lists directly, rarest word first, checking the words' places after each: Whoosh's phrase
+matcher does its most costly work, finding the first match, when it is built.
 
 The results are Whoosh's, number for number: each posting's score is the same
 :class:`~newsindex.ranking.BM25Scorer` expression, the tree's sums are formed in the tree's
