@@ -111,11 +111,12 @@ def _bounded_segment_scores(
 
     The smaller posting list is scored whole. The larger one is read whole (its documents
     are counted) but scored a block at a time, the blocks with the best possible score first
-    (from the block's highest weight and shortest length, which its header gives), only while
-    that score plus the smaller side's best can still reach the ``limit``-th best score found
-    so far. A document of a block left unscored scores below that, so is not among the best
-    (its score in the dicts, if it has one, is its smaller-side score only). ``None`` for any
-    other query.
+    (from the block's highest weight and shortest length, which its header gives, plus the
+    best smaller-side score among its documents), only while that can still reach the
+    ``limit``-th best score found so far; in a block whose own bound falls short, only the
+    documents whose smaller-side score makes up the difference. A document left unscored
+    scores below the best ``limit`` (its score in the dicts, if it has one, is its
+    smaller-side score only). ``None`` for any other query.
     """
     weighting = searcher.weighting
     if not isinstance(weighting, NewsWeighting) or weighting.use_final:
