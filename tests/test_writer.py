@@ -240,3 +240,30 @@ def test_posting_blocks_pickle_bytes_as_bytes(tmp_path, articles):
     assert data[:2] == b"\x80\x04"
     assert b"_codecs" not in data
     assert pickle.loads(data) == matcher._data
+
+
+def _segment_files(news: NewsIndex) -> dict[str, bytes]:
+    """The files inside a one-segment index's compound file, named without the segment id."""
+    from whoosh.filedb.compound import CompoundStorage
+
+    ix = news._index._ix
+    (segment,) = ix._segments()
+    files = CompoundStorage(ix.storage.open_file(segment.make_filename(".seg")))
+    named = {}
+    for name in files.list():
+        with files.open_file(name) as handle:
+            named[name.replace(segment.segment_id(), "")] = handle.read()
+    files.close()
+    return named
+
+
+def test_short_posting_lists_written_directly_give_the_same_bytes(tmp_path, articles, monkeypatch):
+    """Terms of one block written straight to the files: byte for byte the general path's."""
+    direct = NewsIndex.create(tmp_path / "direct")
+    import_documents(SegmentWriter(direct._index._ix), ((a.id, to_document(a)) for a in articles))
+    monkeypatch.setattr(writer_module, "W3FieldWriter", type("NotTheFieldWriter", (), {}))
+    general = NewsIndex.create(tmp_path / "general")
+    import_documents(SegmentWriter(general._index._ix), ((a.id, to_document(a)) for a in articles))
+    ours, theirs = _segment_files(direct), _segment_files(general)
+    assert ours.keys() == theirs.keys() >= {".pst", ".trm"}
+    assert ours == theirs

@@ -36,9 +36,9 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3PostingsWriter
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3FieldWriter, W3PostingsWriter, W3TermInfo
 from whoosh.formats import Positions
-from whoosh.system import pack_uint
+from whoosh.system import pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
@@ -160,6 +160,43 @@ class _BlockWriter(W3PostingsWriter):
         postfile.write(databytes)
         self._blockcount += 1
         self._new_block()
+
+    def write_short(
+        self, docnums: array, weights: array, values: list[Any], lengths: dict[int, int]
+    ) -> W3TermInfo:
+        """Write a term's postings, no more than a block's worth, as its one block; return
+        its term entry: what ``start_postings``, :func:`_add_postings` and
+        ``finish_postings`` do, without their calls (most terms have a few postings)."""
+        postfile = self._postfile
+        start = postfile.tell()
+        postfile.write(WHOOSH3_HEADER_MAGIC)
+        known = [n for n in map(lengths.get, docnums) if n]
+        shortest, longest = (min(known), max(known)) if known else (None, 0)
+        heaviest = max(0, max(weights))
+        self._ids, self._weights, self._values = docnums, weights, [v for v in values if v]
+        data = (self._mini_ids(), self._mini_weights(), self._mini_values())
+        databytes = pickle.dumps(data, _BLOCK_PROTOCOL)
+        level = self._compression if len(databytes) >= _COMPRESS_FROM else 0
+        if level:
+            databytes = zlib.compress(databytes, level)
+        info = (
+            len(docnums),
+            docnums[-1],
+            heaviest,
+            level,
+            length_to_byte(shortest),
+            length_to_byte(longest),
+        )
+        infobytes = pickle.dumps(info, 2)
+        self.last_block = start + len(WHOOSH3_HEADER_MAGIC)
+        postfile.write_int(-(len(infobytes) + len(databytes)))
+        postfile.write(infobytes)
+        postfile.write(databytes)
+        terminfo = W3TermInfo(
+            sum(weights), len(docnums), shortest, longest, heaviest, docnums[0], docnums[-1]
+        )
+        terminfo.set_extent(start, postfile.tell() - start)
+        return terminfo
 
 
 def _add_postings(
@@ -293,9 +330,20 @@ class _SegmentBuilder(SegmentWriter):
             writer.start_field(fieldname, self.schema[fieldname])
             postwriter = writer._postwriter
             postwriter.__class__ = _BlockWriter  # the same writer with cheaper blocks
+            # The segment's own field writer: a short posting list goes straight into one block
+            # and the term table (the same bytes as through start_term and finish_term).
+            table = writer._tindex if type(writer) is W3FieldWriter else None
+            prefix = pack_ushort(writer._fieldid) if table is not None else b""
+            limit = postwriter._blocklimit
+            postwriter._format = self.schema[fieldname].format
             for term in sorted(terms):  # text sorts as its UTF-8 does
                 docnums, weights, values = terms[term]
-                writer.start_term(term.encode("utf-8") if isinstance(term, str) else term)
+                btext = term.encode("utf-8") if isinstance(term, str) else term
+                if table is not None and len(docnums) <= limit:
+                    info = postwriter.write_short(docnums, weights, values, lengths)
+                    table.add(prefix + btext, info.to_bytes())
+                    continue
+                writer.start_term(btext)
                 _add_postings(postwriter, docnums, weights, values, lengths)
                 writer.finish_term()
             writer.finish_field()
