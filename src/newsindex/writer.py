@@ -134,32 +134,39 @@ class _BlockWriter(W3PostingsWriter):
 
     def _write_block(self, last: bool = False) -> None:
         # Whoosh's own method, but zlib only where it pays (Whoosh compresses every block).
-        postfile = self._postfile
         if not self._blockcount:
-            postfile.write(WHOOSH3_HEADER_MAGIC)
+            self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
+        self._put_block(self._maxweight, self._minlength, self._maxlength, last=last)
+        self._blockcount += 1
+        self._new_block()
+
+    def _put_block(
+        self, heaviest: float, shortest: int | None, longest: int, *, last: bool
+    ) -> None:
+        """Encode the buffered postings (``_ids``, ``_weights``, ``_values``) and write them as
+        a block: its length (negative if ``last``), its info and its data."""
+        postfile = self._postfile
         data = (self._mini_ids(), self._mini_weights(), self._mini_values())
         databytes = pickle.dumps(data, _BLOCK_PROTOCOL)
         level = self._compression if len(databytes) >= _COMPRESS_FROM else 0
         if level:
             databytes = zlib.compress(databytes, level)
         ids = self._ids
-        self.last_block = postfile.tell()  # where a run's blocks of a term end (see runs)
         info = (
             len(ids),
             ids[-1],
-            self._maxweight,
+            heaviest,
             level,
-            length_to_byte(self._minlength),
-            length_to_byte(self._maxlength),
+            length_to_byte(shortest),
+            length_to_byte(longest),
         )
         infobytes = pickle.dumps(info, 2)
         blocklength = len(infobytes) + len(databytes)
+        self.last_block = postfile.tell()  # where a run's blocks of a term end (see runs)
         postfile.write_int(-blocklength if last else blocklength)
         postfile.write(infobytes)
         postfile.write(databytes)
-        self._blockcount += 1
-        self._new_block()
 
     def write_short(
         self, docnums: array, weights: array, values: list[Any], lengths: dict[int, int]
@@ -174,24 +181,7 @@ class _BlockWriter(W3PostingsWriter):
         shortest, longest = (min(known), max(known)) if known else (None, 0)
         heaviest = max(0, max(weights))
         self._ids, self._weights, self._values = docnums, weights, [v for v in values if v]
-        data = (self._mini_ids(), self._mini_weights(), self._mini_values())
-        databytes = pickle.dumps(data, _BLOCK_PROTOCOL)
-        level = self._compression if len(databytes) >= _COMPRESS_FROM else 0
-        if level:
-            databytes = zlib.compress(databytes, level)
-        info = (
-            len(docnums),
-            docnums[-1],
-            heaviest,
-            level,
-            length_to_byte(shortest),
-            length_to_byte(longest),
-        )
-        infobytes = pickle.dumps(info, 2)
-        self.last_block = start + len(WHOOSH3_HEADER_MAGIC)
-        postfile.write_int(-(len(infobytes) + len(databytes)))
-        postfile.write(infobytes)
-        postfile.write(databytes)
+        self._put_block(heaviest, shortest, longest, last=True)
         terminfo = W3TermInfo(
             sum(weights), len(docnums), shortest, longest, heaviest, docnums[0], docnums[-1]
         )
