@@ -118,12 +118,9 @@ def _bounded_segment_scores(
     scores below the best ``limit`` (its score in the dicts, if it has one, is its
     smaller-side score only). ``None`` for any other query.
     """
-    weighting = searcher.weighting
-    if not isinstance(weighting, NewsWeighting) or weighting.use_final:
+    context = _term_at_a_time_context(searcher)
+    if context is None or not 0 < limit <= _BOUNDED_UP_TO:
         return None
-    if not 0 < limit <= _BOUNDED_UP_TO:
-        return None
-    context = searcher.context().set(**{TERM_AT_A_TIME: True})
     plans = []
     for sub, offset in searcher.leaf_searchers():
         matcher = query.matcher(sub, context)
@@ -186,6 +183,16 @@ def _bounded_segment_scores(
     return segments, total
 
 
+def _term_at_a_time_context(searcher: Any) -> Any:
+    """The search context to build matchers in, as Whoosh's collector builds them but for
+    reading term at a time (see newsindex.query.compile.And); None if the searcher does not
+    rank with :class:`NewsWeighting`, which the scores here are the same numbers as."""
+    weighting = searcher.weighting
+    if not isinstance(weighting, NewsWeighting) or weighting.use_final:
+        return None
+    return searcher.context().set(**{TERM_AT_A_TIME: True})
+
+
 def _two_terms(matcher: Any) -> list[tuple[Any, Any, float]] | None:
     """``(matcher, term matcher, boost)`` for each side of a union of two (possibly boosted)
     term matchers, or of a lone one; ``[]`` for no match; ``None`` for any other tree."""
@@ -216,12 +223,10 @@ def segment_scores(
     the segment: score})``; ``None`` as for :func:`top_documents`. With ``scored`` false the
     scores may be any positive number (for date order, which needs the matches only: a
     word's postings are then read without computing their scores)."""
-    weighting = searcher.weighting
-    if not isinstance(weighting, NewsWeighting) or weighting.use_final:
+    context = _term_at_a_time_context(searcher)
+    if context is None:
         return None
-    # As Whoosh's collector builds its matchers, but for reading term at a time (see
-    # newsindex.query.compile.And).
-    context = searcher.context().set(**{TERM_AT_A_TIME: True})
+    weighting = searcher.weighting
     phrases = _phrases(query)
     segments = []
     for sub, offset in searcher.leaf_searchers():
@@ -449,20 +454,12 @@ def _phrase_scores(phrase: Phrase, searcher: Any, weighting: NewsWeighting) -> d
             wanted = sorted(found)
         else:  # in the word so far, and the words read so far at their places in the phrase
             side_by_side = _SideBySide(seen)
-            if len(seen) == 2:  # the commonest case, spelt out
-                before = postings[seen[0]]
-                wanted = [
-                    docnum
-                    for docnum in wanted
-                    if docnum in found and side_by_side((before[docnum][1], found[docnum][1]))
-                ]
-            else:
-                read = [postings[j] for j in seen]
-                wanted = [
-                    docnum
-                    for docnum in wanted
-                    if docnum in found and side_by_side(tuple([part[docnum][1] for part in read]))
-                ]
+            read = [postings[j] for j in seen]
+            wanted = [
+                docnum
+                for docnum in wanted
+                if docnum in found and side_by_side(tuple([part[docnum][1] for part in read]))
+            ]
         if not wanted:
             return {}
     deleted = reader.deleted_docs_set if reader.has_deletions() else ()
