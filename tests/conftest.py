@@ -201,3 +201,20 @@ def is_soak(config: pytest.Config) -> bool:
 def soak(pytestconfig: pytest.Config) -> bool:
     """Whether this is the long reliability run (``--soak`` or ``NEWSINDEX_SOAK=1``)."""
     return is_soak(pytestconfig)
+
+
+@pytest.fixture
+def spills(monkeypatch) -> list[int]:
+    """The runs segment builders write out during the test: the builder's document count
+    at each (in this process only; a worker's runs are its own)."""
+    from newsindex import writer as writer_module
+
+    written: list[int] = []
+    real = writer_module._SegmentBuilder.spill
+
+    def spill(self) -> None:
+        written.append(self.docnum)
+        real(self)
+
+    monkeypatch.setattr(writer_module._SegmentBuilder, "spill", spill)
+    return written

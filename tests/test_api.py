@@ -18,7 +18,6 @@ from newsindex import (
     Skipped,
     default_index_path,
 )
-from newsindex import writer as writer_module
 
 SEED_ID = "cf3f115601c28b53"
 UTC = dt.timezone.utc
@@ -53,7 +52,7 @@ class TestAdd:
         assert all(a.id in empty_news for a in hand_articles)
 
     def test_memory_bound_makes_runs_not_a_different_index(
-        self, tmp_path, sample_articles, hand_articles, monkeypatch
+        self, tmp_path, sample_articles, hand_articles, spills
     ):
         """A small `memory_mb` writes postings out in runs: the same articles and hits."""
         if len(sample_articles) < 20:
@@ -61,14 +60,10 @@ class TestAdd:
         articles = (*hand_articles, *sample_articles)
         default = NewsIndex.create(tmp_path / "default")
         default.add(articles)
-        runs = []
-        spill = writer_module._SegmentBuilder.spill
-        monkeypatch.setattr(
-            writer_module._SegmentBuilder, "spill", lambda self: runs.append(spill(self))
-        )
+        assert spills == []  # the default memory holds them all
         bounded = NewsIndex.create(tmp_path / "bounded")
         bounded.add(articles, memory_mb=1)
-        assert len(runs) > 1
+        assert len(spills) > 1
         assert len(bounded._index._ix._segments()) == len(default._index._ix._segments()) == 1
         assert len(bounded) == len(default) == len(articles)
         for query in ("harbour", "government", '"prime minister"', "police -said"):

@@ -85,46 +85,31 @@ def _term_stats(news: NewsIndex) -> dict[tuple[str, bytes], tuple]:
     return stats
 
 
-def _spills(monkeypatch) -> list[int]:
-    """Count the runs segment builders write out (one entry per run)."""
-    written: list[int] = []
-    real = writer_module._SegmentBuilder.spill
-
-    def spill(self) -> None:
-        written.append(self.docnum)
-        real(self)
-
-    monkeypatch.setattr(writer_module._SegmentBuilder, "spill", spill)
-    return written
-
-
-def test_runs_written_out_make_the_same_segment(tmp_path, articles, monkeypatch):
+def test_runs_written_out_make_the_same_segment(tmp_path, articles, spills):
     """A tiny memory limit writes runs and one segment equal to one written at once."""
     reference = _whoosh_build(tmp_path / "whoosh", articles)
     once = NewsIndex.create(tmp_path / "once")
     import_documents(SegmentWriter(once._index._ix), ((a.id, to_document(a)) for a in articles))
-    written = _spills(monkeypatch)
     news = NewsIndex.create(tmp_path / "fast")
     writer = SegmentWriter(news._index._ix)
     import_documents(writer, ((a.id, to_document(a)) for a in articles), limitmb=1)
-    assert len(written) >= 3
+    assert len(spills) >= 3
     assert len(news._index._ix._segments()) == 1
     assert _contents(news) == _contents(reference)
     assert _term_stats(news) == _term_stats(once)
     assert not (news.path / "MAIN.tmp").exists()
 
 
-def test_runs_with_whole_blocks_are_copied_and_joined(tmp_path, articles, monkeypatch):
+def test_runs_with_whole_blocks_are_copied_and_joined(tmp_path, articles, monkeypatch, spills):
     """Runs of 140 and 61 articles: common words' blocks copied, then the rest packed after."""
     reference = _whoosh_build(tmp_path / "whoosh", articles)
     once = NewsIndex.create(tmp_path / "once")
     import_documents(SegmentWriter(once._index._ix), ((a.id, to_document(a)) for a in articles))
     full = property(lambda self: self.docnum == 140)
     monkeypatch.setattr(writer_module._SegmentBuilder, "full", full)
-    written = _spills(monkeypatch)
     news = NewsIndex.create(tmp_path / "fast")
     import_documents(SegmentWriter(news._index._ix), ((a.id, to_document(a)) for a in articles))
-    assert written == [140, 201]  # the last run: what is left when the segment ends
+    assert spills == [140, 201]  # the last run: what is left when the segment ends
     matcher = news._index.searcher().reader().postings("body", b"the")
     sizes = [matcher._blocklength]
     while matcher._next_block() is None and not matcher._atend:
@@ -137,15 +122,14 @@ def test_runs_with_whole_blocks_are_copied_and_joined(tmp_path, articles, monkey
         assert [(h.id, h.score) for h in news.search(query, limit=50).hits] == expected
 
 
-def test_short_pieces_of_runs_are_packed_into_blocks(tmp_path, articles, monkeypatch):
+def test_short_pieces_of_runs_are_packed_into_blocks(tmp_path, articles, monkeypatch, spills):
     """With a run after every article, a word is in as many blocks as written at once."""
     once = NewsIndex.create(tmp_path / "once")
     import_documents(SegmentWriter(once._index._ix), ((a.id, to_document(a)) for a in articles))
     monkeypatch.setattr(writer_module._SegmentBuilder, "full", property(lambda self: True))
-    written = _spills(monkeypatch)
     news = NewsIndex.create(tmp_path / "fast")
     import_documents(SegmentWriter(news._index._ix), ((a.id, to_document(a)) for a in articles))
-    assert len(written) == len(articles)
+    assert len(spills) == len(articles)
 
     def blocks(index: NewsIndex) -> dict[tuple[str, bytes], int]:
         reader = index._index.searcher().reader()
@@ -164,15 +148,14 @@ def test_short_pieces_of_runs_are_packed_into_blocks(tmp_path, articles, monkeyp
 
 
 @pytest.mark.parametrize("procs", [1, 2])
-def test_small_memory_limit_writes_a_segment_per_process(tmp_path, articles, procs, monkeypatch):
+def test_small_memory_limit_writes_a_segment_per_process(tmp_path, articles, procs, spills):
     """A tiny memory limit (and a worker process) write runs, one segment each, the same hits."""
     reference = _whoosh_build(tmp_path / "whoosh", articles)
-    written = _spills(monkeypatch)
     news = NewsIndex.create(tmp_path / "fast")
     writer = SegmentWriter(news._index._ix)
     import_documents(writer, ((a.id, to_document(a)) for a in articles), procs=procs, limitmb=1)
     if procs == 1:  # the worker's runs are counted in its own process
-        assert len(written) >= 3
+        assert len(spills) >= 3
     assert len(news._index._ix._segments()) == procs
     assert len(news) == len(articles)
     for query in ("peacekeepers", '"prime minister"', "oil date:[2005 TO 2007]", "iraq -war"):
