@@ -18,6 +18,8 @@ from newsindex import (
     Skipped,
     default_index_path,
 )
+from newsindex.index import META_FILE
+from newsindex.schema import SCHEMA_VERSION
 
 SEED_ID = "cf3f115601c28b53"
 UTC = dt.timezone.utc
@@ -302,6 +304,18 @@ class TestOpenSample:
         with NewsIndex.open_sample(tmp_path / "ix", on_build=lambda: builds.append(1)) as news:
             assert len(news) == 1
         assert builds == [1]
+
+    def test_sample_of_another_version_is_rebuilt(self, tmp_path, monkeypatch, seed_path):
+        """A sample index an older newsindex wrote is rebuilt with this schema, announced."""
+        monkeypatch.setattr("newsindex.api.sample_paths", lambda: (seed_path,))
+        NewsIndex.open_sample(tmp_path / "ix").close()
+        (tmp_path / "ix" / META_FILE).write_text(json.dumps({"schema_version": 1}), "utf-8")
+        builds = []
+        with NewsIndex.open_sample(tmp_path / "ix", on_build=lambda: builds.append(1)) as news:
+            assert [hit.id for hit in news.search("peacekeepers").hits] == [SEED_ID]
+        assert builds == [1]
+        meta = json.loads((tmp_path / "ix" / META_FILE).read_text("utf-8"))
+        assert meta["schema_version"] == SCHEMA_VERSION
 
     def test_failed_build_is_retried(self, tmp_path, monkeypatch, seed_path):
         """A sample build that failed part way is built again next time, not left empty."""

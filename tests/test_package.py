@@ -108,7 +108,7 @@ def test_whoosh_and_nltk_stay_behind_the_walls(module):
         ("schema.py", {"analysis", "models"}),
         ("workers.py", {"errors"}),
         ("runs.py", set()),
-        ("writer.py", {"analysis", "errors", "runs", "workers"}),
+        ("writer.py", {"analysis", "schema", "errors", "runs", "workers"}),
         ("index.py", {"schema", "models", "errors", "writer"}),
         ("snippets.py", {"analysis"}),
         ("render.py", {"models"}),

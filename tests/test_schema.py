@@ -31,7 +31,16 @@ def test_schema_fields():
         "url",
         "published",
         "language",
+        "title_only",
     }
+
+
+def test_title_only_terms():
+    """The title_only field indexes the title's terms that the body does not hold, once each."""
+    field = build_schema()["title_only"]
+    value = to_document(Article(id="x", title="Floods close the floods road", body="Road closed"))
+    indexed = list(field.index(value["title_only"]))
+    assert indexed == [(b"flood", 1, 1.0, b""), (b"the", 1, 1.0, b"")]
 
 
 def test_aliases_point_at_fields():

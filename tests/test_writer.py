@@ -65,6 +65,7 @@ def test_same_postings_lengths_and_stored_fields(tmp_path, articles):
     assert built["lengths"] == reference["lengths"]
     assert built["postings"].keys() == reference["postings"].keys()
     assert built["postings"] == reference["postings"]
+    assert any(field == "title_only" for field, _text in built["postings"])
 
 
 def _term_stats(news: NewsIndex) -> dict[tuple[str, bytes], tuple]:

@@ -9,7 +9,13 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from newsindex.errors import ArticleNotFoundError, IndexExistsError, IngestError, NewsIndexError
+from newsindex.errors import (
+    ArticleNotFoundError,
+    IndexExistsError,
+    IndexVersionError,
+    IngestError,
+    NewsIndexError,
+)
 from newsindex.index import (
     IMPORT_MEMORY_MB,
     OpenIndex,
@@ -133,7 +139,8 @@ class NewsIndex:
         """Open ``path``, building it from the bundled sample news first if it holds no index.
 
         The sample is built in a sibling folder and moved into place when complete, so an
-        interrupted build leaves nothing behind and the next call simply builds it again.
+        interrupted build leaves nothing behind and the next call simply builds it again. A
+        sample index written by another version of newsindex is rebuilt in place.
         """
         target = Path(path)
         if not is_index(target):
@@ -151,7 +158,15 @@ class NewsIndex:
                 except OSError:
                     if not is_index(target):  # else another process finished first: use theirs
                         raise
-        return cls.open(target)
+        try:
+            return cls.open(target)
+        except IndexVersionError:
+            # The sample is newsindex's own, not the user's: one another version built is
+            # rebuilt with this version's schema.
+            if on_build:
+                on_build()
+            cls.reindex(target)
+            return cls.open(target)
 
     @classmethod
     def reindex(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from whoosh import fields
+from whoosh import fields, formats
 
 from newsindex.analysis import NewsAnalyzer, plain_analyzer, stemming_analyzer
 from newsindex.models import Article
@@ -16,14 +16,16 @@ __all__ = [
     "NAME_FIELDS",
     "SCHEMA_VERSION",
     "TEXT_FIELDS",
+    "TITLE_ONLY_FIELD",
     "UNDATED",
     "build_schema",
     "from_stored",
     "to_document",
 ]
 
-SCHEMA_VERSION = 1
-"""Bumped whenever the fields or the analysis change in a way old indexes cannot serve."""
+SCHEMA_VERSION = 2
+"""Bumped whenever the fields or the analysis change in a way old indexes cannot serve
+(2: the ``title_only`` field)."""
 
 TEXT_FIELDS = ("title", "body")
 """Fields searched by bare words, analysed with stemming."""
@@ -32,6 +34,11 @@ NAME_FIELDS = ("author", "source", "section", "tag", "url")
 """Fields of names and addresses: same tokenization, no stemming."""
 
 DATE_FIELD = "published"
+
+TITLE_ONLY_FIELD = "title_only"
+"""The terms of an article's title that its body does not hold, document numbers only. With it
+the number of articles a bare word matches in title or body is known without reading the body's
+postings: the body's document frequency plus this field's (see :class:`TitleOnly`)."""
 
 UNDATED = 2**63
 """Date-column values at or above this mean "no date": Whoosh fills the column of an undated
@@ -56,6 +63,22 @@ FIELD_ALIASES = {
 """Field names a user may type before ``:``, mapped to index fields."""
 
 
+class TitleOnly(fields.FieldType):
+    """The ``title_only`` field: indexed from ``(title, body)``, the terms of the title the body
+    lacks; not stored, not scored. newsindex's writer derives the same terms from the title's
+    and body's postings instead of analysing the text again."""
+
+    def __init__(self, analyzer: NewsAnalyzer) -> None:
+        super().__init__(formats.Existence(), analyzer)
+
+    def index(self, value: tuple[str, str], **kwargs: Any):
+        title, body = value
+        inside = set(self.analyzer.terms(body))
+        for term in dict.fromkeys(self.analyzer.terms(title)):
+            if term not in inside:
+                yield term.encode("utf-8"), 1, 1.0, b""
+
+
 def build_schema(
     text_analyzer: NewsAnalyzer | None = None, name_analyzer: NewsAnalyzer | None = None
 ) -> fields.Schema:
@@ -66,6 +89,7 @@ def build_schema(
         id=fields.ID(unique=True, stored=True),
         title=fields.TEXT(analyzer=text, stored=True, phrase=True),
         body=fields.TEXT(analyzer=text, stored=True, phrase=True),
+        title_only=TitleOnly(text),
         author=fields.TEXT(analyzer=names, stored=True, phrase=True),
         source=fields.TEXT(analyzer=names, stored=True, phrase=True),
         section=fields.TEXT(analyzer=names, stored=True, phrase=True),
@@ -90,6 +114,7 @@ def to_document(article: Article) -> dict[str, Any]:
         "id": article.id,
         "title": article.title,
         "body": article.body,
+        TITLE_ONLY_FIELD: (article.title, article.body),
         "language": article.language,
         "author": "\n".join(article.authors),
         "_stored_author": article.authors,

@@ -45,6 +45,7 @@ from whoosh.writing import SegmentWriter
 from newsindex.analysis import NewsAnalyzer
 from newsindex.errors import IndexWriteError
 from newsindex.runs import RunWriter, join_runs
+from newsindex.schema import TITLE_ONLY_FIELD
 from newsindex.workers import Placement, Workers
 
 __all__ = ["IMPORT_MEMORY_MB", "import_documents"]
@@ -243,6 +244,7 @@ class _SegmentBuilder(SegmentWriter):
         schema, docnum, perdoc = self.schema, self.docnum, self.perdocwriter
         perdoc.start_doc(docnum)
         size = 0
+        analysed: dict[str, dict[str, list[int]]] = {}  # field -> its terms (the hot path's)
         for fieldname in sorted(name for name in fields if not name.startswith("_")):
             value = fields[fieldname]
             if value is None:
@@ -251,9 +253,24 @@ class _SegmentBuilder(SegmentWriter):
             length = 0
             if field.indexed:
                 terms = self.postings.setdefault(fieldname, {})
-                if isinstance(field.analyzer, NewsAnalyzer) and type(field.format) is Positions:
+                if fieldname == TITLE_ONLY_FIELD and "title" in analysed and "body" in analysed:
+                    # The title's terms the body lacks, from both fields' postings (sorted
+                    # order puts them first); what TitleOnly.index gives from the text.
+                    inside = analysed["body"]
+                    for term in analysed["title"]:
+                        if term not in inside:
+                            entry = terms.get(term)
+                            if entry is None:
+                                entry = terms[term] = (array("I"), array("f"), [])
+                                size += _BYTES_PER_TERM + len(term)
+                            entry[0].append(docnum)
+                            entry[1].append(1.0)
+                            entry[2].append(b"")
+                            size += _BYTES_PER_POSTING
+                elif isinstance(field.analyzer, NewsAnalyzer) and type(field.format) is Positions:
                     # The hot path: keyed by the term as text (encoded once per segment).
                     length, where = _positions(field.analyzer, value)
+                    analysed[fieldname] = where
                     boost = field.format.field_boost
                     size += _BYTES_PER_POSTING * len(where)
                     single = _SINGLE_VALUES
