@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import random
 
 import pytest
 from whoosh import query as wq
@@ -108,12 +110,87 @@ def test_same_ids_scores_and_totals_as_whoosh(multi_segment, monkeypatch, query,
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
 def test_date_order_same_as_whoosh_collector(multi_segment, monkeypatch, query, sort):
     """In date order: the same ids, relevance scores and totals as Whoosh's collector gives."""
+    monkeypatch.setattr(search_module, "first_by_date", lambda *args, **keywords: None)
     fast, whoosh, handled = _fast_and_whoosh(
         multi_segment, monkeypatch, "segment_scores", query, sort=sort
     )
     assert handled == [True]
     assert fast == whoosh
     assert fast[2] > 0 or query in ("peacekeepers", "author:ivanyshyn")
+
+
+def _by_date_and_whoosh(news, monkeypatch, query, sort, limit, page=1) -> tuple[tuple, tuple]:
+    """The answers in date order with first_by_date (checked to take the query on), then
+    from Whoosh's collector."""
+    handled = []
+    real = search_module.first_by_date
+
+    def recording(*args, **keywords):
+        found = real(*args, **keywords)
+        handled.append(found is not None)
+        return found
+
+    monkeypatch.setattr(search_module, "first_by_date", recording)
+    fast = news.search(query, limit=limit, page=page, sort=sort, snippets=False)
+    assert handled == [True]
+    monkeypatch.setattr(search_module, "first_by_date", lambda *args, **keywords: None)
+    monkeypatch.setattr(search_module, "segment_scores", lambda *args, **keywords: None)
+    whoosh = news.search(query, limit=limit, page=page, sort=sort, snippets=False)
+    monkeypatch.undo()
+    answers = [(r.total, [(h.id, h.score) for h in r.hits]) for r in (fast, whoosh)]
+    return answers[0], answers[1]
+
+
+@pytest.mark.parametrize("query", ["said", "government", "police", "kyiv", "title:president"])
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+@pytest.mark.parametrize("limit", [1, 10, 45])
+def test_date_order_from_block_ranges_is_whooshs(two_segments, monkeypatch, query, sort, limit):
+    """A word's first matches in date order, read block range by block range, and its total
+    are those of Whoosh's collector."""
+    fast, whoosh = _by_date_and_whoosh(two_segments, monkeypatch, query, sort, limit)
+    assert fast == whoosh
+    assert fast[0] > 0
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+@pytest.mark.parametrize("in_order", [True, False])
+def test_date_order_reads_few_blocks_of_articles_added_by_date(
+    tmp_path, monkeypatch, sort, in_order
+):
+    """Articles added in date order: a word's newest or oldest are found reading few of its
+    blocks; added in any order, with ties and undated articles, the answers are the same."""
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    articles = [
+        Article(
+            id=f"a-{n}",
+            title="Ferry" if n % 4 == 0 else "Harbour",
+            body=f"The ferry {n} sails.",
+            published=None if n % 50 == 7 else start + dt.timedelta(days=n // 3),
+        )
+        for n in range(2000)
+    ]
+    if not in_order:
+        random.Random(4).shuffle(articles)
+    news = NewsIndex.create(tmp_path / "index")
+    news.add(articles)
+    for page in (1, 3):
+        fast, whoosh = _by_date_and_whoosh(news, monkeypatch, "ferry", sort, 10, page)
+        assert fast == whoosh
+        assert fast[0] == 2000
+    read: list[int] = []
+
+    def counting(decode):
+        def counted(*args, **kwargs):
+            read.append(1)
+            return decode(*args, **kwargs)
+
+        return counted
+
+    for name in ("read_block", "block_at"):  # whole posting lists, and single blocks
+        monkeypatch.setattr(accumulate_module, name, counting(getattr(accumulate_module, name)))
+    news.search("ferry", sort=sort, snippets=False)
+    if in_order:  # the title's 4 blocks and one or two of the body's 16
+        assert 4 < len(read) <= 6
 
 
 @pytest.mark.parametrize("query", ['oil "prime minister"', '"prime minister"~2', "id:wn-1126"])
@@ -276,11 +353,33 @@ def test_block_bounds_leave_weak_blocks_unscored(tmp_path, monkeypatch, limit):
         Article(id=f"strong-{n}", title="Ferry", body=f"The ferry, ferry number {n}, sails.")
         for n in range(30)
     ]
+    headlines = [
+        Article(id=f"headline-{n}", title=f"Ferry timetable {n}", body="Boats leave hourly.")
+        for n in range(20)
+    ]
     news = NewsIndex.create(tmp_path / "index")
-    news.add([*weak[:350], *strong[:15], *weak[350:], *strong[15:]])
+    news.add([*weak[:350], *strong[:15], *headlines, *weak[350:], *strong[15:]])
     bounded, plain, with_bounds, without = _bounded_and_plain(news, monkeypatch, "ferry", limit)
     assert bounded == plain
-    assert bounded[1] == 730
+    assert bounded[1] == 750
     assert with_bounds * 4 < without
     _whoosh_agrees(news, monkeypatch, "ferry", limit)
     assert all(h.id.startswith("strong-") for h in news.search("ferry", limit=limit).hits)
+
+
+@pytest.mark.parametrize(
+    "query", ["ferry", "title:ferry OR body:sails", "title:ferry", "body:ferry", "timetable"]
+)
+def test_match_counts_from_frequencies_are_whooshs(tmp_path, monkeypatch, query):
+    """Totals counted from document frequencies (a word in title and body, a lone term) or by
+    reading (two different terms; a segment with deleted articles) are Whoosh's."""
+    articles = [
+        Article(id=f"a-{n}", title="Ferry" if n % 3 else "News", body=f"The ferry {n} sails.")
+        for n in range(300)
+    ]
+    headlines = [Article(id=f"h-{n}", title="Ferry timetable", body="Boats.") for n in range(30)]
+    news = NewsIndex.create(tmp_path / "index")
+    news.add([*articles, *headlines])
+    _whoosh_agrees(news, monkeypatch, query, 10)
+    news.delete(["a-1", "h-2"])
+    _whoosh_agrees(news, monkeypatch, query, 10)

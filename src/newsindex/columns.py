@@ -19,7 +19,14 @@ from whoosh.util.numeric import byte_to_length
 
 from newsindex.schema import DATE_FIELD, UNDATED
 
-__all__ = ["date_order", "date_sort_keys", "dates", "field_lengths", "per_segment"]
+__all__ = [
+    "date_order",
+    "date_sort_keys",
+    "dates",
+    "field_lengths",
+    "first_key_between",
+    "per_segment",
+]
 
 _CACHE: weakref.WeakKeyDictionary[Any, dict[object, object]] = weakref.WeakKeyDictionary()
 
@@ -86,6 +93,29 @@ def date_sort_keys(reader: Any, *, newest_first: bool) -> Sequence[int]:
         return array("Q", [d if d < UNDATED else UNDATED for d in published])
 
     return per_segment(reader, ("date sort keys", newest_first), build)
+
+
+_KEY_CHUNK = 64
+"""Documents per chunk in :func:`first_key_between`'s table of chunk minima."""
+
+
+def first_key_between(reader: Any, first: int, last: int, *, newest_first: bool) -> int:
+    """The least date sort key (see :func:`date_sort_keys`) of the documents ``first`` to
+    ``last`` (inclusive) of a segment: from a table of minima per chunk of documents, built
+    once per segment, and the partial chunks at either end."""
+    keys = date_sort_keys(reader, newest_first=newest_first)
+
+    def build() -> Sequence[int]:
+        chunks = (keys[i : i + _KEY_CHUNK] for i in range(0, len(keys), _KEY_CHUNK))
+        return array(keys.typecode, map(min, chunks))
+
+    minima = per_segment(reader, ("date sort key minima", newest_first), build)
+    # The chunk after first's, and last's: the chunks between them lie wholly inside.
+    after, end = first // _KEY_CHUNK + 1, last // _KEY_CHUNK
+    if after > end:
+        return min(keys[first : last + 1])
+    least = min(min(keys[first : after * _KEY_CHUNK]), min(keys[end * _KEY_CHUNK : last + 1]))
+    return min(least, min(minima[after:end])) if after < end else least
 
 
 def field_lengths(reader: Any, fieldname: str) -> Sequence[int]:

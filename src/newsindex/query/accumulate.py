@@ -10,7 +10,10 @@ reads its smaller side first and the other side only where those documents are, 
 range holding fewer articles than the query matches is read for those articles only. The best
 documents come off a heap. For a word in several fields (the commonest query) and the first
 pages of results, the larger posting list is scored only in the blocks whose best possible
-score can still reach the page (block bounds; all its documents are counted all the same).
+score can still reach the page (block bounds; all its documents are counted all the same). In
+date order, a word's larger posting list is read only in the blocks whose range of documents
+can hold one of the first dates (articles mostly come in date order), and its matches are
+counted from document frequencies (the body's, and the ``title_only`` field's for titles).
 An exact phrase on its own (the commonest phrase query) is evaluated from its words' posting
 lists directly, rarest word first, checking the words' places after each: Whoosh's phrase
 matcher does its most costly work, finding the first match, when it is built.
@@ -28,6 +31,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
+import operator
 import pickle
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -42,7 +46,9 @@ from whoosh.matching import (
     WrappingMatcher,
 )
 
+from newsindex.columns import date_sort_keys, first_key_between
 from newsindex.query.blocks import block as read_block
+from newsindex.query.blocks import block_at, place
 from newsindex.query.compile import (
     TERM_AT_A_TIME,
     DateFilterMatcher,
@@ -53,8 +59,9 @@ from newsindex.query.compile import (
     phrase_starts,
 )
 from newsindex.ranking import BM25Scorer, NewsWeighting
+from newsindex.schema import TITLE_ONLY_FIELD
 
-__all__ = ["segment_scores", "top_documents"]
+__all__ = ["first_by_date", "segment_scores", "top_documents"]
 
 
 _INTERSECTIONS = (IntersectionMatcher, LazyIntersectionMatcher)
@@ -124,7 +131,7 @@ def _bounded_segment_scores(
     plans = []
     for sub, offset in searcher.leaf_searchers():
         matcher = query.matcher(sub, context)
-        sides = _two_terms(matcher)
+        sides = _two_terms(matcher, lone=False)
         if sides is None:
             return None
         plans.append((offset, sub.reader(), sides))
@@ -183,6 +190,110 @@ def _bounded_segment_scores(
     return segments, total
 
 
+def first_by_date(
+    searcher: Any, query: wq.Query, limit: int, *, newest_first: bool
+) -> tuple[list[tuple[int, Any, dict]], int] | None:
+    """For a word in title and body or one term: every match that can be among the first
+    ``limit`` in date order (newest or oldest first, undated last), per segment as
+    :func:`segment_scores` has them unscored, and the number of matches; ``None`` as for
+    :func:`_bounded_segment_scores`.
+
+    The smaller posting list is read whole. The larger one's blocks are read in the order of
+    the first date key among the documents in their range (:func:`first_key_between`), only
+    while that can still reach the first ``limit`` found so far. Articles are mostly added in
+    date order, so the blocks holding the newest (or oldest) ones come first and few others
+    are read; in any order the answer is the same.
+    """
+    if limit <= 0:
+        return None
+    planned = _word_plans(searcher, query)
+    if planned is None:
+        return None
+    plans, total = planned
+    segments: list[tuple[int, Any, dict]] = []
+    first: list[tuple[int, int]] = []  # the first limit (key, docnum) found, in order
+    for offset, reader, sides in plans:
+        if not sides:
+            continue
+        keys = date_sort_keys(reader, newest_first=newest_first)
+        smaller, larger = sorted(sides, key=lambda side: _size(side[0]))
+        found = _scores(smaller[0], scored=False) if smaller is not larger else {}
+        keyed = ((keys[d], offset + d) for d in found)
+        first = heapq.nsmallest(limit, itertools.chain(first, keyed))
+        leaf = larger[1]
+        for least, where in sorted(_block_ranges(leaf, reader, newest_first), key=_least):
+            if len(first) == limit and least > first[-1][0]:
+                break  # no document of this block or a later one comes before those found
+            docnums = [d for d in block_at(leaf, where)[0] if d not in found]
+            found.update(dict.fromkeys(docnums, 1.0))
+            keyed = ((keys[d], offset + d) for d in docnums)
+            first = heapq.nsmallest(limit, itertools.chain(first, keyed))
+        segments.append((offset, reader, found))
+    return segments, total
+
+
+def _word_plans(searcher: Any, query: wq.Query) -> tuple[list, int] | None:
+    """``(offset, reader, sides)`` per segment for a word in title and body or one term (see
+    :func:`_two_terms`), and the number of matches; ``None`` for other queries, or where the
+    number is not known from document frequencies (:func:`_match_count`)."""
+    context = _term_at_a_time_context(searcher)
+    if context is None:
+        return None
+    plans = []
+    total = 0
+    for sub, offset in searcher.leaf_searchers():
+        sides = _two_terms(query.matcher(sub, context))
+        if sides is None:
+            return None
+        reader = sub.reader()
+        count = _match_count(reader, sides)
+        if count is None:
+            return None
+        total += count
+        plans.append((offset, reader, sides))
+    return plans, total
+
+
+def _block_ranges(leaf: Any, reader: Any, newest_first: bool) -> list[tuple[int, int]]:
+    """``(first date sort key in the block's range, place)`` for each block of a posting
+    list, from the block headers; leaves ``leaf`` at its last block."""
+    ranges = []
+    start = 0
+    while True:
+        end = leaf._maxid
+        ranges.append(
+            (first_key_between(reader, start, end, newest_first=newest_first), place(leaf))
+        )
+        if leaf._lastblock:
+            return ranges
+        start = end + 1
+        leaf._goto(leaf._nextoffset)
+
+
+_least = operator.itemgetter(0)
+
+
+def _match_count(reader: Any, sides: list[tuple[Any, Any, float]]) -> int | None:
+    """How many documents of the segment ``sides`` (see :func:`_two_terms`) match, from
+    document frequencies: a term's own; for a word in title and body, the body's plus the
+    ``title_only`` field's. ``None`` for two other terms, an index without that field or a
+    segment with deleted documents (which the frequencies still count)."""
+    if not sides:
+        return 0
+    if reader.has_deletions():
+        return None
+    (_m, one, _b), (_n, other, _c) = sides
+    if one is other:
+        return one.scorer.size
+    (field, text), (other_field, other_text) = one._term, other._term
+    if text != other_text or {field, other_field} != {"title", "body"}:
+        return None
+    if TITLE_ONLY_FIELD not in reader.schema:
+        return None
+    body = one if field == "body" else other
+    return body.scorer.size + reader.doc_frequency(TITLE_ONLY_FIELD, text)
+
+
 def _term_at_a_time_context(searcher: Any) -> Any:
     """The search context to build matchers in, as Whoosh's collector builds them but for
     reading term at a time (see newsindex.query.compile.And); None if the searcher does not
@@ -193,14 +304,19 @@ def _term_at_a_time_context(searcher: Any) -> Any:
     return searcher.context().set(**{TERM_AT_A_TIME: True})
 
 
-def _two_terms(matcher: Any) -> list[tuple[Any, Any, float]] | None:
+def _two_terms(matcher: Any, *, lone: bool = True) -> list[tuple[Any, Any, float]] | None:
     """``(matcher, term matcher, boost)`` for each side of a union of two (possibly boosted)
-    term matchers, or of a lone one; ``[]`` for no match; ``None`` for any other tree."""
+    term matchers, or of a lone one (twice); ``[]`` for no match; ``None`` for any other
+    tree. With ``lone``, a side of a union that matches nothing (a word no title of the
+    segment has) is left out; else such a union is another tree."""
     if not matcher.is_active():
         return []
     if type(matcher) is UnionMatcher:
-        sides = [_boosted_term(matcher.a), _boosted_term(matcher.b)]
-        return None if None in sides else sides
+        active = [side for side in (matcher.a, matcher.b) if side.is_active()]
+        if len(active) == 2 or not lone:
+            sides = [_boosted_term(side) for side in (matcher.a, matcher.b)]
+            return None if None in sides else sides
+        matcher = active[0]
     side = _boosted_term(matcher)
     return None if side is None else [side, side]
 

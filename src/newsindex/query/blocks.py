@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["block", "ids_and_weights"]
+__all__ = ["block", "block_at", "ids_and_weights", "place"]
 
 _PROTOCOL = 4
 """The pickle protocol newsindex's writer uses for blocks (``writer._BLOCK_PROTOCOL``)."""
@@ -140,3 +140,17 @@ def block(matcher: Any, *, values: bool = False) -> tuple:
     elif isinstance(weights, float):
         weights = (weights,) * len(docnums)
     return (docnums, weights, matcher._data[2]) if values else (docnums, weights)
+
+
+def place(matcher: Any) -> tuple:
+    """Where the matcher's current block is, for :func:`block_at` to read it later without
+    reading its header again."""
+    return matcher._dataoffset, matcher._nextoffset, matcher._compression, matcher._blocklength
+
+
+def block_at(matcher: Any, where: tuple) -> tuple:
+    """The ``(docnums, weights)`` of the block at ``where`` (from :func:`place`), as
+    :func:`block` gives them; the matcher is left there for reading it only."""
+    matcher._dataoffset, matcher._nextoffset, matcher._compression, matcher._blocklength = where
+    matcher._data = None
+    return block(matcher)

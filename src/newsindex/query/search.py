@@ -17,7 +17,7 @@ from whoosh.searching import Searcher
 from newsindex.analysis import NewsAnalyzer
 from newsindex.columns import date_sort_keys
 from newsindex.models import Hit, SearchResults
-from newsindex.query.accumulate import segment_scores, top_documents
+from newsindex.query.accumulate import first_by_date, segment_scores, top_documents
 from newsindex.query.compile import And, AndNot, compile_tree, either
 from newsindex.query.syntax import (
     LONG_QUERY_WORDS,
@@ -280,12 +280,17 @@ def _collect(searcher: Searcher, query: wq.Query, count: int, sort: str) -> _Ran
             return _Ranking(*found)
         collector = collectors.TopCollector(limit=count, usequality=False, replace=0)
     else:
-        segments = segment_scores(searcher, query, scored=False)
-        if segments is not None:
-            newest_first = sort == "newest"
+        newest_first = sort == "newest"
+        found = first_by_date(searcher, query, count, newest_first=newest_first)
+        if found is None:
+            segments = segment_scores(searcher, query, scored=False)
+            if segments is not None:
+                found = segments, sum(len(scores) for _o, _r, scores in segments)
+        if found is not None:
+            segments, total = found
             items = _by_date(segments, count, newest_first=newest_first)
             # Matched, not scored: the hits shown get their relevance scores afterwards.
-            return _Ranking(items, sum(len(scores) for _o, _r, scores in segments), scored=False)
+            return _Ranking(items, total, scored=False)
         collector = _DateOrder(count, newest_first=sort == "newest")
     searcher.search_with_collector(query, collector)
     results = collector.results()
