@@ -16,7 +16,7 @@ from newsindex.ingest import read_paths, sample_paths
 from newsindex.query import accumulate as accumulate_module
 from newsindex.query import compile as compile_module
 from newsindex.query import parse_query
-from newsindex.query.accumulate import top_documents
+from newsindex.query.accumulate import first_by_date, top_documents
 from newsindex.query.compile import DateFiltered, DateFilterMatcher, compile_tree
 from newsindex.ranking import BM25Scorer
 
@@ -85,6 +85,7 @@ def _fast_and_whoosh(news, monkeypatch, name, query, **options) -> tuple[tuple, 
     monkeypatch.setattr(search_module, name, recording)
     fast = _answers(news, query, **options)
     monkeypatch.setattr(search_module, name, lambda *args, **keywords: None)
+    monkeypatch.setattr(search_module, "scores_of", lambda *args: None)  # Whoosh's rescoring
     return fast, _answers(news, query, **options), handled
 
 
@@ -135,6 +136,7 @@ def _by_date_and_whoosh(news, monkeypatch, query, sort, limit, page=1) -> tuple[
     assert handled == [True]
     monkeypatch.setattr(search_module, "first_by_date", lambda *args, **keywords: None)
     monkeypatch.setattr(search_module, "segment_scores", lambda *args, **keywords: None)
+    monkeypatch.setattr(search_module, "scores_of", lambda *args: None)
     whoosh = news.search(query, limit=limit, page=page, sort=sort, snippets=False)
     monkeypatch.undo()
     answers = [(r.total, [(h.id, h.score) for h in r.hits]) for r in (fast, whoosh)]
@@ -188,7 +190,10 @@ def test_date_order_reads_few_blocks_of_articles_added_by_date(
 
     for name in ("read_block", "block_at"):  # whole posting lists, and single blocks
         monkeypatch.setattr(accumulate_module, name, counting(getattr(accumulate_module, name)))
-    news.search("ferry", sort=sort, snippets=False)
+    searcher = news._index.searcher()
+    tree = parse_query("ferry", news._index.analyzers(searcher)).tree
+    compiled = compile_tree(tree, searcher.reader())
+    first_by_date(searcher, compiled, 10, newest_first=sort == "newest")
     if in_order:  # the title's 4 blocks and one or two of the body's 16
         assert 4 < len(read) <= 6
 

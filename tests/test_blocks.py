@@ -85,3 +85,16 @@ def test_searches_answer_the_same_read_either_way(tmp_path, articles, monkeypatc
     whole = [news.search(q, limit=30, snippets=False) for q in queries]
     assert [(r.total, r.hits) for r in fast] == [(r.total, r.hits) for r in whole]
     assert all(r.total for r in fast)
+
+
+def test_holds_answers_as_the_posting_list(tmp_path, articles):
+    """``holds`` finds exactly the documents a posting list has, in a block or between blocks."""
+    news = NewsIndex.create(tmp_path / "index")
+    news.add(articles)
+    reader = news._index.searcher().reader()
+    for word in ("said", "minist", "ukrain", "peacekeep"):
+        present = set(reader.postings("body", word).all_ids())
+        assert 0 < len(present) < reader.doc_count_all()
+        for docnum in range(reader.doc_count_all()):
+            assert blocks.holds(reader.postings("body", word), docnum) == (docnum in present)
+    assert len(set(reader.postings("body", "said").all_ids())) > 128  # several blocks

@@ -51,12 +51,14 @@ def _matched_spans(
     following: Callable[[int, int], Sequence[tuple[str, int, int]]],
 ) -> list[tuple[int, int, str]]:
     """The marks: tokens that are a term or start with a prefix of ``spec``, and the words of
-    each of its phrases where they occur. ``tokens``: at least every word that starts with
-    one of ``spec``'s initials, in order; ``following(end, n)``: the next ``n`` words after
-    offset ``end`` as tokens (term ``""`` for a word not stemmed)."""
+    each of its phrases where they occur. ``tokens``: at least every word that is one of
+    ``spec``'s terms, starts with one of its prefixes or is a phrase's first word, in order;
+    ``following(end, n)``: the next ``n`` words after offset ``end`` as tokens (term ``""``
+    for a word not stemmed)."""
     marked: dict[int, tuple[int, int, str]] = {}
+    prefixes = spec.prefixes
     for term, start, end in tokens:
-        if term in spec.terms or any(term.startswith(p) for p in spec.prefixes):
+        if term in spec.terms or (prefixes and term.startswith(prefixes)):
             marked[start] = (start, end, term)
     for phrase in spec.phrases:
         first, rest = phrase[0], list(phrase[1:])
@@ -132,6 +134,10 @@ def _find_matches(
                 return words
             width *= 4
 
+    # Only the words that can be marked, or start a phrase, are kept (and looked at again as
+    # the head grows): the rest of the words with the same initials are dropped at once.
+    starts = spec.terms | {phrase[0] for phrase in spec.phrases if phrase}
+    prefixes = spec.prefixes
     tokens: list[tuple[str, int, int]] = []
     scanned = 0  # the head scanned so far ends here, at a space: words are not cut
     while True:
@@ -139,7 +145,11 @@ def _find_matches(
         # The regex engine skips the words that cannot match; a phrase's next words are read
         # after each place its first word is found.
         found = analyzer.spans_starting(text[scanned:upto], initials)
-        tokens.extend((term, scanned + start, scanned + stop) for term, start, stop in found)
+        tokens.extend(
+            (term, scanned + start, scanned + stop)
+            for term, start, stop in found
+            if term in starts or (prefixes and term.startswith(prefixes))
+        )
         scanned = upto
         spans = _matched_spans(tokens, spec, following)
         if scanned >= end or _covers(spans, spec):

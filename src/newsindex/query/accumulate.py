@@ -61,7 +61,7 @@ from newsindex.query.compile import (
 from newsindex.ranking import BM25Scorer, NewsWeighting
 from newsindex.schema import TITLE_ONLY_FIELD
 
-__all__ = ["first_by_date", "segment_scores", "top_documents"]
+__all__ = ["first_by_date", "scores_of", "segment_scores", "top_documents"]
 
 
 _INTERSECTIONS = (IntersectionMatcher, LazyIntersectionMatcher)
@@ -218,18 +218,30 @@ def first_by_date(
         keys = date_sort_keys(reader, newest_first=newest_first)
         smaller, larger = sorted(sides, key=lambda side: _size(side[0]))
         found = _scores(smaller[0], scored=False) if smaller is not larger else {}
-        keyed = ((keys[d], offset + d) for d in found)
-        first = heapq.nsmallest(limit, itertools.chain(first, keyed))
+        first = _first_keys(first, found, keys, offset, limit)
         leaf = larger[1]
         for least, where in sorted(_block_ranges(leaf, reader, newest_first), key=_least):
             if len(first) == limit and least > first[-1][0]:
                 break  # no document of this block or a later one comes before those found
             docnums = [d for d in block_at(leaf, where)[0] if d not in found]
             found.update(dict.fromkeys(docnums, 1.0))
-            keyed = ((keys[d], offset + d) for d in docnums)
-            first = heapq.nsmallest(limit, itertools.chain(first, keyed))
+            first = _first_keys(first, docnums, keys, offset, limit)
         segments.append((offset, reader, found))
     return segments, total
+
+
+def _first_keys(
+    first: list[tuple[int, int]], docnums, keys: Sequence[int], offset: int, limit: int
+) -> list[tuple[int, int]]:
+    """The first ``limit`` ``(key, docnum)`` of ``first`` and ``docnums`` (of a segment at
+    ``offset``), in order; only the documents that can reach ``first`` are paired."""
+    if len(first) == limit:
+        last = first[-1][0]
+        docnums = [d for d in docnums if keys[d] <= last]
+        if not docnums:
+            return first
+    keyed = [(keys[d], offset + d) for d in docnums]
+    return heapq.nsmallest(limit, itertools.chain(first, keyed))
 
 
 def _word_plans(searcher: Any, query: wq.Query) -> tuple[list, int] | None:
@@ -358,6 +370,26 @@ def segment_scores(
             found = _scores(matcher, scored=scored)
         segments.append((offset, sub.reader(), found))
     return segments
+
+
+def scores_of(searcher: Any, query: wq.Query, docnums: Sequence[int]) -> dict[int, float] | None:
+    """The scores of a few documents (by document number in the searcher), the same numbers
+    :func:`segment_scores` gives, reading only the blocks that hold them; ``None`` as for
+    :func:`top_documents`, and for phrases (their positions are checked for every match)."""
+    context = _term_at_a_time_context(searcher)
+    if context is None or _phrases(query):
+        return None
+    scores: dict[int, float] = {}
+    for sub, offset in searcher.leaf_searchers():
+        end = offset + sub.doc_count_all()
+        wanted = sorted(d - offset for d in docnums if offset <= d < end)
+        if not wanted:
+            continue
+        matcher = query.matcher(sub, context)
+        if not _evaluable(matcher):
+            return None
+        scores.update((offset + d, score) for d, score in _scores(matcher, wanted).items())
+    return scores
 
 
 def _evaluable(matcher: Any) -> bool:

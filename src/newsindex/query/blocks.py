@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["block", "block_at", "ids_and_weights", "place"]
+__all__ = ["block", "block_at", "holds", "ids_and_weights", "place"]
 
 _PROTOCOL = 4
 """The pickle protocol newsindex's writer uses for blocks (``writer._BLOCK_PROTOCOL``)."""
@@ -154,3 +154,15 @@ def block_at(matcher: Any, where: tuple) -> tuple:
     matcher._dataoffset, matcher._nextoffset, matcher._compression, matcher._blocklength = where
     matcher._data = None
     return block(matcher)
+
+
+def holds(matcher: Any, docnum: int) -> bool:
+    """Whether a Whoosh 3 posting list, from the block it stands in, holds ``docnum``: block
+    headers are read up to the block whose range has it, and that block's ids only (Whoosh's
+    ``skip_to`` decodes each block it stops in whole, positions too)."""
+    while matcher._maxid < docnum:
+        if matcher._lastblock:
+            return False
+        matcher._goto(matcher._nextoffset)
+    deltas, _weights = ids_and_weights(matcher)
+    return docnum in itertools.accumulate(deltas)

@@ -12,12 +12,14 @@ from collections.abc import Callable, Sequence
 import attrs
 from whoosh import collectors
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.searching import Searcher
 
 from newsindex.analysis import NewsAnalyzer
 from newsindex.columns import date_sort_keys
 from newsindex.models import Hit, SearchResults
-from newsindex.query.accumulate import first_by_date, segment_scores, top_documents
+from newsindex.query.accumulate import first_by_date, scores_of, segment_scores, top_documents
+from newsindex.query.blocks import holds
 from newsindex.query.compile import And, AndNot, compile_tree, either
 from newsindex.query.syntax import (
     LONG_QUERY_WORDS,
@@ -129,6 +131,9 @@ def _by_date(
 
 def _relevance(searcher: Searcher, query: wq.Query, docnums: Sequence[int]) -> dict[int, float]:
     """The relevance scores of a few documents (hits sorted by date), by document number."""
+    found = scores_of(searcher, query, docnums)
+    if found is not None:
+        return found
     scores: dict[int, float] = {}
     context = searcher.context()
     for sub, offset in searcher.leaf_searchers():
@@ -157,6 +162,10 @@ def _body_may_match(searcher: Searcher, docnum: int, spec: MatchSpec) -> Callabl
         for word in {*spec.terms, *(word for phrase in spec.phrases for word in phrase)}:
             if ("body", word) in reader:
                 postings = reader.postings("body", word)
+                if type(postings) is W3LeafMatcher:  # no deletions: read the ids it needs only
+                    if holds(postings, docnum - offset):
+                        return True
+                    continue
                 if postings.is_active() and postings.id() < docnum - offset:
                     postings.skip_to(docnum - offset)
                 if postings.is_active() and postings.id() == docnum - offset:
