@@ -205,6 +205,17 @@ def _indexing_lines(results: dict) -> list[str]:
                 ]
             )
     lines = _table(header, rows, "llrrrrrrrr")
+    for run in results["runs"]:
+        repeated = {
+            ENGINE_NAMES[name]: run["engines"][name]["build"].get("build_runs_s", [])
+            for name in results["meta"]["engines"]
+        }
+        if any(len(times) > 1 for times in repeated.values()):
+            each = "; ".join(
+                f"{name} {' / '.join(_fmt(t, 1) for t in times)}"
+                for name, times in repeated.items()
+            )
+            lines += ["", f"{_run_title(run)}: the median of these builds, s (in turn): {each}."]
     lines += [
         "",
         "Per CPU s: articles per second of CPU time (all processes and threads), which a busy "

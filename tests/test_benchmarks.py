@@ -36,7 +36,7 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Complete
     """One smoke run of the benchmark as a fresh process, results in a temporary folder."""
     out = tmp_path_factory.mktemp("bench")
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--smoke", "--out", str(out)],
+        [sys.executable, "-m", "benchmarks", "--smoke", "--build-runs", "2", "--out", str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -107,3 +107,27 @@ def test_queries_cover_every_kind_from_the_corpus(results: dict):
         counts[query["kind"]] += 1
         assert query["query"].strip()
     assert len(set(counts.values())) == 1 and counts["word"] > 0
+
+
+def test_builds_repeated_in_turn_report_the_median(smoke, results: dict):
+    """With --build-runs 2 every engine is built twice and the faster (lower median) counts."""
+    _done, out = smoke
+    for name in ENGINES:
+        build = results["runs"][0]["engines"][name]["build"]
+        assert len(build["build_runs_s"]) == 2
+        assert build["build_s"] == min(build["build_runs_s"])
+    assert "--build-runs 2" in results["meta"]["command"]
+    assert "the median of these builds" in (out / "smoke-x1.md").read_text(encoding="utf-8")
+
+
+def test_build_runs_must_match_the_scales():
+    """--build-runs with a count per scale must give one for each, else a usage error."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--smoke", "--scale", "1,4", "--build-runs", "3,1,1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "--build-runs takes one whole number of at least 1, or one per --scale" in done.stderr
