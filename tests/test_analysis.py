@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import re
 import sys
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +15,7 @@ from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import QueryParser
 from whoosh.query import Phrase, Term
 
+from newsindex import _marks as marks
 from newsindex.analysis import (
     _FOLDS_TO_ASCII,
     NewsAnalyzer,
@@ -438,3 +440,17 @@ def test_highlight_scan_skips_other_scripts_but_not_accents():
     # with a non-ASCII initial, every non-ASCII word start is scanned
     found = [term for term, _s, _e in analyzer.spans_starting(text, frozenset("स"))]
     assert "सरकार" in found
+
+
+def test_mark_table_holds_this_pythons_unicode_version():
+    """The table of combining marks has this Python's Unicode version, equal to a scan."""
+    assert unicodedata.unidata_version in marks._RANGES
+    assert marks.mark_ranges() == marks.scan()
+    assert any(first <= 0x0303 <= last for first, last in marks.mark_ranges())  # a tilde
+
+
+def test_unicode_version_missing_from_the_table_is_scanned(monkeypatch):
+    """A Unicode version the table lacks gets its marks by scanning, as before the table."""
+    monkeypatch.setattr(marks, "_RANGES", {})
+    assert marks.mark_ranges() == marks.scan()
+    assert marks.entry().startswith(f'    "{unicodedata.unidata_version}": "300-36f ')

@@ -23,31 +23,15 @@ from typing import Any
 
 from whoosh.analysis import Analyzer, Token
 
+from newsindex._marks import mark_ranges
+
 __all__ = ["NewsAnalyzer", "analyze", "plain_analyzer", "stemming_analyzer"]
 
 
-def _char_class(codepoints: list[int]) -> str:
-    """Return a regex character-class body matching exactly `codepoints` (ascending)."""
-    ranges: list[list[int]] = []
-    for cp in codepoints:
-        if ranges and cp == ranges[-1][1] + 1:
-            ranges[-1][1] = cp
-        else:
-            ranges.append([cp, cp])
-    # No combining mark is a regex metacharacter, so the ranges need no escaping.
-    return "".join(f"{chr(first)}-{chr(last)}" for first, last in ranges)
-
-
 # Python's \w has no combining marks, so "Pin\u0303era" (decomposed input) or Hindi words
-# would fall apart at every accent. Scanning up to U+1FFFF takes ~10 ms and covers every
-# script that has marks; above it there are only variation selectors.
-_MARKS = _char_class(
-    [
-        cp
-        for cp in range(0x20000)
-        if unicodedata.category(chr(cp)).startswith("M") and not chr(cp).isalnum()
-    ]
-)
+# would fall apart at every accent. They come from a table per Unicode version (_marks); no
+# combining mark is a regex metacharacter, so the ranges need no escaping.
+_MARKS = "".join(f"{chr(first)}-{chr(last)}" for first, last in mark_ranges())
 _LETTER = r"[^\W\d_]"
 _WORD = rf"[^\W_]+(?:[{_MARKS}]+[^\W_]*)*"
 _APOSTROPHES = "'\u2019"
