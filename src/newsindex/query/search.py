@@ -300,7 +300,7 @@ def _collect(searcher: Searcher, query: wq.Query, count: int, sort: str) -> _Ran
             items = _by_date(segments, count, newest_first=newest_first)
             # Matched, not scored: the hits shown get their relevance scores afterwards.
             return _Ranking(items, total, scored=False)
-        collector = _DateOrder(count, newest_first=sort == "newest")
+        collector = _DateOrder(count, newest_first=newest_first)
     searcher.search_with_collector(query, collector)
     results = collector.results()
     return _Ranking(
