@@ -178,9 +178,7 @@ class _BlockWriter(W3PostingsWriter):
         postfile = self._postfile
         start = postfile.tell()
         postfile.write(WHOOSH3_HEADER_MAGIC)
-        known = [n for n in map(lengths.get, docnums) if n]
-        shortest, longest = (min(known), max(known)) if known else (None, 0)
-        heaviest = max(0, max(weights))
+        heaviest, shortest, longest = _block_stats(docnums, weights, lengths)
         self._ids, self._weights, self._values = docnums, weights, [v for v in values if v]
         self._put_block(heaviest, shortest, longest, last=True)
         terminfo = W3TermInfo(
@@ -207,14 +205,20 @@ def _add_postings(
         if start:
             postwriter._write_block()
         end = start + limit
-        block_weights = weights[start:end]
-        block_lengths = [n for n in map(lengths.get, docnums[start:end]) if n]
-        postwriter._ids = docnums[start:end]
-        postwriter._weights = block_weights
+        postwriter._ids, postwriter._weights = docnums[start:end], weights[start:end]
         postwriter._values = [v for v in values[start:end] if v]
-        postwriter._maxweight = max(0, max(block_weights))
-        postwriter._minlength = min(block_lengths) if block_lengths else None
-        postwriter._maxlength = max(block_lengths) if block_lengths else 0
+        postwriter._maxweight, postwriter._minlength, postwriter._maxlength = _block_stats(
+            postwriter._ids, postwriter._weights, lengths
+        )
+
+
+def _block_stats(
+    docnums: array, weights: array, lengths: dict[int, int]
+) -> tuple[float, int | None, int]:
+    """A block's highest weight, shortest and longest field length (None and 0 when its
+    documents have no length), as Whoosh's postings writer keeps them for the block header."""
+    known = [n for n in map(lengths.get, docnums) if n]
+    return max(0, max(weights)), (min(known) if known else None), (max(known) if known else 0)
 
 
 class _SegmentBuilder(SegmentWriter):
