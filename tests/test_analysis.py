@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import subprocess
 import sys
 import unicodedata
 
@@ -454,3 +455,60 @@ def test_unicode_version_missing_from_the_table_is_scanned(monkeypatch):
     monkeypatch.setattr(marks, "_RANGES", {})
     assert marks.mark_ranges() == marks.scan()
     assert marks.entry().startswith(f'    "{unicodedata.unidata_version}": "300-36f ')
+
+
+# --- importing Whoosh without its unused imports (_lean) ----------------------------------------
+
+_LEAN_SEARCH = """
+import sys, tempfile
+import newsindex
+deferred = ("asyncio", "urllib.request", "whoosh.lang.morph_en")
+print(*[name in sys.modules for name in deferred])
+news = newsindex.NewsIndex.create(tempfile.mkdtemp() + "/index")
+news.add([newsindex.Article(id=f"a{n}", title=f"Truce {n}", body="Talks went on.") for n in (1, 2)])
+news.delete(["a1"])
+print(*[hit.id for hit in news.search("truce").hits])
+print("asyncio" in sys.modules)
+import cached_property, whoosh.compat, whoosh.query.terms
+from whoosh.lang.morph_en import variations
+print(whoosh.query.terms.variations("run") == variations("run"))
+import asyncio
+print(cached_property.asyncio.iscoroutinefunction is asyncio.iscoroutinefunction)
+print(whoosh.compat.urlretrieve.__name__, sys.modules["urllib.request"].__file__ is not None)
+"""
+
+
+def run_python(code: str) -> list[str]:
+    """Run ``code`` in a fresh interpreter; its output's lines."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return done.stdout.splitlines()
+
+
+def test_whoosh_imports_without_its_unused_modules():
+    """`import newsindex` loads no asyncio, urllib.request or morph_en; all work when used."""
+    # Searching a segment with a deleted article reads a cached property, which asks asyncio.
+    assert run_python(_LEAN_SEARCH) == [
+        "False False False",
+        "a2",
+        "True",
+        "True",
+        "True",
+        "urlretrieve True",
+    ]
+
+
+def test_whoosh_imports_as_usual_beside_other_threads():
+    """With another thread running, no stand-in is used: Whoosh's imports load at once."""
+    code = (
+        "import sys, threading\n"
+        "done = threading.Event()\n"
+        "threading.Thread(target=done.wait).start()\n"
+        "import newsindex\n"
+        "done.set()\n"
+        "import cached_property, whoosh.compat\n"
+        "print('asyncio' in sys.modules, 'urllib.request' in sys.modules)\n"
+        "print(type(cached_property.asyncio).__name__, whoosh.compat.urlretrieve.__module__)\n"
+    )
+    assert run_python(code) == ["True True", "module urllib.request"]

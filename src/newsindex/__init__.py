@@ -6,6 +6,9 @@
 >>> for hit in news.search('"coalition of the willing" date:2025').hits: ...
 """
 
+import importlib as _importlib
+import typing as _typing
+
 from newsindex.analysis import analyze
 from newsindex.api import NewsIndex, default_index_path
 from newsindex.errors import (
@@ -20,21 +23,23 @@ from newsindex.errors import (
     NewsIndexError,
     QuerySyntaxError,
 )
-from newsindex.evaluation import (
-    EvalReport,
-    Judgments,
-    Metrics,
-    QueryResult,
-    Topic,
-    evaluate,
-    evaluate_collection,
-    read_judgments,
-    read_topics,
-    score_rankings,
-)
 from newsindex.index import IMPORT_MEMORY_MB
 from newsindex.ingest import read_path, read_paths
 from newsindex.models import Article, Hit, ImportSummary, IndexStats, SearchResults, Skipped
+
+if _typing.TYPE_CHECKING:
+    from newsindex.evaluation import (
+        EvalReport,
+        Judgments,
+        Metrics,
+        QueryResult,
+        Topic,
+        evaluate,
+        evaluate_collection,
+        read_judgments,
+        read_topics,
+        score_rankings,
+    )
 
 __all__ = [
     "IMPORT_MEMORY_MB",
@@ -70,3 +75,32 @@ __all__ = [
     "read_topics",
     "score_rankings",
 ]
+
+# Ranking evaluation is imported on first use: a search has no need of it.
+_LAZY = {
+    name: "newsindex.evaluation"
+    for name in (
+        "EvalReport",
+        "Judgments",
+        "Metrics",
+        "QueryResult",
+        "Topic",
+        "evaluate",
+        "evaluate_collection",
+        "read_judgments",
+        "read_topics",
+        "score_rankings",
+    )
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'newsindex' has no attribute {name!r}")
+    value = globals()[name] = getattr(_importlib.import_module(module), name)
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -21,9 +21,13 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from whoosh.analysis import Analyzer, Token
+from newsindex import _lean
 
-from newsindex._marks import mark_ranges
+_lean.import_whoosh()
+
+from whoosh.analysis import Analyzer, Token  # noqa: E402
+
+from newsindex._marks import mark_ranges  # noqa: E402
 
 __all__ = ["NewsAnalyzer", "analyze", "plain_analyzer", "stemming_analyzer"]
 

@@ -16,7 +16,6 @@ from newsindex import (
     NewsIndexError,
     analyze,
     default_index_path,
-    evaluate_collection,
     render,
 )
 
@@ -230,5 +229,7 @@ def eval_command(
 
     DOCS is JSON Lines articles, QUERIES JSON Lines {"id", "text"}, QRELS TREC qrels.
     """
+    from newsindex import evaluate_collection  # imported on use: a search needs none of it
+
     report = evaluate_collection(docs, queries, qrels, index_path=index_dir, depth=depth)
     click.echo(render.eval_json(report) if as_json else render.format_eval(report))
