@@ -12,11 +12,13 @@ from whoosh.matching import FilterMatcher
 
 import newsindex.query.search as search_module
 from newsindex import Article, NewsIndex
+from newsindex.impacts import read_impacts
 from newsindex.ingest import read_paths, sample_paths
 from newsindex.query import accumulate as accumulate_module
 from newsindex.query import compile as compile_module
 from newsindex.query import parse_query
 from newsindex.query.accumulate import first_by_date, top_documents
+from newsindex.query.blocks import block_at
 from newsindex.query.compile import DateFiltered, DateFilterMatcher, compile_tree
 from newsindex.ranking import BM25Scorer
 
@@ -388,3 +390,132 @@ def test_match_counts_from_frequencies_are_whooshs(tmp_path, monkeypatch, query)
     _whoosh_agrees(news, monkeypatch, query, 10)
     news.delete(["a-1", "h-2"])
     _whoosh_agrees(news, monkeypatch, query, 10)
+
+
+@pytest.fixture(scope="module")
+def impact_news(tmp_path_factory: pytest.TempPathFactory) -> NewsIndex:
+    """2,400 dated articles in shuffled order, in two segments (one joined from runs): long
+    ones mention `ferry` once or twice, a few short ones often; some titles have it."""
+    rng = random.Random(7)
+    filler = [f"word{n}" for n in range(400)]
+    articles = []
+    for n in range(2400):
+        if n % 200:
+            body = rng.choices(filler, k=rng.randint(300, 600)) + ["ferry"] * rng.randint(1, 2)
+        else:
+            body = rng.choices(filler, k=rng.randint(20, 40)) + ["ferry"] * 5
+        rng.shuffle(body)
+        articles.append(
+            Article(
+                id=f"a-{n}",
+                title=f"Report {n}" if n % 50 else "The ferry timetable for the week ahead",
+                body=" ".join(body) if n % 13 else "Boats leave hourly.",
+                published=dt.datetime(2020, 1, 1) + dt.timedelta(days=rng.randint(0, 2000)),
+            )
+        )
+    rng.shuffle(articles)
+    news = NewsIndex.create(tmp_path_factory.mktemp("impacts") / "index")
+    news._index.write(articles[:1200])
+    news._index.write(articles[1200:], limitmb=1)
+    assert len(news._index._ix._segments()) == 2
+    return news
+
+
+@pytest.mark.parametrize("limit", [1, 10, 100])
+def test_impacts_give_the_same_best_pages(impact_news, monkeypatch, limit):
+    """With blocks bounded by their impacts, the best pages and totals are those found
+    without (and Whoosh's), while most of the body's blocks are never decoded."""
+    decoded = []
+    real = accumulate_module.block_at
+    monkeypatch.setattr(
+        accumulate_module, "block_at", lambda *args: decoded.append(1) or real(*args)
+    )
+    bounded, plain, _with, _without = _bounded_and_plain(impact_news, monkeypatch, "ferry", limit)
+    assert bounded == plain
+    assert bounded[1] == 2400 - len(range(13, 2400, 13)) + len(range(650, 2400, 650))
+    blocks = sum(
+        len(read_impacts(sub.reader(), b"ferri")[0])
+        for sub, _offset in impact_news._index.searcher().leaf_searchers()
+    )
+    assert blocks > 16
+    if limit == 1:
+        assert 0 < len(decoded) * 4 < blocks
+    elif limit == 10:  # at most the blocks of the 11 articles with many mentions, and one
+        assert 0 < len(decoded) <= 12
+    _whoosh_agrees(impact_news, monkeypatch, "ferry", limit)
+
+
+def test_block_headers_that_do_not_match_the_impacts_are_read_as_before(impact_news, monkeypatch):
+    """Impacts whose block ends differ from the posting list's are not used."""
+    from newsindex import impacts as impacts_module
+
+    real = impacts_module.read_impacts
+
+    def shifted(reader, term):
+        found = real(reader, term)
+        if found is not None:
+            found[0][1] += 1
+        return found
+
+    monkeypatch.setattr(accumulate_module, "read_impacts", shifted)
+    bounded, plain, _with, _without = _bounded_and_plain(impact_news, monkeypatch, "ferry", 10)
+    assert bounded == plain
+
+
+def _impact_bounds_and_best(news: NewsIndex, word: str) -> list[tuple[float, float, float, float]]:
+    """For each body block of ``word`` bounded by impacts: its bound, the best body score in
+    it, its bound with titles, and the best body and title score in its range."""
+    searcher = news._index.searcher()
+    tree = parse_query(word, news._index.analyzers(searcher)).tree
+    query = compile_tree(tree, searcher.reader())
+    context = accumulate_module._term_at_a_time_context(searcher)
+    found = []
+    for sub, _offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        (title, _t, _tb), (_body, leaf, boost) = accumulate_module._two_terms(
+            query.matcher(sub, context), lone=False
+        )
+        titles = accumulate_module._scores(title)
+        ranges, _taken = accumulate_module._impact_blocks(
+            reader, leaf, boost, titles, searcher.weighting
+        )
+        for both, bound, (where, titled) in ranges:
+            docnums, weights = block_at(leaf, where)
+            scores = [score * boost for score in leaf.scorer.scores(docnums, weights)]
+            with_titles = [s + titles.get(d, 0.0) for d, s in zip(docnums, scores, strict=True)]
+            with_titles += [titles[d] for d in titled]
+            found.append((bound, max(scores), both, max(with_titles)))
+    return found
+
+
+def test_impact_bounds_hold_for_every_block(impact_news):
+    """No article of a block scores above its bound, with or without its title score."""
+    found = _impact_bounds_and_best(impact_news, "ferry")
+    assert len(found) > 16
+    for bound, best, both, best_both in found:
+        assert best <= bound
+        assert best_both <= both
+
+
+def test_impacts_bound_blocks_of_equal_articles_exactly(tmp_path, monkeypatch):
+    """Where a block's best article has both its figures, its bound is that article's score
+    (600 articles alike but one a little shorter, undated, so no recency factor)."""
+    filler = [f"word{n}" for n in range(300)]
+    articles = [
+        Article(
+            id=f"a-{n}",
+            title=f"Report {n}",
+            body=" ".join(["ferry", "ferry", *(filler[:-11] if n == 450 else filler)]),
+        )
+        for n in range(600)
+    ]
+    articles.append(Article(id="headline", title="Ferry " + " ".join(filler[:40]), body="Boats."))
+    news = NewsIndex.create(tmp_path / "index")
+    news.add(articles)
+    found = _impact_bounds_and_best(news, "ferry")
+    assert len(found) >= 4
+    for bound, best, _both, _best_both in found:
+        assert best <= bound <= best * (1 + 1e-8)
+    bounded, plain, _with, _without = _bounded_and_plain(news, monkeypatch, "ferry", 1)
+    assert bounded == plain
+    assert [hit.id for hit in news.search("ferry", limit=1).hits] == ["a-450"]

@@ -30,6 +30,10 @@ RECENCY_HALF_LIFE_DAYS = 730.0
 _TICKS_PER_DAY = 86_400 * 10**6  # Whoosh stores datetimes as microseconds since year 1
 
 
+PRIOR_CHUNK = 64
+"""Documents per entry of :meth:`NewsWeighting.prior_ceilings`."""
+
+
 class NewsWeighting(scoring.WeightingModel):
     """BM25F with a recency prior; ``newest`` is the date the prior counts back from."""
 
@@ -106,6 +110,18 @@ class NewsWeighting(scoring.WeightingModel):
         """Each document's recency factor in a segment, computed once per segment."""
         key = ("recency", self.newest, self.recency_weight, self.half_life)
         return per_segment(reader, key, lambda: array("d", [self.factor(t) for t in dates(reader)]))
+
+    def prior_ceilings(self, reader) -> Sequence[float]:
+        """The largest recency factor of each chunk of :data:`PRIOR_CHUNK` documents of a
+        segment (for bounding a block's scores: see :mod:`newsindex.impacts`)."""
+        key = ("recency ceilings", self.newest, self.recency_weight, self.half_life)
+
+        def build() -> array:
+            priors = self.priors(reader)
+            chunks = (priors[i : i + PRIOR_CHUNK] for i in range(0, len(priors), PRIOR_CHUNK))
+            return array("d", map(max, chunks))
+
+        return per_segment(reader, key, build)
 
     def factor(self, ticks: int) -> float:
         """The multiplier for an article published at ``ticks`` (0: undated)."""

@@ -30,6 +30,8 @@ from typing import Any
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 
+from newsindex.impacts import MIN_BLOCKS, combine, encode_impacts
+
 __all__ = ["RunWriter", "join_runs"]
 
 _RECORDS_PER_CHUNK = 4096
@@ -43,10 +45,24 @@ block)."""
 # weight, document frequency, shortest and longest field length, highest weight, first and
 # last document number), then either the postings themselves (document numbers, weights,
 # position values) or None, and the length of its blocks in the run's postings file and the
-# offset of its last block in them. The first three sort a term's records by run, so by
-# document number.
+# offset of its last block in them, and last the impacts of its blocks or piece (see
+# newsindex.impacts), if they were computed. The first three sort a term's records by run, so
+# by document number.
 Record = tuple[
-    str, bytes, int, float, int, "int | None", int, float, int, int, "tuple | None", int, int
+    str,
+    bytes,
+    int,
+    float,
+    int,
+    "int | None",
+    int,
+    float,
+    int,
+    int,
+    "tuple | None",
+    int,
+    int,
+    "list | None",
 ]
 
 
@@ -63,6 +79,7 @@ class RunWriter:
         self._fieldname = ""
         self._format: Any = None
         self._btext = b""
+        self.impacts: list | None = None  # the current term's, set before finish_term
 
     def start_field(self, fieldname: str, fieldobj: Any) -> None:
         self._fieldname = fieldname
@@ -101,7 +118,8 @@ class RunWriter:
             )
             record = (*stats, (ids, weights, postwriter._values), 0, 0)
             postwriter._terminfo = None  # between terms, as finish_postings leaves it
-        self._records.append((self._fieldname, self._btext, self.number, *record))
+        self._records.append((self._fieldname, self._btext, self.number, *record, self.impacts))
+        self.impacts = None
         if len(self._records) >= _RECORDS_PER_CHUNK:
             self._write_records()
 
@@ -137,8 +155,10 @@ class _Joiner:
     def __init__(self, postwriter: Any, runs: list[Any]) -> None:
         self.postwriter, self.runs = postwriter, runs
         self.limit = postwriter._blocklimit
+        self.impacts: list | None = None  # the last term's, per block; None: not all known
 
     def write(self, records: list[Record]) -> None:
+        self.impacts = []
         pending: list[Record] = []
         count = 0
         last = len(records) - 1
@@ -170,6 +190,9 @@ class _Joiner:
                 weights += part_weights
                 values += part_values
         shortest = [record[5] for record in records if record[5] is not None]
+        if self.impacts is not None:
+            pieces = [record[13][0] if record[13] else None for record in records]
+            self.impacts.append(combine(pieces, ids[-1]))
         postwriter._ids, postwriter._weights, postwriter._values = ids, weights, values
         postwriter._minlength = min(shortest) if shortest else None
         postwriter._maxlength = max(record[6] for record in records)
@@ -179,6 +202,11 @@ class _Joiner:
     def _copy(self, record: Record, last: bool) -> None:
         """Copy a run's blocks of the term; add their statistics to the term's."""
         postwriter = self.postwriter
+        if self.impacts is not None:
+            if record[13] is None:
+                self.impacts = None
+            else:
+                self.impacts.extend(record[13])
         data = self.runs[record[2]].read(record[11])
         if not last:  # more blocks follow: the run's last block is no longer the term's
             data = bytearray(data)
@@ -202,11 +230,19 @@ class _Joiner:
 
 
 def join_runs(
-    storage: Any, names: list[str], fieldwriter: Any, schema: Any, block_writer: type
+    storage: Any,
+    names: list[str],
+    fieldwriter: Any,
+    schema: Any,
+    block_writer: type,
+    *,
+    impacts: tuple[str, list] | None = None,
 ) -> None:
     """Write the postings of the runs ``names`` (in document order) through ``fieldwriter``,
     the segment's Whoosh 3 field writer, with postings writers of class ``block_writer``;
-    then delete the runs' files."""
+    then delete the runs' files. ``impacts``: a field, and a list to append ``(term,
+    encoded figures)`` to for its terms of :data:`MIN_BLOCKS` blocks or more whose blocks' figures
+    are all known."""
     runs = [storage.open_file(name + ".pst") for name in names]
     try:
         fieldname = None
@@ -221,6 +257,10 @@ def join_runs(
                 joiner = _Joiner(fieldwriter._postwriter, [run.file for run in runs])
             fieldwriter.start_term(records[0][1])
             joiner.write(records)
+            if impacts is not None and fieldname == impacts[0]:
+                figures = joiner.impacts
+                if figures is not None and len(figures) >= MIN_BLOCKS:
+                    impacts[1].append((records[0][1], encode_impacts(figures)))
             fieldwriter.finish_term()
         if fieldname is not None:
             fieldwriter.finish_field()

@@ -44,6 +44,14 @@ from whoosh.writing import SegmentWriter
 
 from newsindex.analysis import NewsAnalyzer
 from newsindex.errors import IndexWriteError
+from newsindex.impacts import (
+    IMPACTS_FIELD,
+    MIN_BLOCKS,
+    MIN_PIECE,
+    block_impact,
+    encode_impacts,
+    write_impacts,
+)
 from newsindex.runs import RunWriter, join_runs
 from newsindex.schema import TITLE_ONLY_FIELD
 from newsindex.workers import Placement, Workers
@@ -212,6 +220,20 @@ def _add_postings(
         )
 
 
+def _figures(
+    docnums: array, weights: array, lengths: dict[int, int], title: tuple | None, limit: int
+) -> list:
+    """The impacts (see :mod:`newsindex.impacts`) of a body word's blocks of ``limit``
+    postings; ``title``: the word's title postings, if any."""
+    titled = set(title[0]) if title is not None else None
+    return [
+        block_impact(
+            docnums[start : start + limit], weights[start : start + limit], lengths, titled
+        )
+        for start in range(0, len(docnums), limit)
+    ]
+
+
 def _block_stats(
     docnums: array, weights: array, lengths: dict[int, int]
 ) -> tuple[float, int | None, int]:
@@ -239,6 +261,7 @@ class _SegmentBuilder(SegmentWriter):
         self.size = 0
         self.limit = int(limitmb * 1024 * 1024)
         self.runs: list[str] = []  # the postings written out so far, in document order
+        self.impacts: list[tuple[bytes, bytes]] = []  # (term, encoded figures): see impacts
 
     @property
     def full(self) -> bool:
@@ -347,6 +370,7 @@ class _SegmentBuilder(SegmentWriter):
             prefix = pack_ushort(writer._fieldid) if table is not None else b""
             limit = postwriter._blocklimit
             postwriter._format = self.schema[fieldname].format
+            titles = self.postings.get("title", {}) if fieldname == IMPACTS_FIELD else None
             for term in sorted(terms):  # text sorts as its UTF-8 does
                 docnums, weights, values = terms[term]
                 btext = term.encode("utf-8") if isinstance(term, str) else term
@@ -354,8 +378,15 @@ class _SegmentBuilder(SegmentWriter):
                     info = postwriter.write_short(docnums, weights, values, lengths)
                     table.add(prefix + btext, info.to_bytes())
                     continue
+                figures = None
+                if titles is not None and len(docnums) >= MIN_PIECE:
+                    figures = _figures(docnums, weights, lengths, titles.get(term), limit)
                 writer.start_term(btext)
                 _add_postings(postwriter, docnums, weights, values, lengths)
+                if table is None:  # a run: the figures go with the term's blocks
+                    writer.impacts = figures
+                elif figures is not None and len(figures) >= MIN_BLOCKS:
+                    self.impacts.append((btext, encode_impacts(figures)))
                 writer.finish_term()
             writer.finish_field()
         self.postings.clear()
@@ -367,11 +398,21 @@ class _SegmentBuilder(SegmentWriter):
         if self.runs:
             if self.postings:
                 self.spill()
-            join_runs(self._tempstorage, self.runs, self.fieldwriter, self.schema, _BlockWriter)
+            join_runs(
+                self._tempstorage,
+                self.runs,
+                self.fieldwriter,
+                self.schema,
+                _BlockWriter,
+                impacts=(IMPACTS_FIELD, self.impacts),
+            )
             self.runs = []
         else:
             self._write_postings(self.fieldwriter)
         self.fieldwriter.close()
+        if self.impacts:
+            write_impacts(self.newsegment, self.storage, self.impacts)
+            self.impacts = []
 
     def finish(self) -> Any:
         """Close this segment's files and return the segment (not yet in the index)."""

@@ -10,10 +10,11 @@ reads its smaller side first and the other side only where those documents are, 
 range holding fewer articles than the query matches is read for those articles only. The best
 documents come off a heap. For a word in several fields (the commonest query) and the first
 pages of results, the larger posting list is scored only in the blocks whose best possible
-score can still reach the page (block bounds; all its documents are counted all the same). In
-date order, a word's larger posting list is read only in the blocks whose range of documents
-can hold one of the first dates (articles mostly come in date order), and its matches are
-counted from document frequencies (the body's, and the ``title_only`` field's for titles).
+score can still reach the page (block bounds, from the word's impacts where the segment has
+them, when the others are not even decoded; see :mod:`newsindex.impacts`). In date order,
+a word's larger posting list is read only in the blocks whose range of documents can hold
+one of the first dates (articles mostly come in date order), and its matches are counted
+from document frequencies (the body's, and the ``title_only`` field's for titles).
 An exact phrase on its own (the commonest phrase query) is evaluated from its words' posting
 lists directly, rarest word first, checking the words' places after each: Whoosh's phrase
 matcher does its most costly work, finding the first match, when it is built.
@@ -47,6 +48,7 @@ from whoosh.matching import (
 )
 
 from newsindex.columns import date_sort_keys, first_key_between
+from newsindex.impacts import IMPACTS_FIELD, read_impacts
 from newsindex.query.blocks import block as read_block
 from newsindex.query.blocks import block_at, place
 from newsindex.query.compile import (
@@ -58,7 +60,7 @@ from newsindex.query.compile import (
     Phrase,
     phrase_starts,
 )
-from newsindex.ranking import BM25Scorer, NewsWeighting
+from newsindex.ranking import PRIOR_CHUNK, BM25Scorer, NewsWeighting
 from newsindex.schema import TITLE_ONLY_FIELD
 
 __all__ = ["first_by_date", "scores_of", "segment_scores", "top_documents"]
@@ -116,14 +118,17 @@ def _bounded_segment_scores(
     scores of every document that can be among the best ``limit``, per segment as
     :func:`segment_scores` has them, and the number of matches.
 
-    The smaller posting list is scored whole. The larger one is read whole (its documents
-    are counted) but scored a block at a time, the blocks with the best possible score first
-    (from the block's highest weight and shortest length, which its header gives, plus the
-    best smaller-side score among its documents), only while that can still reach the
-    ``limit``-th best score found so far; in a block whose own bound falls short, only the
-    documents whose smaller-side score makes up the difference. A document left unscored
-    scores below the best ``limit`` (its score in the dicts, if it has one, is its
-    smaller-side score only). ``None`` for any other query.
+    The smaller posting list is scored whole. The larger one is scored a block at a time,
+    the blocks of every segment with the best possible score first, only while that can
+    still reach the ``limit``-th best score found so far; in a block whose own bound falls
+    short, only the documents whose smaller-side score makes up the difference. Where the
+    segment has the body word's impacts (:mod:`newsindex.impacts`) and the matches are
+    counted from document frequencies, the bounds come from those, and a block is decoded
+    only when it is scored; else the bounds come from the block headers (the block's
+    highest weight and shortest length, which mostly belong to different documents), and
+    every block is decoded, which counts its documents. A document left unscored scores
+    below the best ``limit`` (its score in the dicts, if it has one, is its smaller-side
+    score only). ``None`` for any other query.
     """
     context = _term_at_a_time_context(searcher)
     if context is None or not 0 < limit <= _BOUNDED_UP_TO:
@@ -139,55 +144,131 @@ def _bounded_segment_scores(
     # The best final scores found (each a different document's), and those found since.
     best: list[float] = []
     since: list[float] = []
-    threshold, merged = 0.0, 0  # the limit-th best; how many scores had been looked at
+    threshold = 0.0  # the limit-th best
     total = 0
+    weighting = searcher.weighting
+    # Every segment's blocks, best bound first: a segment's weak blocks wait for the others'.
+    blocks: list[tuple[float, float, int, tuple]] = []
+    leaves: list[tuple[W3LeafMatcher, float]] = []  # the larger side's, per segment
     for offset, reader, sides in plans:
         if not sides:
             continue
         smaller, larger = sorted(sides, key=lambda side: _size(side[0]))
         found = _scores(smaller[0]) if smaller is not larger else {}
         leaf, boost = larger[1], larger[2]
-        scorer = leaf.scorer
-        blocks = []
+        number = len(segments)
+        segments.append((offset, reader, found))
+        leaves.append((leaf, boost))
+        count = _match_count(reader, sides) if smaller is not larger else None
+        bounded = None if count is None else _impact_blocks(reader, leaf, boost, found, weighting)
+        if bounded is not None:
+            total += count
+            ranges, taken = bounded
+            blocks.extend((both, body, number, block) for both, body, block in ranges)
+            # Final already: the title scores of the documents after the body's last block.
+            since.extend(found[d] for d in itertools.islice(sorted(found), taken, None))
+            continue
         on_both: set[int] = set()
+        read = 0
         for docnums, weights in _blocks(leaf):
-            bound = scorer.block_quality(leaf) * boost * _BOUND_SLACK
+            bound = leaf.scorer.block_quality(leaf) * boost * _BOUND_SLACK
             both = list(itertools.compress(range(len(docnums)), map(found.__contains__, docnums)))
             if both:
                 on_both.update([docnums[i] for i in both])
                 bound_both = bound + max([found[docnums[i]] for i in both])
             else:
                 bound_both = bound
-            blocks.append((bound_both, bound, docnums, weights, both))
-        total += len(found) + sum(len(block[2]) for block in blocks) - len(on_both)
+            blocks.append((bound_both, bound, number, (docnums, weights, both)))
+            read += len(docnums)
+        total += len(found) + read - len(on_both)
         # Final already: the scores of the smaller side's documents not on the other side.
         since.extend([v for d, v in found.items() if d not in on_both])
-        blocks.sort(key=lambda block: -block[0])
-        for bound_both, bound, docnums, weights, both in blocks:
-            if len(since) >= max(limit, merged):  # raise the bar (as often as scores double)
-                merged += len(since)
-                best = heapq.nlargest(limit, itertools.chain(best, since))
-                since = []
-                threshold = best[-1] if len(best) == limit else 0.0
-            if bound_both < threshold:
-                break  # this block and every later one: no document can reach the best
-            if bound < threshold:  # only documents scoring enough on the other side can
-                need = threshold - bound
-                both = [i for i in both if found[docnums[i]] >= need]
-                if not both:
-                    continue
-                docnums = [docnums[i] for i in both]
-                weights = [weights[i] for i in both]
-                both = range(len(both))
-            scores = scorer.scores(docnums, weights)
-            if boost != 1.0:
-                scores = [score * boost for score in scores]
-            for i in both:  # on both sides: the two scores added (in either order, the same)
-                scores[i] = scores[i] + found[docnums[i]]
-            found.update(zip(docnums, scores, strict=True))
-            since.extend(scores)
-        segments.append((offset, reader, found))
+    blocks.sort(key=lambda block: -block[0])
+    for bound_both, bound, number, block in blocks:
+        if len(since) >= limit:  # raise the bar before each block: most are never read
+            best = heapq.nlargest(limit, itertools.chain(best, since))
+            since = []
+            threshold = best[-1] if len(best) == limit else 0.0
+        if bound_both < threshold:
+            break  # this block and every later one: no document can reach the best
+        found = segments[number][2]
+        leaf, boost = leaves[number]
+        if len(block) == 2:  # bounded by its impacts: read it now
+            where, titled = block
+            docnums, weights = block_at(leaf, where)
+            both = list(itertools.compress(range(len(docnums)), map(found.__contains__, docnums)))
+            if len(both) < len(titled):  # the title-only documents of its range: final now
+                inside = set(docnums)
+                since.extend(found[d] for d in titled if d not in inside)
+        else:
+            docnums, weights, both = block
+        if bound < threshold:  # only documents scoring enough on the other side can
+            need = threshold - bound
+            both = [i for i in both if found[docnums[i]] >= need]
+            if not both:
+                continue
+            docnums = [docnums[i] for i in both]
+            weights = [weights[i] for i in both]
+            both = range(len(both))
+        scores = leaf.scorer.scores(docnums, weights)
+        if boost != 1.0:
+            scores = [score * boost for score in scores]
+        for i in both:  # on both sides: the two scores added (in either order, the same)
+            scores[i] = scores[i] + found[docnums[i]]
+        found.update(zip(docnums, scores, strict=True))
+        since.extend(scores)
     return segments, total
+
+
+def _impact_blocks(
+    reader: Any, leaf: W3LeafMatcher, boost: float, found: dict[int, float], weighting: Any
+) -> tuple[list[tuple[float, float, tuple]], int] | None:
+    """Block bounds from a body word's impacts (see :mod:`newsindex.impacts`):
+    ``(bound with the title scores in ``found``, bound of the body score, (place, the title
+    documents in its range))`` per block, and how many title documents come before the last
+    block's end; ``None`` if the segment has no impacts for the word, or they are not of
+    these blocks (``leaf`` is then back at its start). Reads the block headers only, and
+    leaves ``leaf`` at its last block."""
+    fieldname, text = leaf._term
+    if fieldname != IMPACTS_FIELD or leaf._i:
+        return None
+    figures = read_impacts(reader, text if isinstance(text, bytes) else text.encode("utf-8"))
+    if figures is None:
+        return None
+    scorer = leaf.scorer
+    alpha = scorer.k1 * (1 - scorer.b)
+    beta = scorer.k1 * scorer.b / scorer.avgfl
+    top = scorer.idf * scorer.k1p1 * boost * _BOUND_SLACK
+    ceilings = weighting.prior_ceilings(reader) if scorer.priors is not None else None
+    titled = sorted(found)
+    blocks = []
+    start = taken = 0
+    lasts, most, least, most_titled, least_titled = figures
+    for j, last in enumerate(lasts):
+        if j and not leaf._lastblock:
+            leaf._goto(leaf._nextoffset)
+        if leaf._maxid != last or (j and leaf._lastblock and j < len(lasts) - 1):
+            leaf.reset()  # for reading it whole
+            return None
+        end = bisect.bisect_right(titled, last, taken)
+        inside = titled[taken:end]
+        title_best = max([found[d] for d in inside]) if inside else 0.0
+        taken = end
+        factor = max(ceilings[start // PRIOR_CHUNK : last // PRIOR_CHUNK + 1]) if ceilings else 1.0
+        untitled = top / (1 + alpha / most[j] + beta * least[j]) * factor if most[j] else 0.0
+        with_title = (
+            top / (1 + alpha / most_titled[j] + beta * least_titled[j]) * factor
+            if most_titled[j]
+            else 0.0
+        )
+        body = max(untitled, with_title)
+        both = max(untitled, with_title + title_best * _BOUND_SLACK)
+        blocks.append((both, body, (place(leaf), inside)))
+        start = last + 1
+    if not leaf._lastblock:
+        leaf.reset()
+        return None
+    return blocks, taken
 
 
 def first_by_date(

@@ -1,0 +1,180 @@
+"""Impacts: per posting block of a frequent body word, a bound on its documents' best score.
+
+A Whoosh 3 block header gives the block's highest weight and shortest field length, which
+mostly come from different documents, so the best score they bound is near the best any
+document could have: for a frequent word, nearly every block's bound reaches the first page,
+and every block is decoded. Lucene keeps per block the (frequency, length) pairs that can score
+best, its "impacts"; newsindex keeps two figures that bound them, for the documents that have
+the word in the title too and for the others (their title score is added on top of the first
+group's only):
+
+- ``M``, the block's highest weight, and
+- ``R``, its least ratio of field length (as the scorer quantizes it) to weight.
+
+BM25's term score, ``tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgfl))``, equals
+``(k1 + 1) / (1 + alpha / tf + beta * length / tf)`` with ``alpha = k1 * (1 - b)`` and
+``beta = k1 * b / avgfl``, so no document of the group scores more than
+``(k1 + 1) / (1 + alpha / M + beta * R)``: for any ``k1``, ``b`` and average length a search
+uses. An empty group has ``M = 0``; a block whose figures are unknown has ``M = inf, R = 0``,
+which bounds nothing.
+
+The writer stores them per segment, for body words with at least :data:`MIN_BLOCKS` blocks,
+in a file of the segment (``.imp``, inside its compound file). A segment without one (written
+by Whoosh's own writer: a merge, an older newsindex) is searched as before.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import operator
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from whoosh.filedb.filetables import HashReader, HashWriter
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+from newsindex.columns import per_segment
+
+__all__ = [
+    "IMPACTS_FIELD",
+    "MIN_BLOCKS",
+    "MIN_PIECE",
+    "UNKNOWN",
+    "Impact",
+    "block_impact",
+    "combine",
+    "encode_impacts",
+    "read_impacts",
+    "write_impacts",
+]
+
+IMPACTS_FIELD = "body"
+"""The field whose frequent words get impacts (titles are short: their postings are read
+whole)."""
+
+MIN_BLOCKS = 4
+"""Words with fewer blocks in a segment are decoded whole: bounds would save little."""
+
+MIN_PIECE = 32
+"""A run (see :mod:`newsindex.runs`) computes the figures of a word's postings only from this
+many on; a block packed from smaller pieces has unknown figures."""
+
+_EXT = ".imp"
+_MAGIC = b"NIMP"
+
+Impact = tuple[int, float, float, float, float]
+"""A block's last document number, then ``M`` and ``R`` for the documents without the word
+in their title, then for those with it."""
+
+UNKNOWN: tuple[float, float, float, float] = (math.inf, 0.0, math.inf, 0.0)
+"""The figures of a block nothing is known about."""
+
+_NONE = (0.0, math.inf)  # an empty group's M and R
+
+
+class _Quantized(dict):
+    """Field length -> the length Whoosh's scorer reads back (1 for none), memoised."""
+
+    def __missing__(self, length: int) -> int:
+        byte = length_to_byte(length)
+        found = self[length] = byte_to_length(byte) if byte else 1
+        return found
+
+
+_QUANTIZED = _Quantized()
+
+
+def block_impact(
+    docnums: Sequence[int],
+    weights: Sequence[float],
+    lengths: Mapping[int, int],
+    titled: frozenset[int] | set[int] | None,
+) -> Impact:
+    """The figures of one block: its documents, their weights and field lengths (unquantized,
+    by document number), and which of its documents have the word in the title too."""
+    found = map(lengths.get, docnums, itertools.repeat(0))
+    ratios = list(map(operator.truediv, map(_QUANTIZED.__getitem__, found), weights))
+    if not titled or titled.isdisjoint(docnums):
+        return (docnums[-1], max(weights), min(ratios), *_NONE)
+    flags = list(map(titled.__contains__, docnums))
+    if all(flags):
+        return (docnums[-1], *_NONE, max(weights), min(ratios))
+    others = list(map(operator.not_, flags))
+    return (
+        docnums[-1],
+        max(itertools.compress(weights, others)),
+        min(itertools.compress(ratios, others)),
+        max(itertools.compress(weights, flags)),
+        min(itertools.compress(ratios, flags)),
+    )
+
+
+def combine(parts: Sequence[Impact | None], last: int) -> Impact:
+    """The figures of a block made of ``parts`` (in document order) ending at document
+    ``last``; unknown if any part's are."""
+    if any(part is None for part in parts):
+        return (last, *UNKNOWN)
+    return (
+        last,
+        max(part[1] for part in parts),
+        min(part[2] for part in parts),
+        max(part[3] for part in parts),
+        min(part[4] for part in parts),
+    )
+
+
+def encode_impacts(impacts: Sequence[Impact]) -> bytes:
+    """A term's block figures as stored (compact: a segment holds them until it is written)."""
+    columns = list(zip(*impacts, strict=True))
+    return b"".join(
+        [
+            array("I", columns[0]).tobytes(),
+            *(array("d", column).tobytes() for column in columns[1:]),
+        ]
+    )
+
+
+def _decode(data: bytes) -> tuple[array, ...]:
+    count = len(data) // (4 + 4 * 8)
+    parts = [array("I")]
+    parts[0].frombytes(data[: 4 * count])
+    for i in range(4):
+        column = array("d")
+        start = 4 * count + 8 * count * i
+        column.frombytes(data[start : start + 8 * count])
+        parts.append(column)
+    return tuple(parts)
+
+
+def write_impacts(segment: Any, storage: Any, table: Iterable[tuple[bytes, bytes]]) -> None:
+    """Write a segment's impacts file: ``(term, encode_impacts(its figures))`` pairs."""
+    writer = HashWriter(segment.create_file(storage, _EXT), magic=_MAGIC)
+    for term, data in table:
+        writer.add(term, data)
+    writer.close()
+
+
+def read_impacts(reader: Any, term: bytes) -> tuple[array, ...] | None:
+    """A body word's block figures in a segment reader's segment, as columns (last ids, then
+    ``M`` and ``R`` of each group); None where the segment has none for it."""
+    table = per_segment(reader, "impacts", lambda: _open(reader))
+    if table is None:
+        return None
+    data = table.get(term)
+    return None if data is None else _decode(data)
+
+
+def _open(reader: Any) -> HashReader | None:
+    segment = getattr(reader, "_segment", None)
+    storage = getattr(reader, "_storage", None)
+    if segment is None or storage is None:
+        return None
+    name = segment.make_filename(_EXT)
+    try:
+        if not storage.file_exists(name):
+            return None
+        return HashReader(storage.open_file(name), storage.file_length(name), magic=_MAGIC)
+    except (OSError, ValueError, KeyError):
+        return None
