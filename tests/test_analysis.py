@@ -19,8 +19,10 @@ from whoosh.query import Phrase, Term
 from newsindex import _marks as marks
 from newsindex.analysis import (
     _FOLDS_TO_ASCII,
+    _TOKEN,
     NewsAnalyzer,
     _fold,
+    _tokens_starting_with,
     analyze,
     plain_analyzer,
     stemming_analyzer,
@@ -512,3 +514,18 @@ def test_whoosh_imports_as_usual_beside_other_threads():
         "print(type(cached_property.asyncio).__name__, whoosh.compat.urlretrieve.__module__)\n"
     )
     assert run_python(code) == ["True True", "module urllib.request"]
+
+
+@settings(deadline=None)
+@given(
+    text=st.one_of(st.text(), TRICKY, st.text(alphabet=st.sampled_from(list("aSs.'’- ÉéŠ१Ａ")))),
+    initials=st.frozensets(st.sampled_from(list("asé1Ｓ")), min_size=1, max_size=3),
+)
+def test_highlight_scan_finds_what_one_pattern_finds(text, initials):
+    """Candidate letters first, then a token where one starts a word: the same tokens as one
+    pattern that looks ahead for the letter and behind for the word start."""
+    letters = "".join(sorted({c for i in initials for c in (i, i.upper())}))
+    others = _FOLDS_TO_ASCII if letters.isascii() else "\u0080-\U0010ffff"
+    one = re.compile(rf"(?=[{re.escape(letters)}{others}])(?<![^\W_])(?:{_TOKEN.pattern})")
+    found = [match.span() for match in _tokens_starting_with(text, initials)]
+    assert found == [match.span() for match in one.finditer(text)]
