@@ -395,15 +395,17 @@ def test_match_counts_from_frequencies_are_whooshs(tmp_path, monkeypatch, query)
 @pytest.fixture(scope="module")
 def impact_news(tmp_path_factory: pytest.TempPathFactory) -> NewsIndex:
     """2,400 dated articles in shuffled order, in two segments (one joined from runs): long
-    ones mention `ferry` once or twice, a few short ones often; some titles have it."""
+    ones mention `ferry` once or twice, a few short ones often; some titles have it. All
+    mention `harbour`, which no title has, the same few short ones often."""
     rng = random.Random(7)
     filler = [f"word{n}" for n in range(400)]
     articles = []
     for n in range(2400):
         if n % 200:
             body = rng.choices(filler, k=rng.randint(300, 600)) + ["ferry"] * rng.randint(1, 2)
+            body.append("harbour")
         else:
-            body = rng.choices(filler, k=rng.randint(20, 40)) + ["ferry"] * 5
+            body = rng.choices(filler, k=rng.randint(20, 40)) + ["ferry"] * 5 + ["harbour"] * 3
         rng.shuffle(body)
         articles.append(
             Article(
@@ -443,6 +445,32 @@ def test_impacts_give_the_same_best_pages(impact_news, monkeypatch, limit):
     elif limit == 10:  # at most the blocks of the 11 articles with many mentions, and one
         assert 0 < len(decoded) <= 12
     _whoosh_agrees(impact_news, monkeypatch, "ferry", limit)
+
+
+@pytest.mark.parametrize("limit", [1, 10])
+def test_impacts_bound_a_word_no_title_has(impact_news, monkeypatch, limit):
+    """A word only bodies have is bounded by its impacts too: the same answers as without
+    (when every posting is scored), reading few of its blocks."""
+    decoded = []
+    real = accumulate_module.block_at
+    monkeypatch.setattr(
+        accumulate_module, "block_at", lambda *args: decoded.append(1) or real(*args)
+    )
+    bounded, plain, with_bounds, without = _bounded_and_plain(
+        impact_news, monkeypatch, "harbour", limit
+    )
+    assert bounded == plain
+    assert bounded[1] == 2400 - len(range(0, 2400, 13))  # not "Boats leave hourly."
+    blocks = sum(
+        len(read_impacts(sub.reader(), b"harbour")[0])
+        for sub, _offset in impact_news._index.searcher().leaf_searchers()
+    )
+    assert blocks > 16
+    assert 0 < len(decoded) <= 11  # at most the blocks of the 11 short articles
+    assert with_bounds < without * 0.6
+    _whoosh_agrees(impact_news, monkeypatch, "harbour", limit)
+    monkeypatch.setattr(accumulate_module, "read_impacts", lambda *args: None)
+    _whoosh_agrees(impact_news, monkeypatch, "harbour", limit)
 
 
 def test_block_headers_that_do_not_match_the_impacts_are_read_as_before(impact_news, monkeypatch):

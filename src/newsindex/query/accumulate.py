@@ -137,9 +137,14 @@ def _bounded_segment_scores(
     for sub, offset in searcher.leaf_searchers():
         matcher = query.matcher(sub, context)
         sides = _two_terms(matcher, lone=False)
-        if sides is None:
-            return None
-        plans.append((offset, sub.reader(), sides))
+        # A word no title of the segment has: bounded by impacts only (header bounds cost
+        # more than they save where no title scores tell the blocks apart).
+        lone = sides is None
+        if lone:
+            sides = _two_terms(matcher)
+            if sides is None:
+                return None
+        plans.append((offset, sub.reader(), sides, lone))
     segments: list[tuple[int, Any, dict]] = []
     # The best final scores found (each a different document's), and those found since.
     best: list[float] = []
@@ -150,7 +155,7 @@ def _bounded_segment_scores(
     # Every segment's blocks, best bound first: a segment's weak blocks wait for the others'.
     blocks: list[tuple[float, float, int, tuple]] = []
     leaves: list[tuple[W3LeafMatcher, float]] = []  # the larger side's, per segment
-    for offset, reader, sides in plans:
+    for offset, reader, sides, lone in plans:
         if not sides:
             continue
         smaller, larger = sorted(sides, key=lambda side: _size(side[0]))
@@ -159,8 +164,10 @@ def _bounded_segment_scores(
         number = len(segments)
         segments.append((offset, reader, found))
         leaves.append((leaf, boost))
-        count = _match_count(reader, sides) if smaller is not larger else None
+        count = _match_count(reader, sides)
         bounded = None if count is None else _impact_blocks(reader, leaf, boost, found, weighting)
+        if bounded is None and lone:
+            return None
         if bounded is not None:
             total += count
             ranges, taken = bounded
