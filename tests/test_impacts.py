@@ -72,7 +72,8 @@ def test_no_document_scores_above_its_groups_bound(postings, k1, b, avgfl):
 @pytest.mark.parametrize("limitmb", [128, 1])
 def test_written_figures_are_those_of_the_blocks(tmp_path, limitmb):
     """Each block's stored figures are computed from that block (in one go, and joined from
-    runs when memory is short), with the title's documents told apart."""
+    runs when memory is short), with the title's documents told apart, and its layout is
+    where Whoosh's reader finds it."""
     articles = [
         Article(
             id=f"a-{n}",
@@ -90,15 +91,22 @@ def test_written_figures_are_those_of_the_blocks(tmp_path, limitmb):
     stored = read_impacts(reader, b"ferri")
     assert stored is not None
     matcher = reader.postings("body", "ferri")
-    computed = []
+    computed, layouts = [], []
+    start = matcher._baseoffset
     while True:
         docnums, weights = block(matcher)
         computed.append(block_impact(docnums, weights, lengths, titled))
+        size = matcher._nextoffset - start
+        head = matcher._dataoffset - start - 4
+        layouts.append((size, head, matcher._compression, matcher._blocklength))
         if matcher._lastblock:
             break
+        start = matcher._nextoffset
         matcher._next_block()
     assert len(computed) >= MIN_BLOCKS
-    assert [tuple(column[j] for column in stored) for j in range(len(stored[0]))] == computed
+    rows = [tuple(column[j] for column in stored) for j in range(len(stored[0]))]
+    assert [row[:5] for row in rows] == computed
+    assert [row[5:] for row in rows] == layouts
 
 
 def test_rare_words_get_no_figures(tmp_path):

@@ -19,8 +19,9 @@ uses. An empty group has ``M = 0``; a block whose figures are unknown has ``M = 
 which bounds nothing.
 
 The writer stores them per segment, for body words with at least :data:`MIN_BLOCKS` blocks,
-in a file of the segment (``.imp``, inside its compound file). A segment without one (written
-by Whoosh's own writer: a merge, an older newsindex) is searched as before.
+with where each block is (so a search reads no block header it does not need), in a file of
+the segment (``.imp``, inside its compound file). A segment without one (written by Whoosh's
+own writer: a merge, an older newsindex) is searched as before.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ __all__ = [
     "MIN_PIECE",
     "UNKNOWN",
     "Impact",
+    "Layout",
     "block_impact",
     "combine",
     "encode_impacts",
@@ -67,6 +69,12 @@ _MAGIC = b"NIMP"
 Impact = tuple[int, float, float, float, float]
 """A block's last document number, then ``M`` and ``R`` for the documents without the word
 in their title, then for those with it."""
+
+Layout = tuple[int, int, int, int]
+"""Where a block is, from the end of the one before it (or of the posting list's header):
+its length in bytes with its length prefix, the length of its pickled header, its zlib
+level and its number of postings. A block's bytes do not change when a run is copied, so
+these hold wherever its term's postings end up."""
 
 UNKNOWN: tuple[float, float, float, float] = (math.inf, 0.0, math.inf, 0.0)
 """The figures of a block nothing is known about."""
@@ -125,26 +133,33 @@ def combine(parts: Sequence[Impact | None], last: int) -> Impact:
     )
 
 
-def encode_impacts(impacts: Sequence[Impact]) -> bytes:
-    """A term's block figures as stored (compact: a segment holds them until it is written)."""
+def encode_impacts(impacts: Sequence[Impact], layouts: Sequence[Layout]) -> bytes:
+    """A term's block figures and layouts as stored (compact: a segment holds them until it
+    is written)."""
     columns = list(zip(*impacts, strict=True))
+    places = list(zip(*layouts, strict=True))
     return b"".join(
         [
             array("I", columns[0]).tobytes(),
             *(array("d", column).tobytes() for column in columns[1:]),
+            *(array(code, column).tobytes() for code, column in zip("IBBH", places, strict=True)),
         ]
     )
 
 
+_WIDTHS = (4, 8, 8, 8, 8, 4, 1, 1, 2)
+_CODES = "IddddIBBH"
+
+
 def _decode(data: bytes) -> tuple[array, ...]:
-    count = len(data) // (4 + 4 * 8)
-    parts = [array("I")]
-    parts[0].frombytes(data[: 4 * count])
-    for i in range(4):
-        column = array("d")
-        start = 4 * count + 8 * count * i
-        column.frombytes(data[start : start + 8 * count])
+    count = len(data) // sum(_WIDTHS)
+    parts = []
+    start = 0
+    for code, width in zip(_CODES, _WIDTHS, strict=True):
+        column = array(code)
+        column.frombytes(data[start : start + width * count])
         parts.append(column)
+        start += width * count
     return tuple(parts)
 
 
@@ -157,8 +172,9 @@ def write_impacts(segment: Any, storage: Any, table: Iterable[tuple[bytes, bytes
 
 
 def read_impacts(reader: Any, term: bytes) -> tuple[array, ...] | None:
-    """A body word's block figures in a segment reader's segment, as columns (last ids, then
-    ``M`` and ``R`` of each group); None where the segment has none for it."""
+    """A body word's block figures in a segment reader's segment, as columns: last ids, ``M``
+    and ``R`` of each group, then the four parts of each block's :data:`Layout`; None where
+    the segment has none for it."""
     table = per_segment(reader, "impacts", lambda: _open(reader))
     if table is None:
         return None

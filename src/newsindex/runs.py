@@ -45,9 +45,9 @@ block)."""
 # weight, document frequency, shortest and longest field length, highest weight, first and
 # last document number), then either the postings themselves (document numbers, weights,
 # position values) or None, and the length of its blocks in the run's postings file and the
-# offset of its last block in them, and last the impacts of its blocks or piece (see
-# newsindex.impacts), if they were computed. The first three sort a term's records by run, so
-# by document number.
+# offset of its last block in them, and last the impacts of its blocks or piece and the
+# layouts of its blocks (see newsindex.impacts), if they were computed. The first three sort
+# a term's records by run, so by document number.
 Record = tuple[
     str,
     bytes,
@@ -62,7 +62,7 @@ Record = tuple[
     "tuple | None",
     int,
     int,
-    "list | None",
+    "tuple[list, list] | None",
 ]
 
 
@@ -118,8 +118,11 @@ class RunWriter:
             )
             record = (*stats, (ids, weights, postwriter._values), 0, 0)
             postwriter._terminfo = None  # between terms, as finish_postings leaves it
-        self._records.append((self._fieldname, self._btext, self.number, *record, self.impacts))
-        self.impacts = None
+        impacts = None
+        if self.impacts is not None:
+            impacts = (self.impacts, postwriter.layouts or [])
+        self._records.append((self._fieldname, self._btext, self.number, *record, impacts))
+        self.impacts = postwriter.layouts = None
         if len(self._records) >= _RECORDS_PER_CHUNK:
             self._write_records()
 
@@ -157,8 +160,12 @@ class _Joiner:
         self.limit = postwriter._blocklimit
         self.impacts: list | None = None  # the last term's, per block; None: not all known
 
-    def write(self, records: list[Record]) -> None:
-        self.impacts = []
+    def write(self, records: list[Record], *, impacts: bool = False) -> None:
+        """Write a term's postings from its ``records``; with ``impacts``, gather its blocks'
+        figures and layouts (see newsindex.impacts) in ``impacts`` and the postings writer's
+        ``layouts``."""
+        self.impacts = [] if impacts else None
+        self.postwriter.layouts = [] if impacts else None
         pending: list[Record] = []
         count = 0
         last = len(records) - 1
@@ -191,7 +198,7 @@ class _Joiner:
                 values += part_values
         shortest = [record[5] for record in records if record[5] is not None]
         if self.impacts is not None:
-            pieces = [record[13][0] if record[13] else None for record in records]
+            pieces = [record[13][0][0] if record[13] else None for record in records]
             self.impacts.append(combine(pieces, ids[-1]))
         postwriter._ids, postwriter._weights, postwriter._values = ids, weights, values
         postwriter._minlength = min(shortest) if shortest else None
@@ -203,10 +210,11 @@ class _Joiner:
         """Copy a run's blocks of the term; add their statistics to the term's."""
         postwriter = self.postwriter
         if self.impacts is not None:
-            if record[13] is None:
+            if record[13] is None or len(record[13][0]) != len(record[13][1]):
                 self.impacts = None
             else:
-                self.impacts.extend(record[13])
+                self.impacts.extend(record[13][0])
+                postwriter.layouts.extend(record[13][1])
         data = self.runs[record[2]].read(record[11])
         if not last:  # more blocks follow: the run's last block is no longer the term's
             data = bytearray(data)
@@ -256,11 +264,12 @@ def join_runs(
                 fieldwriter._postwriter.__class__ = block_writer
                 joiner = _Joiner(fieldwriter._postwriter, [run.file for run in runs])
             fieldwriter.start_term(records[0][1])
-            joiner.write(records)
-            if impacts is not None and fieldname == impacts[0]:
-                figures = joiner.impacts
-                if figures is not None and len(figures) >= MIN_BLOCKS:
-                    impacts[1].append((records[0][1], encode_impacts(figures)))
+            wanted = impacts is not None and fieldname == impacts[0]
+            joiner.write(records, impacts=wanted)
+            figures, layouts = joiner.impacts, fieldwriter._postwriter.layouts
+            fieldwriter._postwriter.layouts = None
+            if wanted and figures is not None and MIN_BLOCKS <= len(figures) == len(layouts):
+                impacts[1].append((records[0][1], encode_impacts(figures, layouts)))
             fieldwriter.finish_term()
         if fieldname is not None:
             fieldwriter.finish_field()

@@ -130,6 +130,9 @@ class _BlockWriter(W3PostingsWriter):
     weights without unpickling its position values (``newsindex.query.blocks``).
     """
 
+    layouts: list | None = None
+    """Where the blocks written go (newsindex.impacts.Layout), while a term's are wanted."""
+
     def _mini_ids(self) -> array:
         ids = self._ids
         return array("I", map(operator.sub, ids, itertools.chain((0,), ids)))  # delta-encoded
@@ -172,6 +175,8 @@ class _BlockWriter(W3PostingsWriter):
         )
         infobytes = pickle.dumps(info, 2)
         blocklength = len(infobytes) + len(databytes)
+        if self.layouts is not None:  # see newsindex.impacts.Layout
+            self.layouts.append((4 + blocklength, len(infobytes), level, len(ids)))
         self.last_block = postfile.tell()  # where a run's blocks of a term end (see runs)
         postfile.write_int(-blocklength if last else blocklength)
         postfile.write(infobytes)
@@ -381,13 +386,16 @@ class _SegmentBuilder(SegmentWriter):
                 figures = None
                 if titles is not None and len(docnums) >= MIN_PIECE:
                     figures = _figures(docnums, weights, lengths, titles.get(term), limit)
+                    postwriter.layouts = []
                 writer.start_term(btext)
                 _add_postings(postwriter, docnums, weights, values, lengths)
                 if table is None:  # a run: the figures go with the term's blocks
                     writer.impacts = figures
-                elif figures is not None and len(figures) >= MIN_BLOCKS:
-                    self.impacts.append((btext, encode_impacts(figures)))
                 writer.finish_term()
+                if figures is not None:
+                    layouts, postwriter.layouts = postwriter.layouts, None
+                    if table is not None and len(figures) >= MIN_BLOCKS:
+                        self.impacts.append((btext, encode_impacts(figures, layouts)))
             writer.finish_field()
         self.postings.clear()
         self.lengths.clear()

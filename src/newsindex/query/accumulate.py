@@ -233,14 +233,18 @@ def _impact_blocks(
     """Block bounds from a body word's impacts (see :mod:`newsindex.impacts`):
     ``(bound with the title scores in ``found``, bound of the body score, (place, the title
     documents in its range))`` per block, and how many title documents come before the last
-    block's end; ``None`` if the segment has no impacts for the word, or they are not of
-    these blocks (``leaf`` is then back at its start). Reads the block headers only, and
-    leaves ``leaf`` at its last block."""
+    block's end; ``None`` if the segment has no impacts for the word, or their blocks do not
+    fill its posting list. No block header is read: where each block is comes with them."""
     fieldname, text = leaf._term
     if fieldname != IMPACTS_FIELD or leaf._i:
         return None
     figures = read_impacts(reader, text if isinstance(text, bytes) else text.encode("utf-8"))
     if figures is None:
+        return None
+    lasts, most, least, most_titled, least_titled, sizes, heads, levels, counts = figures
+    start = leaf._baseoffset  # the first block's length prefix
+    length = leaf._length  # Whoosh's term table reads it back as a 1-tuple
+    if start + sum(sizes) != leaf._startoffset + (length[0] if type(length) is tuple else length):
         return None
     scorer = leaf.scorer
     alpha = scorer.k1 * (1 - scorer.b)
@@ -249,19 +253,13 @@ def _impact_blocks(
     ceilings = weighting.prior_ceilings(reader) if scorer.priors is not None else None
     titled = sorted(found)
     blocks = []
-    start = taken = 0
-    lasts, most, least, most_titled, least_titled = figures
+    first = taken = 0  # the block's range starts at document first
     for j, last in enumerate(lasts):
-        if j and not leaf._lastblock:
-            leaf._goto(leaf._nextoffset)
-        if leaf._maxid != last or (j and leaf._lastblock and j < len(lasts) - 1):
-            leaf.reset()  # for reading it whole
-            return None
         end = bisect.bisect_right(titled, last, taken)
         inside = titled[taken:end]
         title_best = max([found[d] for d in inside]) if inside else 0.0
         taken = end
-        factor = max(ceilings[start // PRIOR_CHUNK : last // PRIOR_CHUNK + 1]) if ceilings else 1.0
+        factor = max(ceilings[first // PRIOR_CHUNK : last // PRIOR_CHUNK + 1]) if ceilings else 1.0
         untitled = top / (1 + alpha / most[j] + beta * least[j]) * factor if most[j] else 0.0
         with_title = (
             top / (1 + alpha / most_titled[j] + beta * least_titled[j]) * factor
@@ -270,11 +268,10 @@ def _impact_blocks(
         )
         body = max(untitled, with_title)
         both = max(untitled, with_title + title_best * _BOUND_SLACK)
-        blocks.append((both, body, (place(leaf), inside)))
-        start = last + 1
-    if not leaf._lastblock:
-        leaf.reset()
-        return None
+        where = (start + 4 + heads[j], start + sizes[j], levels[j], counts[j])
+        blocks.append((both, body, (where, inside)))
+        first = last + 1
+        start += sizes[j]
     return blocks, taken
 
 
