@@ -616,11 +616,11 @@ def test_disk_full_in_runs_changes_nothing(small_news, monkeypatch, target):
     cls, name = target
     real = getattr(cls, name)
 
-    def failing(self, *args):
+    def failing(self, *args, **options):
         calls.append(1)
         if len(calls) == 40:
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real(self, *args)
+        return real(self, *args, **options)
 
     monkeypatch.setattr(cls, name, failing)
     with pytest.raises(IndexWriteError) as info:
