@@ -547,3 +547,27 @@ def test_impacts_bound_blocks_of_equal_articles_exactly(tmp_path, monkeypatch):
     bounded, plain, _with, _without = _bounded_and_plain(news, monkeypatch, "ferry", 1)
     assert bounded == plain
     assert [hit.id for hit in news.search("ferry", limit=1).hits] == ["a-450"]
+
+
+def test_date_range_wider_than_the_word_scores_only_its_matches_in_range(tmp_path, monkeypatch):
+    """A word rarer than the articles of its date range is read whole, but only its matches in
+    range are scored; the answers are Whoosh's."""
+    start = dt.datetime(2021, 1, 1)
+    articles = [
+        Article(
+            id=f"a-{n}",
+            title="Ferry news" if n % 8 == 0 else f"Report {n}",
+            body=f"The ferry {n} sails." if n % 4 == 0 else f"Nothing {n} happened.",
+            published=start + dt.timedelta(days=n),
+        )
+        for n in range(400)
+    ]
+    news = NewsIndex.create(tmp_path / "index")
+    news.add(articles)
+    query = "ferry date:[2021-04-11 TO 2022-12-31]"  # days 100 to 399: 75 of its 100 matches
+    scored = _scored_postings(monkeypatch)
+    results = news.search(query, limit=10, snippets=False)
+    assert results.total == 75
+    assert sum(scored) == 75 + len(range(104, 400, 8))  # the body's, then the title's
+    monkeypatch.undo()
+    _whoosh_agrees(news, monkeypatch, query, 10)

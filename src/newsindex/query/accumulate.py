@@ -495,12 +495,17 @@ def _evaluable(matcher: Any) -> bool:
 
 
 def _scores(
-    matcher: Any, wanted: Sequence[int] | None = None, *, scored: bool = True
+    matcher: Any,
+    wanted: Sequence[int] | None = None,
+    *,
+    scored: bool = True,
+    within: set[int] | None = None,
 ) -> dict[int, float]:
     """Score by document number for every match of ``matcher`` from where it stands; with
-    ``wanted`` (ascending document numbers), for those of them that match only. With
-    ``scored`` false, the scores of a posting list read whole are 1.0 instead (only which
-    documents match counts: BM25 scores are positive).
+    ``wanted`` (ascending document numbers), for those of them that match only; with
+    ``within`` (and no ``wanted``), for the matches in that set only, the others left
+    unscored. With ``scored`` false, the scores of a posting list read whole are 1.0 instead
+    (only which documents match counts: BM25 scores are positive).
 
     A freshly built matcher may already have moved past documents it will not match (an
     intersection skips to its first common document): reading on from there loses none. An
@@ -510,21 +515,30 @@ def _scores(
     if not matcher.is_active() or (wanted is not None and not wanted):
         return {}
     kind = type(matcher)
+    if within is not None and kind not in (W3LeafMatcher, WrappingMatcher, UnionMatcher):
+        found = _scores(matcher, wanted, scored=scored)
+        return {d: score for d, score in found.items() if d in within}
     if kind is W3LeafMatcher:
         scorer = matcher.scorer
         if wanted is not None:
             docnums, weights = _postings_of(matcher, wanted)
             return dict(zip(docnums, scorer.scores(docnums, weights), strict=True))
         found: dict[int, float] = {}
-        if not scored:
-            for docnums, _weights in _blocks(matcher):
-                found.update(zip(docnums, itertools.repeat(1.0)))
-            return found
         for docnums, weights in _blocks(matcher):
-            found.update(zip(docnums, scorer.scores(docnums, weights), strict=True))
+            if within is not None:
+                held = list(map(within.__contains__, docnums))
+                docnums = list(itertools.compress(docnums, held))
+                if not docnums:
+                    continue
+                weights = list(itertools.compress(weights, held))
+            if scored:
+                found.update(zip(docnums, scorer.scores(docnums, weights), strict=True))
+            else:
+                found.update(zip(docnums, itertools.repeat(1.0)))
         return found
     if kind is WrappingMatcher:  # a boost
-        return _boosted(_scores(matcher.child, wanted, scored=scored), matcher.boost)
+        found = _scores(matcher.child, wanted, scored=scored, within=within)
+        return _boosted(found, matcher.boost)
     if kind in (FilterMatcher, DateFilterMatcher):  # deleted documents, a date range
         allowed, exclude = matcher._ids, matcher._exclude
         if type(allowed) is InRange and not exclude:
@@ -535,6 +549,9 @@ def _scores(
                     keep = set(wanted)
                     inside = [d for d in inside if d in keep]
                 return _boosted(_scores(matcher.child, inside, scored=scored), matcher.boost)
+            if wanted is None:  # read whole, but only the documents in range scored
+                found = _scores(matcher.child, scored=scored, within=set(inside))
+                return _boosted(found, matcher.boost)
         found = {
             d: s
             for d, s in _scores(matcher.child, wanted, scored=scored).items()
@@ -543,7 +560,10 @@ def _scores(
         return _boosted(found, matcher.boost)
     if kind is UnionMatcher:  # a.score() + b.score() where both match
         return _union(
-            [_scores(matcher.a, wanted, scored=scored), _scores(matcher.b, wanted, scored=scored)]
+            [
+                _scores(matcher.a, wanted, scored=scored, within=within),
+                _scores(matcher.b, wanted, scored=scored, within=within),
+            ]
         )
     if kind in _INTERSECTIONS:  # a.score() + b.score(), where both match
         if wanted is None and _size(matcher.b) < _size(matcher.a):
