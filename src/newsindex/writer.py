@@ -394,7 +394,7 @@ class _SegmentBuilder(SegmentWriter):
                 writer.finish_term()
                 if figures is not None:
                     layouts, postwriter.layouts = postwriter.layouts, None
-                    if table is not None and len(figures) >= MIN_BLOCKS:
+                    if table is not None and MIN_BLOCKS <= len(figures) == len(layouts):
                         self.impacts.append((btext, encode_impacts(figures, layouts)))
             writer.finish_field()
         self.postings.clear()
