@@ -571,3 +571,46 @@ def test_date_range_wider_than_the_word_scores_only_its_matches_in_range(tmp_pat
     assert sum(scored) == 75 + len(range(104, 400, 8))  # the body's, then the title's
     monkeypatch.undo()
     _whoosh_agrees(news, monkeypatch, query, 10)
+
+
+@pytest.fixture(scope="module")
+def mixed_news(tmp_path_factory: pytest.TempPathFactory) -> NewsIndex:
+    """900 articles written by newsindex (with impacts), then 900 by Whoosh's own writer
+    (without, as a merge or an older newsindex leaves a segment)."""
+    from whoosh.writing import SegmentWriter
+
+    from newsindex.schema import to_document
+
+    filler = [f"word{n}" for n in range(200)]
+    rng = random.Random(3)
+
+    def article(n: int) -> Article:
+        body = [*rng.choices(filler, k=rng.randint(50, 400)), "ferry", "harbour"]
+        body += ["ferry"] * (4 if n % 97 == 0 else 0)
+        return Article(
+            id=f"a-{n}",
+            title="Ferry news" if n % 7 == 0 else f"Report {n}",
+            body=" ".join(body),
+            published=dt.datetime(2020, 1, 1) + dt.timedelta(days=n % 900),
+        )
+
+    path = tmp_path_factory.mktemp("mixed") / "index"
+    news = NewsIndex.create(path)
+    news.add([article(n) for n in range(900)])
+    writer = SegmentWriter(news._index._ix)
+    for n in range(900, 1800):
+        writer.add_document(**to_document(article(n)))
+    writer.commit(merge=False)
+    news.close()
+    return NewsIndex.open(path)
+
+
+@pytest.mark.parametrize("query", ["ferry", "harbour", "body:ferry"])
+@pytest.mark.parametrize("limit", [1, 10])
+def test_a_segment_without_impacts_beside_one_with_them(mixed_news, monkeypatch, query, limit):
+    """A segment Whoosh's own writer made has no impacts and is read as before, beside one
+    that has them: the answers are Whoosh's."""
+    searcher = mixed_news._index.searcher()
+    readers = [sub.reader() for sub, _offset in searcher.leaf_searchers()]
+    assert [read_impacts(reader, b"ferri") is not None for reader in readers] == [True, False]
+    _whoosh_agrees(mixed_news, monkeypatch, query, limit)
