@@ -133,34 +133,28 @@ def combine(parts: Sequence[Impact | None], last: int) -> Impact:
     )
 
 
+_CODES = "IddddIBBH"
+"""The array type of each stored column: an :data:`Impact`'s five parts, a :data:`Layout`'s
+four."""
+
+
 def encode_impacts(impacts: Sequence[Impact], layouts: Sequence[Layout]) -> bytes:
     """A term's block figures and layouts as stored (compact: a segment holds them until it
     is written)."""
-    columns = list(zip(*impacts, strict=True))
-    places = list(zip(*layouts, strict=True))
+    columns = [*zip(*impacts, strict=True), *zip(*layouts, strict=True)]
     return b"".join(
-        [
-            array("I", columns[0]).tobytes(),
-            *(array("d", column).tobytes() for column in columns[1:]),
-            *(array(code, column).tobytes() for code, column in zip("IBBH", places, strict=True)),
-        ]
+        array(code, column).tobytes() for code, column in zip(_CODES, columns, strict=True)
     )
 
 
-_WIDTHS = (4, 8, 8, 8, 8, 4, 1, 1, 2)
-_CODES = "IddddIBBH"
-
-
 def _decode(data: bytes) -> tuple[array, ...]:
-    count = len(data) // sum(_WIDTHS)
-    parts = []
+    parts = tuple(array(code) for code in _CODES)
+    count = len(data) // sum(part.itemsize for part in parts)
     start = 0
-    for code, width in zip(_CODES, _WIDTHS, strict=True):
-        column = array(code)
-        column.frombytes(data[start : start + width * count])
-        parts.append(column)
-        start += width * count
-    return tuple(parts)
+    for part in parts:
+        part.frombytes(data[start : start + part.itemsize * count])
+        start += part.itemsize * count
+    return parts
 
 
 def write_impacts(segment: Any, storage: Any, table: Iterable[tuple[bytes, bytes]]) -> None:

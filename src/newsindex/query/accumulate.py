@@ -170,10 +170,10 @@ def _bounded_segment_scores(
             return None
         if bounded is not None:
             total += count
-            ranges, taken = bounded
+            ranges, after = bounded
             blocks.extend((both, body, number, block) for both, body, block in ranges)
             # Final already: the title scores of the documents after the body's last block.
-            since.extend(found[d] for d in itertools.islice(sorted(found), taken, None))
+            since.extend(found[d] for d in after)
             continue
         on_both: set[int] = set()
         read = 0
@@ -229,11 +229,11 @@ def _bounded_segment_scores(
 
 def _impact_blocks(
     reader: Any, leaf: W3LeafMatcher, boost: float, found: dict[int, float], weighting: Any
-) -> tuple[list[tuple[float, float, tuple]], int] | None:
+) -> tuple[list[tuple[float, float, tuple]], list[int]] | None:
     """Block bounds from a body word's impacts (see :mod:`newsindex.impacts`):
     ``(bound with the title scores in ``found``, bound of the body score, (place, the title
-    documents in its range))`` per block, and how many title documents come before the last
-    block's end; ``None`` if the segment has no impacts for the word, or their blocks do not
+    documents in its range))`` per block, and the title documents after the last block's
+    end; ``None`` if the segment has no impacts for the word, or their blocks do not
     fill its posting list. No block header is read: where each block is comes with them."""
     fieldname, text = leaf._term
     if fieldname != IMPACTS_FIELD or leaf._i:
@@ -272,7 +272,7 @@ def _impact_blocks(
         blocks.append((both, body, (where, inside)))
         first = last + 1
         start += sizes[j]
-    return blocks, taken
+    return blocks, titled[taken:]
 
 
 def first_by_date(
