@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import itertools
+import json
 import pickle
 import re
 import subprocess
@@ -21,12 +24,14 @@ from newsindex.analysis import (
     _FOLDS_TO_ASCII,
     _TOKEN,
     NewsAnalyzer,
+    _candidate_words,
     _fold,
     _tokens_starting_with,
     analyze,
     plain_analyzer,
     stemming_analyzer,
 )
+from newsindex.ingest import sample_paths
 
 SEED = (
     'Meloni attended the U.K.-led virtual summit of the "coalition-of-the-willing" on '
@@ -516,16 +521,153 @@ def test_whoosh_imports_as_usual_beside_other_threads():
     assert run_python(code) == ["True True", "module urllib.request"]
 
 
+def _heads_of(terms: list[str]) -> st.SearchStrategy[frozenset[str]]:
+    """Sets of the given terms' prefixes, and of a few others."""
+    words = st.sampled_from([*terms, "a", "s", "é", "1", "sa", "ass", "use"])
+    prefix = words.flatmap(lambda word: st.integers(1, len(word)).map(lambda n: word[:n]))
+    return st.frozensets(prefix, min_size=1, max_size=3)
+
+
 @settings(deadline=None)
 @given(
     text=st.one_of(st.text(), TRICKY, st.text(alphabet=st.sampled_from(list("aSs.'’- ÉéŠ१Ａ")))),
-    initials=st.frozensets(st.sampled_from(list("asé1Ｓ")), min_size=1, max_size=3),
+    data=st.data(),
 )
-def test_highlight_scan_finds_what_one_pattern_finds(text, initials):
-    """Candidate letters first, then a token where one starts a word: the same tokens as one
-    pattern that looks ahead for the letter and behind for the word start."""
-    letters = "".join(sorted({c for i in initials for c in (i, i.upper())}))
+def test_highlight_scan_finds_every_word_that_may_start_with_a_head(text, data):
+    """Each word the scan by first letter alone found (one pattern that looks ahead for a
+    candidate letter and behind for the word start) and whose term starts with a head is
+    still found when the next letters are checked, and by the patterns one per letter."""
+    analyzer = stemming_analyzer()
+    heads = data.draw(_heads_of(sorted(set(analyzer.terms(text)))))
+    letters = "".join(sorted({c for head in heads for c in (head[0], head[0].upper())}))
     others = _FOLDS_TO_ASCII if letters.isascii() else "\u0080-\U0010ffff"
     one = re.compile(rf"(?=[{re.escape(letters)}{others}])(?<![^\W_])(?:{_TOKEN.pattern})")
-    found = [match.span() for match in _tokens_starting_with(text, initials)]
-    assert found == [match.span() for match in one.finditer(text)]
+    wanted = [
+        match.span()
+        for match in one.finditer(text)
+        if any(term.startswith(tuple(heads)) for term in analyzer.terms(match.group()))
+    ]
+    for depth in (1, 3):
+        found = {match.span() for match in _tokens_starting_with(text, heads, depth)}
+        assert [span for span in wanted if span not in found] == []
+
+
+def test_highlight_scan_finds_every_word_of_the_sample_by_its_stem() -> None:
+    """Every word of the bundled sample is a candidate for its own stem, checked on its first
+    three letters: Snowball's changes there are allowed for (``dying`` -> ``die``)."""
+    analyzer = stemming_analyzer()
+    words: set[str] = set()
+    (sample,) = [path for path in sample_paths() if path.name.endswith(".jsonl.gz")]
+    with gzip.open(sample, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            article = json.loads(line)
+            words.update(_TOKEN.findall(f"{article['title']}\n{article['body']}"))
+    assert len(words) > 30_000
+    stems = sorted((term, word) for word in words for term in analyzer.terms(word)[:1])
+    missed = [
+        (word, term)
+        for term, word in stems
+        if [m.span() for m in _tokens_starting_with(word, frozenset([term]), 3)] != [(0, len(word))]
+    ]
+    assert missed == []
+
+
+def test_snowball_keeps_the_first_three_letters_but_for_y_i_and_an_added_e() -> None:
+    """All words of up to four letters from an alphabet of vowels and common consonants, and
+    those letters before each ending Snowball removes: the candidate patterns for a word's
+    stem (its first three letters) match the word, from the first letter on."""
+    stem = stemming_analyzer().terms
+    letters = "aeiouybcdlnrst"
+    endings = [
+        "s",
+        "es",
+        "ies",
+        "ied",
+        "ing",
+        "ingly",
+        "ed",
+        "edly",
+        "eed",
+        "eedly",
+        "ly",
+        "li",
+        "y",
+        "e",
+        "al",
+        "ance",
+        "ence",
+        "er",
+        "ic",
+        "able",
+        "ible",
+        "ant",
+        "ement",
+        "ment",
+        "ent",
+        "ism",
+        "ate",
+        "iti",
+        "ous",
+        "ive",
+        "ize",
+        "ion",
+        "ational",
+        "tional",
+        "ization",
+        "ation",
+        "ator",
+        "alism",
+        "aliti",
+        "alli",
+        "fulness",
+        "ousli",
+        "ousness",
+        "iveness",
+        "iviti",
+        "biliti",
+        "bli",
+        "ogi",
+        "fulli",
+        "lessli",
+        "entli",
+        "enci",
+        "anci",
+        "abli",
+        "izer",
+        "alize",
+        "icate",
+        "iciti",
+        "ical",
+        "ful",
+        "ness",
+        "ative",
+    ]
+    words = {"".join(w) for n in range(1, 5) for w in itertools.product(letters, repeat=n)}
+    words.update(
+        "".join(w) + ending
+        for n in range(3)
+        for w in itertools.product("aeyst", repeat=n)
+        for ending in endings
+    )
+    words.update(["dying", "lying", "tying", "skies", "skis", "using", "idly", "gently"])
+    stems = sorted((term, word) for word in words for term in stem(word)[:1])
+    assert ("die", "dying") in stems and ("sky", "skies") in stems and ("use", "using") in stems
+    missed = [
+        (word, term)
+        for term, word in stems
+        if not any(p.match(word) for p in _candidate_words((term[:3],), ""))
+    ]
+    assert missed == []
+
+
+def test_highlight_scan_checks_the_next_letters() -> None:
+    """Only the words whose first three letters may lead to a head are matched and stemmed;
+    a dot, an apostrophe or a non-ASCII letter lets the word through."""
+    analyzer = stemming_analyzer()
+    text = "Hariri had hard words; HARIRI's ally, H.A.R. and Ḥariri, Hāriri, har."
+    found = [text[s:e] for _t, s, e in analyzer.spans_starting(text, frozenset(["harir"]))]
+    assert found == ["Hariri", "hard", "HARIRI", "H.A.R.", "Ḥariri", "Hāriri", "har"]
+    # a stemmer passed in is trusted with the first letter only
+    custom = NewsAnalyzer(stemmer=str.upper)
+    found = [text[s:e] for _t, s, e in custom.spans_starting(text, frozenset(["harir"]))]
+    assert found[:3] == ["Hariri", "had", "hard"]

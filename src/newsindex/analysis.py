@@ -72,29 +72,36 @@ _MAY_FOLD_TO_ASCII = re.compile(f"[{_FOLDS_TO_ASCII}]")
 _ASCII_BYTES = bytes(range(128))
 
 
-def _tokens_starting_with(text: str, initials: frozenset[str]) -> Iterator[re.Match[str]]:
-    """The matches of ``_TOKEN`` in `text` at word starts that may fold to one of `initials`.
+def _tokens_starting_with(
+    text: str, heads: frozenset[str], depth: int = 1
+) -> Iterator[re.Match[str]]:
+    """The matches of ``_TOKEN`` in `text` at word starts whose term may start with one of
+    `heads`, judged on the first `depth` letters (see `_HEAD_DEPTH`).
 
-    Non-ASCII first letters that may fold to an ASCII one are candidates too (``É`` folds to
-    ``e``), and all non-ASCII ones if an initial is not ASCII; the caller's term comparison
-    rules out those that do not match. Other scripts (a Hindi passage in an English article)
-    are skipped by the regex engine: it looks for the candidate letters only, a character
-    class of the ones the text holds, which it scans for quickly, and ``_TOKEN`` is matched
-    where one starts a word (a third of the time of one pattern doing both over a long
-    article).
+    A non-ASCII first letter is a candidate when it may fold to a head's first letter (``É``
+    folds to ``e``); a non-ASCII letter or a character the folding drops (``.``, ``'``)
+    after the first letter makes the word a candidate whatever follows. The caller's term
+    comparison rules out the words that do not match.
+
+    Each first letter, in either case, is looked for on its own: the regex engine finds a
+    pattern's leading literal character at the speed of a string search, and checks the next
+    letters and the word start only there, so other words and other scripts (a Hindi passage
+    in an English article) cost next to nothing. One pattern starting with a class of all
+    the letters would look at every character, three times slower over a long article.
     """
-    letters = "".join(sorted({c for i in initials for c in (i, i.upper())}))
+    heads = frozenset(head[:depth] for head in heads if head)
+    initials = frozenset(head[0] for head in heads)
+    others = ""
     if not text.isascii():
         # Its non-ASCII characters, from its UTF-8 bytes (ASCII bytes never occur inside a
         # character's): much quicker than a set of all its characters.
         utf8 = text.encode("utf-8", "surrogatepass")
         found = set(utf8.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
-        if letters.isascii():
-            found = {c for c in found if _MAY_FOLD_TO_ASCII.match(c)}
-        letters += "".join(sorted(found))
+        others = "".join(sorted(c for c in found if _may_start(c, initials)))
+    patterns = _candidate_words(tuple(sorted(heads)), others)
+    starts = sorted(match.start() for pattern in patterns for match in pattern.finditer(text))
     end = 0
-    for candidate in _letters_starting_words(letters).finditer(text):
-        start = candidate.start()
+    for start in starts:
         if start < end:
             continue  # inside the last token (the K of U.K.)
         match = _TOKEN.match(text, start)
@@ -103,10 +110,80 @@ def _tokens_starting_with(text: str, initials: frozenset[str]) -> Iterator[re.Ma
             yield match
 
 
+def _may_start(char: str, initials: frozenset[str]) -> bool:
+    """Whether a word starting with the non-ASCII `char` may fold to one starting with one of
+    `initials` (any may if an initial is not ASCII)."""
+    if not all(initial.isascii() for initial in initials):
+        return True
+    folded = "".join(_fold(char).translate(_STRIP_WORD).split())
+    return not folded or folded[0] in initials
+
+
+_HEAD_DEPTH = 3
+"""How many first letters of a word decide whether its Snowball stem may start with a head.
+
+Snowball changes a word's first three letters only by turning ``y`` into ``i`` or back
+(``cry`` -> ``cri``, ``skies`` -> ``sky``) and by an ``e`` put where an ending was removed
+(``using`` -> ``use``, ``dying`` -> ``die``), never the first; `_later_letter` allows for
+both, and tests check every word of the bundled sample and all short letter strings. A
+stemmer passed in is only trusted to keep the first letter."""
+
+_DROPPED_OR_OTHER = r"[^\x00-\x26\x28-\x2b\x2d\x2f-\x7f]"
+"""A character after a word's first that makes it a candidate whatever follows: one that
+`_normalize` removes (``'``, ``,``, ``.``, and ``’`` and ``ʼ`` among the non-ASCII), or
+one that folding may turn into an ASCII letter: any non-ASCII one. (A negated class, which
+compiles a hundred times faster than a range up to U+10FFFF.)"""
+
+
+def _later_letter(letter: str) -> str | None:
+    """A class of the characters that may stand for `letter`, after a term's first, in the
+    word it came from (None: any character may)."""
+    if not letter.isascii():
+        return None
+    chars = {letter, letter.upper()}
+    if letter in "iy":
+        chars.update("iIyY")
+    elif letter == "e":
+        chars.update("iI")
+    return "[" + re.escape("".join(sorted(chars))) + "]"
+
+
+def _rest_pattern(rest: str) -> str:
+    """A pattern for the letters of a head after its first: each must stand for the head's,
+    unless a dropped or non-ASCII character comes first ("" matches anything)."""
+    letter = _later_letter(rest[0]) if rest else None
+    if letter is None:
+        return ""
+    return f"(?:{letter}{_rest_pattern(rest[1:])}|{_DROPPED_OR_OTHER})"
+
+
+_WORD_START = r"(?<![^\W_].)"
+"""After a pattern's first character: no word character comes before that one."""
+
+
 @functools.lru_cache(maxsize=256)
-def _letters_starting_words(letters: str) -> re.Pattern[str]:
-    """One of `letters` where no word character comes before it."""
-    return re.compile(rf"[{re.escape(letters)}](?<![^\W_].)")
+def _candidate_words(heads: tuple[str, ...], others: str) -> tuple[re.Pattern[str], ...]:
+    """Patterns for the first letter of a word that may start with one of `heads`, and for
+    one of `others` (which start a candidate whatever follows), where no word character comes
+    before it: one pattern per ASCII letter and case, starting with that letter."""
+    rests: dict[str, set[str]] = {}
+    for head in heads:
+        if head[0].isascii():
+            rests.setdefault(head[0], set()).add(_rest_pattern(head[1:]))
+        else:
+            others += head[0]
+    patterns = []
+    for first, options in sorted(rests.items()):
+        rest = "" if "" in options else "(?:" + "|".join(sorted(options)) + ")"
+        patterns.extend(
+            re.compile(re.escape(letter) + _WORD_START + rest)
+            for letter in sorted({first, first.upper()})
+        )
+    if others:
+        # Rare (accented initials in this text): one class holds them all.
+        others = "".join(sorted(set(others)))
+        patterns.append(re.compile("[" + re.escape(others) + "]" + _WORD_START))
+    return tuple(patterns)
 
 
 _STRIP_WORD = str.maketrans("", "", ".,'\u2019\u02bc")
@@ -245,14 +322,16 @@ class NewsAnalyzer(Analyzer):
             if term:
                 yield (term, *match.span())
 
-    def spans_starting(self, text: str, initials: frozenset[str]) -> Iterator[tuple[str, int, int]]:
-        """Like `spans`, but only for the words starting with one of `initials`, skipping the rest.
+    def spans_starting(self, text: str, heads: frozenset[str]) -> Iterator[tuple[str, int, int]]:
+        """Like `spans`, but only for the words whose terms may start with one of `heads`.
 
         For highlighting a few terms: the regex engine skips the other words, so a long article
-        costs little more than its matches. Positions between words are lost.
+        costs little more than its matches. Some words whose terms do not start with a head
+        are yielded too; positions between words are lost.
         """
         cache = self._cache
-        for match in _tokens_starting_with(text, initials):
+        depth = _HEAD_DEPTH if self.stemmer is None else 1
+        for match in _tokens_starting_with(text, heads, depth):
             surface = match.group()
             term = cache.get(surface)
             if term is None:

@@ -138,13 +138,14 @@ def _find_matches(
     # the head grows): the rest of the words with the same initials are dropped at once.
     starts = spec.terms | {phrase[0] for phrase in spec.phrases if phrase}
     prefixes = spec.prefixes
+    heads = starts.union(prefixes)
     tokens: list[tuple[str, int, int]] = []
     scanned = 0  # the head scanned so far ends here, at a space: words are not cut
     while True:
         upto = _word_end(text, min(limit, end))
         # The regex engine skips the words that cannot match; a phrase's next words are read
         # after each place its first word is found.
-        found = analyzer.spans_starting(text[scanned:upto], initials)
+        found = analyzer.spans_starting(text[scanned:upto], heads)
         tokens.extend(
             (term, scanned + start, scanned + stop)
             for term, start, stop in found
