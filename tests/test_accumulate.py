@@ -490,6 +490,53 @@ def test_impacts_whose_blocks_do_not_fill_the_posting_list_are_not_used(impact_n
     assert bounded == plain
 
 
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+@pytest.mark.parametrize("limit", [1, 10, 45])
+def test_date_order_finds_a_words_blocks_from_its_impacts(impact_news, monkeypatch, sort, limit):
+    """In date order, a body word's blocks are found from the layouts stored with its impacts,
+    no block header read: Whoosh's answers. Read as absent, the headers are walked again."""
+    for query, uses_impacts in [("ferry", True), ("harbour", True), ("title:ferry", False)]:
+        for impacts in (True, False):
+            walked = _counting_headers_walked(monkeypatch)
+            if not impacts:
+                monkeypatch.setattr(accumulate_module, "read_impacts", lambda *args: None)
+            fast, whoosh = _by_date_and_whoosh(impact_news, monkeypatch, query, sort, limit)
+            assert fast == whoosh
+            assert fast[0] >= 48
+            assert (walked == []) == (impacts and uses_impacts)
+
+
+def _counting_headers_walked(monkeypatch) -> list[int]:
+    """A list that grows by one for each block header :func:`_block_ranges` reads."""
+    walked: list[int] = []
+    real = accumulate_module.place
+    monkeypatch.setattr(accumulate_module, "place", lambda leaf: walked.append(1) or real(leaf))
+    return walked
+
+
+def test_holds_reads_the_one_block_from_impacts(impact_news, monkeypatch):
+    """Whether a segment's posting list holds a document (asked for snippets) is answered from
+    the one block the impacts place it in, as from the block headers."""
+    searcher = impact_news._index.searcher()
+    for sub, _offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        ids = list(reader.postings("body", "ferri").all_ids())
+        assert len(ids) > 500
+        docnums = range(reader.doc_count_all() + 2)
+        monkeypatch.setattr(accumulate_module, "holds_by_headers", None)  # not called
+        found = [
+            d for d in docnums if accumulate_module.holds(reader, sub.postings("body", "ferri"), d)
+        ]
+        assert found == ids
+        monkeypatch.undo()
+        monkeypatch.setattr(accumulate_module, "read_impacts", lambda *args: None)
+        found = [
+            d for d in docnums if accumulate_module.holds(reader, sub.postings("body", "ferri"), d)
+        ]
+        assert found == ids
+        monkeypatch.undo()
+
+
 def _impact_bounds_and_best(news: NewsIndex, word: str) -> list[tuple[float, float, float, float]]:
     """For each body block of ``word`` bounded by impacts: its bound, the best body score in
     it, its bound with titles, and the best body and title score in its range."""

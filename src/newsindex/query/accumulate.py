@@ -51,6 +51,7 @@ from newsindex.columns import date_sort_keys, first_key_between
 from newsindex.impacts import IMPACTS_FIELD, read_impacts
 from newsindex.query.blocks import block as read_block
 from newsindex.query.blocks import block_at, place
+from newsindex.query.blocks import holds as holds_by_headers
 from newsindex.query.compile import (
     TERM_AT_A_TIME,
     DateFilterMatcher,
@@ -63,7 +64,7 @@ from newsindex.query.compile import (
 from newsindex.ranking import PRIOR_CHUNK, BM25Scorer, NewsWeighting
 from newsindex.schema import TITLE_ONLY_FIELD
 
-__all__ = ["first_by_date", "scores_of", "segment_scores", "top_documents"]
+__all__ = ["first_by_date", "holds", "scores_of", "segment_scores", "top_documents"]
 
 
 _INTERSECTIONS = (IntersectionMatcher, LazyIntersectionMatcher)
@@ -233,19 +234,11 @@ def _impact_blocks(
     """Block bounds from a body word's impacts (see :mod:`newsindex.impacts`):
     ``(bound with the title scores in ``found``, bound of the body score, (place, the title
     documents in its range))`` per block, and the title documents after the last block's
-    end; ``None`` if the segment has no impacts for the word, or their blocks do not
-    fill its posting list. No block header is read: where each block is comes with them."""
-    fieldname, text = leaf._term
-    if fieldname != IMPACTS_FIELD or leaf._i:
+    end; ``None`` as for :func:`_impact_places`. No block header is read."""
+    impacts = _impact_places(reader, leaf)
+    if impacts is None:
         return None
-    figures = read_impacts(reader, text if isinstance(text, bytes) else text.encode("utf-8"))
-    if figures is None:
-        return None
-    lasts, most, least, most_titled, least_titled, sizes, heads, levels, counts = figures
-    start = leaf._baseoffset  # the first block's length prefix
-    length = leaf._length  # Whoosh's term table reads it back as a 1-tuple
-    if start + sum(sizes) != leaf._startoffset + (length[0] if type(length) is tuple else length):
-        return None
+    (lasts, most, least, most_titled, least_titled, *_layouts), places = impacts
     scorer = leaf.scorer
     alpha = scorer.k1 * (1 - scorer.b)
     beta = scorer.k1 * scorer.b / scorer.avgfl
@@ -268,11 +261,32 @@ def _impact_blocks(
         )
         body = max(untitled, with_title)
         both = max(untitled, with_title + title_best * _BOUND_SLACK)
-        where = (start + 4 + heads[j], start + sizes[j], levels[j], counts[j])
-        blocks.append((both, body, (where, inside)))
+        blocks.append((both, body, (places[j], inside)))
         first = last + 1
-        start += sizes[j]
     return blocks, titled[taken:]
+
+
+def _impact_places(reader: Any, leaf: W3LeafMatcher) -> tuple[tuple, list[tuple]] | None:
+    """A body word's impacts (see :mod:`newsindex.impacts`) and where each of its blocks is
+    (as :func:`~newsindex.query.blocks.place` has it), from the layouts stored with them: no
+    block header is read. ``None`` if the segment has no impacts for the word, if their
+    blocks do not fill its posting list, or if ``leaf`` has been read from already."""
+    fieldname, text = leaf._term
+    if fieldname != IMPACTS_FIELD or leaf._i:
+        return None
+    figures = read_impacts(reader, text if isinstance(text, bytes) else text.encode("utf-8"))
+    if figures is None:
+        return None
+    sizes, heads, levels, counts = figures[5:]
+    start = leaf._baseoffset  # the first block's length prefix
+    length = leaf._length  # Whoosh's term table reads it back as a 1-tuple
+    if start + sum(sizes) != leaf._startoffset + (length[0] if type(length) is tuple else length):
+        return None
+    places = []
+    for size, head, level, count in zip(sizes, heads, levels, counts, strict=True):
+        places.append((start + 4 + head, start + size, level, count))
+        start += size
+    return figures, places
 
 
 def first_by_date(
@@ -351,9 +365,18 @@ def _word_plans(searcher: Any, query: wq.Query) -> tuple[list, int] | None:
     return plans, total
 
 
-def _block_ranges(leaf: Any, reader: Any, newest_first: bool) -> list[tuple[int, int]]:
+def _block_ranges(leaf: Any, reader: Any, newest_first: bool) -> list[tuple[int, tuple]]:
     """``(first date sort key in the block's range, place)`` for each block of a posting
-    list, from the block headers; leaves ``leaf`` at its last block."""
+    list: from a body word's impacts where it has them (:func:`_impact_places`), else from
+    the block headers, which leaves ``leaf`` at its last block."""
+    impacts = _impact_places(reader, leaf)
+    if impacts is not None:
+        (lasts, *_figures), places = impacts
+        firsts = [0, *(last + 1 for last in lasts[:-1])]
+        return [
+            (first_key_between(reader, first, last, newest_first=newest_first), where)
+            for first, last, where in zip(firsts, lasts, places, strict=True)
+        ]
     ranges = []
     start = 0
     while True:
@@ -365,6 +388,18 @@ def _block_ranges(leaf: Any, reader: Any, newest_first: bool) -> list[tuple[int,
             return ranges
         start = end + 1
         leaf._goto(leaf._nextoffset)
+
+
+def holds(reader: Any, leaf: W3LeafMatcher, docnum: int) -> bool:
+    """Whether a fresh Whoosh 3 posting list of a segment holds ``docnum``: only the block
+    whose range has it is read, found from the word's impacts (:func:`_impact_places`) where
+    it has them, else from the block headers before it."""
+    impacts = _impact_places(reader, leaf)
+    if impacts is None:
+        return holds_by_headers(leaf, docnum)
+    (lasts, *_figures), places = impacts
+    j = bisect.bisect_left(lasts, docnum)
+    return j < len(lasts) and docnum in block_at(leaf, places[j])[0]
 
 
 _least = operator.itemgetter(0)

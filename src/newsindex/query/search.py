@@ -18,8 +18,13 @@ from whoosh.searching import Searcher
 from newsindex.analysis import NewsAnalyzer
 from newsindex.columns import date_sort_keys
 from newsindex.models import Hit, SearchResults
-from newsindex.query.accumulate import first_by_date, scores_of, segment_scores, top_documents
-from newsindex.query.blocks import holds
+from newsindex.query.accumulate import (
+    first_by_date,
+    holds,
+    scores_of,
+    segment_scores,
+    top_documents,
+)
 from newsindex.query.compile import And, AndNot, compile_tree, either
 from newsindex.query.syntax import (
     LONG_QUERY_WORDS,
@@ -163,7 +168,7 @@ def _body_may_match(searcher: Searcher, docnum: int, spec: MatchSpec) -> Callabl
             if ("body", word) in reader:
                 postings = reader.postings("body", word)
                 if type(postings) is W3LeafMatcher:  # no deletions: read the ids it needs only
-                    if holds(postings, docnum - offset):
+                    if holds(reader, postings, docnum - offset):
                         return True
                     continue
                 if postings.is_active() and postings.id() < docnum - offset:
