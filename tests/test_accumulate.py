@@ -537,6 +537,33 @@ def test_holds_reads_the_one_block_from_impacts(impact_news, monkeypatch):
         monkeypatch.undo()
 
 
+@pytest.mark.parametrize("shape", ["consecutive", "dense", "sparse", "mixed"])
+def test_postings_of_wanted_documents_whatever_their_spread(impact_news, shape):
+    """A posting list's postings for some wanted documents, block by block as a slice, a
+    set test or lookups: the documents and weights Whoosh's matcher gives for them."""
+    rng = random.Random(shape)
+    searcher = impact_news._index.searcher()
+    for sub, _offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        whole = reader.postings("body", "ferri")
+        expected: dict[int, float] = {}
+        while whole.is_active():
+            expected[whole.id()] = whole.weight()
+            whole.next()
+        count = reader.doc_count_all()
+        spans = {
+            "consecutive": range(100, 700),
+            "dense": [d for d in range(count) if rng.random() < 0.5],
+            "sparse": rng.sample(range(count), 40),
+            "mixed": [*range(0, 300), *rng.sample(range(300, count), 60)],
+        }
+        wanted = sorted(set(spans[shape]))
+        docnums, weights = accumulate_module._postings_of(sub.postings("body", "ferri"), wanted)
+        found = list(zip(docnums, weights, strict=True))
+        assert found == [(d, expected[d]) for d in wanted if d in expected]
+        assert len(docnums) > 10
+
+
 def _impact_bounds_and_best(news: NewsIndex, word: str) -> list[tuple[float, float, float, float]]:
     """For each body block of ``word`` bounded by impacts: its bound, the best body score in
     it, its bound with titles, and the best body and title score in its range."""

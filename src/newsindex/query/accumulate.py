@@ -794,13 +794,49 @@ def _wanted_postings(
 
 
 def _postings_of(matcher: W3LeafMatcher, wanted: Sequence[int]) -> tuple[list, list]:
-    """The ``wanted`` documents (ascending) in a posting list, and their weights."""
+    """The ``wanted`` documents (ascending) in a posting list, and their weights; only the
+    blocks whose id range holds a wanted document are decoded, as in
+    :func:`_wanted_postings`.
+
+    A block is matched against its wanted documents the cheapest way: where those are
+    consecutive numbers, its postings between the first and the last are a slice; where they
+    are many (a date range's articles), each posting is looked up in a set of them at C
+    speed; else each wanted document is looked up among the block's."""
     docnums: list[int] = []
     weights: list[float] = []
-    for docnum, i, block in _wanted_postings(matcher, wanted):
-        docnums.append(docnum)
-        weights.append(block[1][i])
+    wanted_set: set[int] | None = None
+    # Moved into its block, the matcher has decoded it; documents before it are not matches.
+    first = bisect.bisect_left(wanted, matcher.id()) if matcher._i else 0
+    while matcher.is_active() and first < len(wanted):
+        end = bisect.bisect_right(wanted, matcher._maxid, first)
+        if end > first:
+            ids, found = read_block(matcher)
+            low, high = wanted[first], wanted[end - 1]
+            if high - low == end - 1 - first:  # consecutive: every posting between them
+                start, stop = bisect.bisect_left(ids, low), bisect.bisect_right(ids, high)
+                docnums.extend(ids[start:stop])
+                weights.extend(found[start:stop])
+            elif (end - first) * _DENSE_WANTED > len(ids):
+                if wanted_set is None:
+                    wanted_set = set(wanted)
+                held = list(map(wanted_set.__contains__, ids))
+                docnums.extend(itertools.compress(ids, held))
+                weights.extend(itertools.compress(found, held))
+            else:
+                where = dict(zip(ids, range(len(ids)), strict=True))
+                for docnum in wanted[first:end]:
+                    i = where.get(docnum)
+                    if i is not None:
+                        docnums.append(docnum)
+                        weights.append(found[i])
+            first = end
+        matcher._next_block()
     return docnums, weights
+
+
+_DENSE_WANTED = 8
+"""A block is tested posting by posting against the wanted documents in its range once
+those are more than one in this many of its postings (see :func:`_postings_of`)."""
 
 
 def _postings_in(matcher: Any, wanted: Sequence[int] | None) -> dict[int, tuple[float, bytes]]:
