@@ -289,6 +289,35 @@ def test_phrase_checks_remembered_by_positions_stay_exact(tmp_path, monkeypatch)
     assert found.total == 40
 
 
+@pytest.mark.parametrize(
+    "query", ['"prime minister"', '"the united states"', 'title:"prime minister"']
+)
+@pytest.mark.parametrize("sort", ["relevance", "newest"])
+def test_a_phrase_is_scored_without_building_whooshs_phrase_matcher(
+    multi_segment, monkeypatch, query, sort
+):
+    """An exact phrase is read from its words' posting lists: Whoosh's phrase matcher, which
+    finds its first match as it is built, is never built (not even to look at the query's
+    shape); the answers are Whoosh's."""
+    built: list[int] = []
+    real = compile_module.Phrase.matcher
+
+    def counting(self, *args, **keywords):
+        built.append(1)
+        return real(self, *args, **keywords)
+
+    monkeypatch.setattr(compile_module.Phrase, "matcher", counting)
+    results = multi_segment.search(query, limit=10, sort=sort, snippets=False)
+    assert built == []
+    assert results.total > 0
+    name = "top_documents" if sort == "relevance" else "segment_scores"
+    monkeypatch.undo()
+    fast, whoosh, handled = _fast_and_whoosh(multi_segment, monkeypatch, name, query, sort=sort)
+    assert handled == [True]
+    assert fast == whoosh
+    assert (fast[0][:10], fast[2]) == ([h.id for h in results.hits], results.total)
+
+
 @pytest.fixture(scope="module")
 def two_segments(tmp_path_factory: pytest.TempPathFactory) -> NewsIndex:
     """800 sample articles in two segments, none deleted."""

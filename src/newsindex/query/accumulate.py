@@ -132,7 +132,7 @@ def _bounded_segment_scores(
     score only). ``None`` for any other query.
     """
     context = _term_at_a_time_context(searcher)
-    if context is None or not 0 < limit <= _BOUNDED_UP_TO:
+    if context is None or not 0 < limit <= _BOUNDED_UP_TO or _holds_phrase(query):
         return None
     plans = []
     for sub, offset in searcher.leaf_searchers():
@@ -348,7 +348,7 @@ def _word_plans(searcher: Any, query: wq.Query) -> tuple[list, int] | None:
     :func:`_two_terms`), and the number of matches; ``None`` for other queries, or where the
     number is not known from document frequencies (:func:`_match_count`)."""
     context = _term_at_a_time_context(searcher)
-    if context is None:
+    if context is None or _holds_phrase(query):
         return None
     plans = []
     total = 0
@@ -436,6 +436,13 @@ def _term_at_a_time_context(searcher: Any) -> Any:
     return searcher.context().set(**{TERM_AT_A_TIME: True})
 
 
+def _holds_phrase(query: wq.Query) -> bool:
+    """Whether the query has a phrase: never the shape :func:`_two_terms` takes, and Whoosh's
+    phrase matcher finds its first match as it is built (a quarter of a phrase query's time
+    went into building one only to find that out)."""
+    return any(isinstance(leaf, wq.Phrase) for leaf in query.leaves())
+
+
 def _two_terms(matcher: Any, *, lone: bool = True) -> list[tuple[Any, Any, float]] | None:
     """``(matcher, term matcher, boost)`` for each side of a union of two (possibly boosted)
     term matchers, or of a lone one (twice); ``[]`` for no match; ``None`` for any other
@@ -479,9 +486,8 @@ def segment_scores(
     segments = []
     for sub, offset in searcher.leaf_searchers():
         if phrases:
-            try:
-                found = _union([_phrase_scores(p, sub, weighting) for p in phrases])
-            except _Unsupported:
+            found = _phrases_scores(phrases, sub, weighting)
+            if found is None:
                 return None
         else:
             matcher = query.matcher(sub, context)
@@ -494,22 +500,39 @@ def segment_scores(
 
 def scores_of(searcher: Any, query: wq.Query, docnums: Sequence[int]) -> dict[int, float] | None:
     """The scores of a few documents (by document number in the searcher), the same numbers
-    :func:`segment_scores` gives, reading only the blocks that hold them; ``None`` as for
-    :func:`top_documents`, and for phrases (their positions are checked for every match)."""
+    :func:`segment_scores` gives, reading only the blocks that hold them (an exact phrase:
+    every match, as its positions are checked for each); ``None`` as for
+    :func:`top_documents`."""
     context = _term_at_a_time_context(searcher)
-    if context is None or _phrases(query):
+    if context is None:
         return None
+    phrases = _phrases(query)
     scores: dict[int, float] = {}
     for sub, offset in searcher.leaf_searchers():
         end = offset + sub.doc_count_all()
         wanted = sorted(d - offset for d in docnums if offset <= d < end)
         if not wanted:
             continue
+        if phrases:
+            found = _phrases_scores(phrases, sub, searcher.weighting)
+            if found is None:
+                return None
+            scores.update((offset + d, found[d]) for d in wanted if d in found)
+            continue
         matcher = query.matcher(sub, context)
         if not _evaluable(matcher):
             return None
         scores.update((offset + d, score) for d, score in _scores(matcher, wanted).items())
     return scores
+
+
+def _phrases_scores(phrases: list[Phrase], sub: Any, weighting: Any) -> dict[int, float] | None:
+    """Every match of one or two exact phrases (see :func:`_phrases`) in a segment, scored
+    as a union of them; ``None`` where one cannot be evaluated here."""
+    try:
+        return _union([_phrase_scores(phrase, sub, weighting) for phrase in phrases])
+    except _Unsupported:
+        return None
 
 
 def _evaluable(matcher: Any) -> bool:
@@ -731,30 +754,30 @@ def _phrase_scores(phrase: Phrase, searcher: Any, weighting: NewsWeighting) -> d
     scorers = [weighting.scorer(searcher, fieldname, word) for word in words]
     if not all(isinstance(scorer, BM25Scorer) for scorer in scorers):
         raise _Unsupported(phrase)
-    postings: dict[int, dict[int, tuple[float, bytes]]] = {}
+    weights: dict[int, dict[int, float]] = {}
+    values: dict[int, dict[int, bytes]] = {}
     wanted: list[int] = []
     seen: list[int] = []  # the words read so far, rarest first
     for i in sorted(range(len(words)), key=lambda i: reader.doc_frequency(fieldname, words[i])):
         matcher = reader.postings(fieldname, words[i])
-        postings[i] = found = _postings_in(matcher, wanted if seen else None)
+        weights[i], values[i] = _postings_in(matcher, wanted if seen else None)
         seen.append(i)
         if len(seen) == 1:
-            wanted = sorted(found)
+            wanted = sorted(values[i])
         else:  # in the word so far, and the words read so far at their places in the phrase
+            common = list(filter(values[i].__contains__, wanted))
+            # One key per document, the words' values in reading order: at C speed but for
+            # the combinations not seen before (most postings hold a single position).
+            keys = zip(*[map(values[j].__getitem__, common) for j in seen], strict=True)
             side_by_side = _SideBySide(seen)
-            read = [postings[j] for j in seen]
-            wanted = [
-                docnum
-                for docnum in wanted
-                if docnum in found and side_by_side(tuple([part[docnum][1] for part in read]))
-            ]
+            wanted = list(itertools.compress(common, map(side_by_side.__getitem__, keys)))
         if not wanted:
             return {}
     deleted = reader.deleted_docs_set if reader.has_deletions() else ()
     order = range(len(words))
     matched = [docnum for docnum in wanted if docnum not in deleted]
     per_word = [
-        scorers[i].scores(matched, [postings[i][docnum][0] for docnum in matched]) for i in order
+        scorers[i].scores(matched, list(map(weights[i].__getitem__, matched))) for i in order
     ]
     sums = _tree_sums(per_word)
     if phrase.boost != 1.0:
@@ -771,32 +794,12 @@ def _tree_sums(parts: list[list[float]]) -> list[float]:
     return [a + b for a, b in zip(left, right, strict=True)]
 
 
-def _wanted_postings(
+def _postings_of(
     matcher: W3LeafMatcher, wanted: Sequence[int], *, values: bool = False
-) -> Iterator[tuple[int, int, tuple]]:
-    """``(docnum, i, block)`` for each of the ``wanted`` documents (ascending) in a posting list
-    from where the matcher stands, ``i`` its place in the decoded ``block`` (see
-    :func:`newsindex.query.blocks.block`); only the blocks whose id range holds a wanted
-    document are decoded."""
-    # Moved into its block, the matcher has decoded it; documents before it are not matches.
-    first = bisect.bisect_left(wanted, matcher.id()) if matcher._i else 0
-    while matcher.is_active() and first < len(wanted):
-        end = bisect.bisect_right(wanted, matcher._maxid, first)
-        if end > first:
-            block = read_block(matcher, values=values)
-            where = dict(zip(block[0], range(len(block[0])), strict=True))
-            for docnum in wanted[first:end]:
-                i = where.get(docnum)
-                if i is not None:
-                    yield docnum, i, block
-            first = end
-        matcher._next_block()
-
-
-def _postings_of(matcher: W3LeafMatcher, wanted: Sequence[int]) -> tuple[list, list]:
-    """The ``wanted`` documents (ascending) in a posting list, and their weights; only the
-    blocks whose id range holds a wanted document are decoded, as in
-    :func:`_wanted_postings`.
+) -> tuple[list, ...]:
+    """The ``wanted`` documents (ascending) in a posting list from where the matcher stands,
+    and their weights (and position values); only the blocks whose id range holds a wanted
+    document are decoded.
 
     A block is matched against its wanted documents the cheapest way: where those are
     consecutive numbers, its postings between the first and the last are a slice; where they
@@ -804,34 +807,42 @@ def _postings_of(matcher: W3LeafMatcher, wanted: Sequence[int]) -> tuple[list, l
     speed; else each wanted document is looked up among the block's."""
     docnums: list[int] = []
     weights: list[float] = []
+    found_values: list[bytes] = []
     wanted_set: set[int] | None = None
     # Moved into its block, the matcher has decoded it; documents before it are not matches.
     first = bisect.bisect_left(wanted, matcher.id()) if matcher._i else 0
     while matcher.is_active() and first < len(wanted):
         end = bisect.bisect_right(wanted, matcher._maxid, first)
         if end > first:
-            ids, found = read_block(matcher)
+            block = read_block(matcher, values=values)
+            ids = block[0]
             low, high = wanted[first], wanted[end - 1]
             if high - low == end - 1 - first:  # consecutive: every posting between them
-                start, stop = bisect.bisect_left(ids, low), bisect.bisect_right(ids, high)
-                docnums.extend(ids[start:stop])
-                weights.extend(found[start:stop])
+                taken = slice(bisect.bisect_left(ids, low), bisect.bisect_right(ids, high))
+                docnums.extend(ids[taken])
+                weights.extend(block[1][taken])
+                if values:
+                    found_values.extend(block[2][taken])
             elif (end - first) * _DENSE_WANTED > len(ids):
                 if wanted_set is None:
                     wanted_set = set(wanted)
                 held = list(map(wanted_set.__contains__, ids))
                 docnums.extend(itertools.compress(ids, held))
-                weights.extend(itertools.compress(found, held))
+                weights.extend(itertools.compress(block[1], held))
+                if values:
+                    found_values.extend(itertools.compress(block[2], held))
             else:
                 where = dict(zip(ids, range(len(ids)), strict=True))
                 for docnum in wanted[first:end]:
                     i = where.get(docnum)
                     if i is not None:
                         docnums.append(docnum)
-                        weights.append(found[i])
+                        weights.append(block[1][i])
+                        if values:
+                            found_values.append(block[2][i])
             first = end
         matcher._next_block()
-    return docnums, weights
+    return (docnums, weights, found_values) if values else (docnums, weights)
 
 
 _DENSE_WANTED = 8
@@ -839,22 +850,24 @@ _DENSE_WANTED = 8
 those are more than one in this many of its postings (see :func:`_postings_of`)."""
 
 
-def _postings_in(matcher: Any, wanted: Sequence[int] | None) -> dict[int, tuple[float, bytes]]:
-    """``docnum -> (weight, positions value)`` of a posting list, for the ``wanted`` documents
-    only (sorted; None: all), decoding only the blocks that can hold one."""
+def _postings_in(
+    matcher: Any, wanted: Sequence[int] | None
+) -> tuple[dict[int, float], dict[int, bytes]]:
+    """``docnum -> weight`` and ``docnum -> positions value`` of a posting list, for the
+    ``wanted`` documents only (sorted; None: all), decoding only the blocks that can hold one."""
     if type(matcher) is FilterMatcher:  # deleted documents: left out by the caller
         matcher = matcher.child
     if type(matcher) is not W3LeafMatcher:
         raise _Unsupported(matcher)
     if wanted is not None:
-        return {
-            docnum: (block[1][i], block[2][i])
-            for docnum, i, block in _wanted_postings(matcher, wanted, values=True)
-        }
-    found: dict[int, tuple[float, bytes]] = {}
-    for docnums, weights, values in _blocks(matcher, values=True):
-        found.update(zip(docnums, zip(weights, values, strict=True), strict=True))
-    return found
+        docnums, weights, values = _postings_of(matcher, wanted, values=True)
+    else:
+        docnums, weights, values = [], [], []
+        for block in _blocks(matcher, values=True):
+            docnums.extend(block[0])
+            weights.extend(block[1])
+            values.extend(block[2])
+    return dict(zip(docnums, weights, strict=True)), dict(zip(docnums, values, strict=True))
 
 
 class _SideBySide(dict):
@@ -869,8 +882,6 @@ class _SideBySide(dict):
     def __missing__(self, values: tuple[bytes, ...]) -> bool:
         found = self[values] = bool(phrase_starts(list(map(_positions, values)), self.offsets))
         return found
-
-    __call__ = dict.__getitem__
 
 
 _POSITIONS: dict[bytes, tuple[int, ...]] = {}
