@@ -21,7 +21,6 @@ from whoosh.query import Phrase, Term
 
 from newsindex import _marks as marks
 from newsindex.analysis import (
-    _FOLDS_TO_ASCII,
     _TOKEN,
     NewsAnalyzer,
     _candidate_words,
@@ -424,18 +423,23 @@ def test_pickled_analyzer_gives_the_same_terms(text: str) -> None:
 
 
 def test_every_character_folding_to_ascii_is_a_candidate_word_start():
-    """Every non-ASCII word character that folds to an ASCII letter or digit is in the class
-    that highlighting scans for (so skipping other scripts never skips a match)."""
-    candidate = re.compile(f"[{_FOLDS_TO_ASCII}]")
-    missed = [
-        hex(code)
-        for code in range(0x80, sys.maxunicode + 1)
-        if re.match(r"\w", chr(code))
-        and (folded := _fold(chr(code)))
-        and folded[0].isascii()
-        and folded[0].isalnum()
-        and not candidate.match(chr(code))
-    ]
+    """A word starting with any non-ASCII word character that folds to an ASCII letter or
+    digit is found by the highlighting scan for its term (so skipping other scripts never
+    skips a match): every code point, grouped by the letter it folds to."""
+    analyzer = stemming_analyzer()
+    groups: dict[str, list[str]] = {}
+    for code in range(0x80, sys.maxunicode + 1):
+        char = chr(code)
+        folded = _fold(char)
+        if re.match(r"\w", char) and folded and folded[0].isascii() and folded[0].isalnum():
+            groups.setdefault(folded[0], []).append(char)
+    assert len(groups) >= 36 and sum(map(len, groups.values())) > 1500
+    missed = []
+    for words in groups.values():
+        text = " ".join(f"{char}zz" for char in words)
+        heads = frozenset(term for word in text.split() for term in analyzer.terms(word))
+        found = {text[s:e] for _t, s, e in analyzer.spans_starting(text, heads)}
+        missed += [hex(ord(word[0])) for word in text.split() if word not in found]
     assert missed == []
 
 
@@ -521,6 +525,15 @@ def test_whoosh_imports_as_usual_beside_other_threads():
     assert run_python(code) == ["True True", "module urllib.request"]
 
 
+_OLD_FOLDS_TO_ASCII = (
+    "\u0080-\u02ff\u1d00-\u1eff\u2000-\u24ff\u2c60-\u2c7f\u3200-\u32ff\ua700-\ua7ff"
+    "\uab30-\uab6f\ufb00-\ufb06\uff00-\uffef\U00010780-\U000107bf\U0001d400-\U0001d7ff"
+    "\U0001f100-\U0001f1ff\U0001fbf0-\U0001fbf9"
+)
+"""The blocks of non-ASCII characters the scan by first letter alone took as candidates
+(those that may fold to an ASCII letter or digit)."""
+
+
 def _heads_of(terms: list[str]) -> st.SearchStrategy[frozenset[str]]:
     """Sets of the given terms' prefixes, and of a few others."""
     words = st.sampled_from([*terms, "a", "s", "é", "1", "sa", "ass", "use"])
@@ -540,7 +553,7 @@ def test_highlight_scan_finds_every_word_that_may_start_with_a_head(text, data):
     analyzer = stemming_analyzer()
     heads = data.draw(_heads_of(sorted(set(analyzer.terms(text)))))
     letters = "".join(sorted({c for head in heads for c in (head[0], head[0].upper())}))
-    others = _FOLDS_TO_ASCII if letters.isascii() else "\u0080-\U0010ffff"
+    others = _OLD_FOLDS_TO_ASCII if letters.isascii() else "\u0080-\U0010ffff"
     one = re.compile(rf"(?=[{re.escape(letters)}{others}])(?<![^\W_])(?:{_TOKEN.pattern})")
     wanted = [
         match.span()

@@ -59,16 +59,6 @@ _TOKEN = re.compile(
 _DROPPED = frozenset(a + s for a in _APOSTROPHES for s in "sS")
 
 
-_FOLDS_TO_ASCII = (
-    "\u0080-\u02ff\u1d00-\u1eff\u2000-\u24ff\u2c60-\u2c7f\u3200-\u32ff\ua700-\ua7ff"
-    "\uab30-\uab6f\ufb00-\ufb06\uff00-\uffef\U00010780-\U000107bf\U0001d400-\U0001d7ff"
-    "\U0001f100-\U0001f1ff\U0001fbf0-\U0001fbf9"
-)
-"""The blocks of non-ASCII characters that fold to an ASCII letter or digit (``É``, ``ﬁ``,
-``Ａ``, ``①``): a test checks every code point against it."""
-
-
-_MAY_FOLD_TO_ASCII = re.compile(f"[{_FOLDS_TO_ASCII}]")
 _ASCII_BYTES = bytes(range(128))
 
 
@@ -115,8 +105,10 @@ def _may_start(char: str, initials: frozenset[str]) -> bool:
     `initials` (any may if an initial is not ASCII)."""
     if not all(initial.isascii() for initial in initials):
         return True
+    # Folding can leave a capital (NFKD of a modifier letter: "ᴬ" -> "A"), which a stemmer
+    # then lowers.
     folded = "".join(_fold(char).translate(_STRIP_WORD).split())
-    return not folded or folded[0] in initials
+    return not folded or folded[0] in initials or folded[0].lower() in initials
 
 
 _HEAD_DEPTH = 3
