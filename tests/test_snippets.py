@@ -92,10 +92,16 @@ def test_long_text_the_index_rules_out_is_not_scanned_further():
     assert asked == [True]
     assert spans == ()
     assert snippet.startswith("filler filler")
+    asked.clear()
+    far_away = " ".join([FAR] * 12) + " the peacekeeping force"  # beyond three heads
     snippet, spans = make_snippet(
-        text, ANALYZER, MatchSpec(frozenset({"peacekeep"})), may_match=lambda: True
+        far_away,
+        ANALYZER,
+        MatchSpec(frozenset({"peacekeep"})),
+        may_match=lambda: asked.append(1) or True,
     )
     assert [snippet[s:e] for s, e in spans] == ["peacekeeping"]
+    assert asked == [1]  # asked once: the answer stands while the head grows
 
 
 def test_no_ellipsis_when_whole():

@@ -155,8 +155,10 @@ def _find_matches(
         spans = _matched_spans(tokens, spec, following)
         if scanned >= end or _covers(spans, spec):
             return spans
-        if not spans and may_match is not None and not may_match():
-            return spans
+        if not spans and may_match is not None:
+            if not may_match():
+                return spans
+            may_match = None  # it holds one: the answer stands for the rounds to come
         limit *= 4
 
 
