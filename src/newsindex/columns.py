@@ -7,6 +7,7 @@ match. Here a segment's column is read whole, once per open segment, at C speed.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import weakref
 from array import array
@@ -24,7 +25,7 @@ __all__ = [
     "date_sort_keys",
     "dates",
     "field_lengths",
-    "first_key_between",
+    "first_keys",
     "per_segment",
 ]
 
@@ -96,13 +97,16 @@ def date_sort_keys(reader: Any, *, newest_first: bool) -> Sequence[int]:
 
 
 _KEY_CHUNK = 64
-"""Documents per chunk in :func:`first_key_between`'s table of chunk minima."""
+"""Documents per chunk in :func:`first_keys`' table of the least key of each chunk."""
 
 
-def first_key_between(reader: Any, first: int, last: int, *, newest_first: bool) -> int:
-    """The least date sort key (see :func:`date_sort_keys`) of the documents ``first`` to
-    ``last`` (inclusive) of a segment: from a table of minima per chunk of documents, built
-    once per segment, and the partial chunks at either end."""
+def first_keys(reader: Any, lasts: Sequence[int], *, newest_first: bool) -> list[int]:
+    """For each of the consecutive ranges of a segment's documents that start at document 0
+    and end at ``lasts`` (inclusive, ascending: a posting list's blocks), a lower bound of
+    the least date sort key (see :func:`date_sort_keys`) among its documents: the least key
+    of the chunks of ``_KEY_CHUNK`` documents it overlaps, from a table built once per
+    segment. A chunk the range shares with its neighbour may lower its bound; articles added
+    in date order have neighbours of about the same date."""
     keys = date_sort_keys(reader, newest_first=newest_first)
 
     def build() -> Sequence[int]:
@@ -110,12 +114,9 @@ def first_key_between(reader: Any, first: int, last: int, *, newest_first: bool)
         return array(keys.typecode, map(min, chunks))
 
     minima = per_segment(reader, ("date sort key minima", newest_first), build)
-    # The chunk after first's, and last's: the chunks between them lie wholly inside.
-    after, end = first // _KEY_CHUNK + 1, last // _KEY_CHUNK
-    if after > end:
-        return min(keys[first : last + 1])
-    least = min(min(keys[first : after * _KEY_CHUNK]), min(keys[end * _KEY_CHUNK : last + 1]))
-    return min(least, min(minima[after:end])) if after < end else least
+    firsts = itertools.chain((0,), ((last + 1) // _KEY_CHUNK for last in lasts))
+    ends = (last // _KEY_CHUNK + 1 for last in lasts)
+    return list(map(min, map(minima.__getitem__, map(slice, firsts, ends))))
 
 
 def field_lengths(reader: Any, fieldname: str) -> Sequence[int]:

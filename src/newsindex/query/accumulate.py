@@ -47,7 +47,7 @@ from whoosh.matching import (
     WrappingMatcher,
 )
 
-from newsindex.columns import date_sort_keys, first_key_between
+from newsindex.columns import date_sort_keys, first_keys
 from newsindex.impacts import IMPACTS_FIELD, read_impacts
 from newsindex.query.blocks import block as read_block
 from newsindex.query.blocks import block_at, place
@@ -298,7 +298,7 @@ def first_by_date(
     :func:`_bounded_segment_scores`.
 
     The smaller posting list is read whole. The larger one's blocks are read in the order of
-    the first date key among the documents in their range (:func:`first_key_between`), only
+    the first date key among the documents in their range (:func:`first_keys`), only
     while that can still reach the first ``limit`` found so far. Articles are mostly added in
     date order, so the blocks holding the newest (or oldest) ones come first and few others
     are read; in any order the answer is the same.
@@ -372,22 +372,15 @@ def _block_ranges(leaf: Any, reader: Any, newest_first: bool) -> list[tuple[int,
     impacts = _impact_places(reader, leaf)
     if impacts is not None:
         (lasts, *_figures), places = impacts
-        firsts = [0, *(last + 1 for last in lasts[:-1])]
-        return [
-            (first_key_between(reader, first, last, newest_first=newest_first), where)
-            for first, last, where in zip(firsts, lasts, places, strict=True)
-        ]
-    ranges = []
-    start = 0
-    while True:
-        end = leaf._maxid
-        ranges.append(
-            (first_key_between(reader, start, end, newest_first=newest_first), place(leaf))
-        )
-        if leaf._lastblock:
-            return ranges
-        start = end + 1
-        leaf._goto(leaf._nextoffset)
+    else:
+        lasts, places = [], []
+        while True:
+            lasts.append(leaf._maxid)
+            places.append(place(leaf))
+            if leaf._lastblock:
+                break
+            leaf._goto(leaf._nextoffset)
+    return list(zip(first_keys(reader, lasts, newest_first=newest_first), places, strict=True))
 
 
 def holds(reader: Any, leaf: W3LeafMatcher, docnum: int) -> bool:
