@@ -9,9 +9,11 @@ import random
 import pytest
 from whoosh import query as wq
 from whoosh.matching import FilterMatcher
+from whoosh.util.times import datetime_to_long
 
 import newsindex.query.search as search_module
 from newsindex import Article, NewsIndex
+from newsindex.columns import dates
 from newsindex.impacts import read_impacts
 from newsindex.ingest import read_paths, sample_paths
 from newsindex.query import accumulate as accumulate_module
@@ -669,11 +671,21 @@ def test_date_range_wider_than_the_word_scores_only_its_matches_in_range(tmp_pat
     news.add(articles)
     query = "ferry date:[2021-04-11 TO 2022-12-31]"  # days 100 to 399: 75 of its 100 matches
     scored = _scored_postings(monkeypatch)
+    # the range's articles are only tested against, as a set: never sorted
+    monkeypatch.setattr(compile_module.InRange, "documents", None)
     results = news.search(query, limit=10, snippets=False)
     assert results.total == 75
     assert sum(scored) == 75 + len(range(104, 400, 8))  # the body's, then the title's
     monkeypatch.undo()
     _whoosh_agrees(news, monkeypatch, query, 10)
+    reader = news._index.searcher().reader()
+    published = [datetime_to_long(a.published) for a in articles]
+    low, high = published[100], published[300]
+    inside = compile_module.InRange(reader, low, high)
+    by_number = [d for d in range(reader.doc_count_all()) if low <= dates(reader)[d] < high]
+    assert len(inside) == len(by_number) == 200
+    assert inside.documents() == by_number
+    assert inside.document_set() == set(by_number)
 
 
 @pytest.fixture(scope="module")

@@ -594,14 +594,14 @@ def _scores(
         allowed, exclude = matcher._ids, matcher._exclude
         if type(allowed) is InRange and not exclude:
             # A date range holding fewer documents than the query matches: read only those.
-            inside = allowed.documents()
-            if len(inside) < (_size(matcher.child) if wanted is None else len(wanted)):
+            if len(allowed) < (_size(matcher.child) if wanted is None else len(wanted)):
+                inside = allowed.documents()
                 if wanted is not None:
                     keep = set(wanted)
                     inside = [d for d in inside if d in keep]
                 return _boosted(_scores(matcher.child, inside, scored=scored), matcher.boost)
             if wanted is None:  # read whole, but only the documents in range scored
-                found = _scores(matcher.child, scored=scored, within=set(inside))
+                found = _scores(matcher.child, scored=scored, within=allowed.document_set())
                 return _boosted(found, matcher.boost)
         found = {
             d: s

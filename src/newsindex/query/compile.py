@@ -324,17 +324,25 @@ class InRange:
     def __init__(self, reader: Any, low: int, high: int) -> None:
         self.reader, self.dates, self.low, self.high = reader, dates(reader), low, high
         self._documents: list[int] | None = None
+        keys, self._by_date = date_order(reader)
+        # Where the range's documents lie in the segment's documents in date order.
+        self._start, self._end = bisect.bisect_left(keys, low), bisect.bisect_left(keys, high)
 
     def __contains__(self, docnum: int) -> bool:
         return self.low <= self.dates[docnum] < self.high
 
+    def __len__(self) -> int:
+        return self._end - self._start
+
     def documents(self) -> list[int]:
         """All of them, ascending."""
         if self._documents is None:
-            keys, docnums = date_order(self.reader)
-            start, end = bisect.bisect_left(keys, self.low), bisect.bisect_left(keys, self.high)
-            self._documents = sorted(docnums[start:end])
+            self._documents = sorted(self._by_date[self._start : self._end])
         return self._documents
+
+    def document_set(self) -> set[int]:
+        """All of them, as a set (no sorting)."""
+        return set(self._by_date[self._start : self._end])
 
     def following(self, docnum: int) -> int:
         """The first of them after ``docnum``; past the last document if there is none."""
