@@ -322,7 +322,7 @@ class InRange:
     """Document numbers whose date lies in [low, high): a set-like for filtering."""
 
     def __init__(self, reader: Any, low: int, high: int) -> None:
-        self.reader, self.dates, self.low, self.high = reader, dates(reader), low, high
+        self.dates, self.low, self.high = dates(reader), low, high
         self._documents: list[int] | None = None
         keys, self._by_date = date_order(reader)
         # Where the range's documents lie in the segment's documents in date order.
