@@ -138,9 +138,12 @@ _CODES = "IddddIBBH"
 four."""
 
 
-def encode_impacts(impacts: Sequence[Impact], layouts: Sequence[Layout]) -> bytes:
+def encode_impacts(impacts: Sequence[Impact], layouts: Sequence[Layout]) -> bytes | None:
     """A term's block figures and layouts as stored (compact: a segment holds them until it
-    is written)."""
+    is written); None, nothing to store, for a term of fewer than :data:`MIN_BLOCKS` blocks
+    or without a layout for every block."""
+    if not MIN_BLOCKS <= len(impacts) == len(layouts):
+        return None
     columns = [*zip(*impacts, strict=True), *zip(*layouts, strict=True)]
     return b"".join(
         array(code, column).tobytes() for code, column in zip(_CODES, columns, strict=True)

@@ -30,7 +30,7 @@ from typing import Any
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 
-from newsindex.impacts import MIN_BLOCKS, combine, encode_impacts
+from newsindex.impacts import combine, encode_impacts
 
 __all__ = ["RunWriter", "join_runs"]
 
@@ -249,8 +249,8 @@ def join_runs(
     """Write the postings of the runs ``names`` (in document order) through ``fieldwriter``,
     the segment's Whoosh 3 field writer, with postings writers of class ``block_writer``;
     then delete the runs' files. ``impacts``: a field, and a list to append ``(term,
-    encoded figures)`` to for its terms of :data:`MIN_BLOCKS` blocks or more whose blocks' figures
-    are all known."""
+    encoded figures)`` to for its terms whose blocks' figures are all known and stored (see
+    :func:`newsindex.impacts.encode_impacts`)."""
     runs = [storage.open_file(name + ".pst") for name in names]
     try:
         fieldname = None
@@ -268,8 +268,9 @@ def join_runs(
             joiner.write(records, impacts=wanted)
             figures, layouts = joiner.impacts, fieldwriter._postwriter.layouts
             fieldwriter._postwriter.layouts = None
-            if wanted and figures is not None and MIN_BLOCKS <= len(figures) == len(layouts):
-                impacts[1].append((records[0][1], encode_impacts(figures, layouts)))
+            stored = encode_impacts(figures, layouts) if wanted and figures is not None else None
+            if stored is not None:
+                impacts[1].append((records[0][1], stored))
             fieldwriter.finish_term()
         if fieldname is not None:
             fieldwriter.finish_field()

@@ -46,7 +46,6 @@ from newsindex.analysis import NewsAnalyzer
 from newsindex.errors import IndexWriteError
 from newsindex.impacts import (
     IMPACTS_FIELD,
-    MIN_BLOCKS,
     MIN_PIECE,
     block_impact,
     encode_impacts,
@@ -394,8 +393,9 @@ class _SegmentBuilder(SegmentWriter):
                 writer.finish_term()
                 if figures is not None:
                     layouts, postwriter.layouts = postwriter.layouts, None
-                    if table is not None and MIN_BLOCKS <= len(figures) == len(layouts):
-                        self.impacts.append((btext, encode_impacts(figures, layouts)))
+                    stored = encode_impacts(figures, layouts) if table is not None else None
+                    if stored is not None:
+                        self.impacts.append((btext, stored))
             writer.finish_field()
         self.postings.clear()
         self.lengths.clear()
