@@ -180,7 +180,7 @@ def _bounded_segment_scores(
         read = 0
         for docnums, weights in _blocks(leaf):
             bound = leaf.scorer.block_quality(leaf) * boost * _BOUND_SLACK
-            both = list(itertools.compress(range(len(docnums)), map(found.__contains__, docnums)))
+            both = _found_at(docnums, found)
             if both:
                 on_both.update([docnums[i] for i in both])
                 bound_both = bound + max([found[docnums[i]] for i in both])
@@ -204,7 +204,7 @@ def _bounded_segment_scores(
         if len(block) == 2:  # bounded by its impacts: read it now
             where, titled = block
             docnums, weights = block_at(leaf, where)
-            both = list(itertools.compress(range(len(docnums)), map(found.__contains__, docnums)))
+            both = _found_at(docnums, found)
             if len(both) < len(titled):  # the title-only documents of its range: final now
                 inside = set(docnums)
                 since.extend(found[d] for d in titled if d not in inside)
@@ -228,6 +228,11 @@ def _bounded_segment_scores(
     return segments, total
 
 
+def _found_at(docnums: Sequence[int], found: dict[int, float]) -> list[int]:
+    """Where in a block (by index) are the documents ``found`` has (on the other side too)."""
+    return list(itertools.compress(range(len(docnums)), map(found.__contains__, docnums)))
+
+
 def _impact_blocks(
     reader: Any, leaf: W3LeafMatcher, boost: float, found: dict[int, float], weighting: Any
 ) -> tuple[list[tuple[float, float, tuple]], list[int]] | None:
@@ -244,6 +249,11 @@ def _impact_blocks(
     beta = scorer.k1 * scorer.b / scorer.avgfl
     top = scorer.idf * scorer.k1p1 * boost * _BOUND_SLACK
     ceilings = weighting.prior_ceilings(reader) if scorer.priors is not None else None
+
+    def bound(heaviest: float, ratio: float) -> float:
+        """A group's best body score before the recency factor (0 for an empty group)."""
+        return top / (1 + alpha / heaviest + beta * ratio) if heaviest else 0.0
+
     titled = sorted(found)
     blocks = []
     first = taken = 0  # the block's range starts at document first
@@ -253,12 +263,8 @@ def _impact_blocks(
         title_best = max([found[d] for d in inside]) if inside else 0.0
         taken = end
         factor = max(ceilings[first // PRIOR_CHUNK : last // PRIOR_CHUNK + 1]) if ceilings else 1.0
-        untitled = top / (1 + alpha / most[j] + beta * least[j]) * factor if most[j] else 0.0
-        with_title = (
-            top / (1 + alpha / most_titled[j] + beta * least_titled[j]) * factor
-            if most_titled[j]
-            else 0.0
-        )
+        untitled = bound(most[j], least[j]) * factor
+        with_title = bound(most_titled[j], least_titled[j]) * factor
         body = max(untitled, with_title)
         both = max(untitled, with_title + title_best * _BOUND_SLACK)
         blocks.append((both, body, (places[j], inside)))
