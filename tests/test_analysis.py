@@ -21,6 +21,8 @@ from whoosh.query import Phrase, Term
 
 from newsindex import _marks as marks
 from newsindex.analysis import (
+    _DROPPED_OR_OTHER,
+    _STRIP_WORD,
     _TOKEN,
     NewsAnalyzer,
     _candidate_words,
@@ -671,6 +673,18 @@ def test_snowball_keeps_the_first_three_letters_but_for_y_i_and_an_added_e() -> 
         if not any(p.match(word) for p in _candidate_words((term[:3],), ""))
     ]
     assert missed == []
+
+
+def test_a_candidate_lets_through_what_folding_drops_and_all_non_ascii():
+    """The class written as ASCII ranges holds exactly the characters `_normalize` strips from
+    a word and every non-ASCII one (checked here, since the two are written apart)."""
+    dropped = re.compile(_DROPPED_OR_OTHER)
+    stripped = {chr(code) for code in _STRIP_WORD}
+    assert [c for c in map(chr, range(128)) if dropped.match(c)] == sorted(
+        c for c in stripped if c.isascii()
+    )
+    assert all(dropped.match(chr(code)) for code in range(128, sys.maxunicode + 1, 97))
+    assert all(dropped.match(c) for c in stripped)
 
 
 def test_highlight_scan_checks_the_next_letters() -> None:
