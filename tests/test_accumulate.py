@@ -8,6 +8,7 @@ import random
 
 import pytest
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher
 from whoosh.util.times import datetime_to_long
 
@@ -359,6 +360,22 @@ def _bounded_and_plain(news: NewsIndex, monkeypatch, query: str, limit: int) -> 
     return bounded, plain, with_bounds, sum(scored)
 
 
+def _decoded_with_bounds(news: NewsIndex, monkeypatch, query: str, limit: int) -> int:
+    """How many blocks top_documents with block bounds decodes by their places."""
+    decoded = []
+    real = accumulate_module.block_at
+    monkeypatch.setattr(
+        accumulate_module,
+        "block_at",
+        lambda *args, **kwargs: decoded.append(1) or real(*args, **kwargs),
+    )
+    searcher = news._index.searcher()
+    tree = parse_query(query, news._index.analyzers(searcher)).tree
+    top_documents(searcher, compile_tree(tree, searcher.reader()), limit)
+    monkeypatch.undo()
+    return len(decoded)
+
+
 def _whoosh_agrees(news: NewsIndex, monkeypatch, query: str, limit: int) -> None:
     results = news.search(query, limit=limit, snippets=False)
     monkeypatch.setattr(search_module, "top_documents", lambda *args: None)  # Whoosh's collector
@@ -458,11 +475,7 @@ def impact_news(tmp_path_factory: pytest.TempPathFactory) -> NewsIndex:
 def test_impacts_give_the_same_best_pages(impact_news, monkeypatch, limit):
     """With blocks bounded by their impacts, the best pages and totals are those found
     without (and Whoosh's), while most of the body's blocks are never decoded."""
-    decoded = []
-    real = accumulate_module.block_at
-    monkeypatch.setattr(
-        accumulate_module, "block_at", lambda *args: decoded.append(1) or real(*args)
-    )
+    decoded = _decoded_with_bounds(impact_news, monkeypatch, "ferry", limit)
     bounded, plain, _with, _without = _bounded_and_plain(impact_news, monkeypatch, "ferry", limit)
     assert bounded == plain
     assert bounded[1] == 2400 - len(range(13, 2400, 13)) + len(range(650, 2400, 650))
@@ -472,9 +485,9 @@ def test_impacts_give_the_same_best_pages(impact_news, monkeypatch, limit):
     )
     assert blocks > 16
     if limit == 1:
-        assert 0 < len(decoded) * 4 < blocks
+        assert 0 < decoded * 4 < blocks
     elif limit == 10:  # at most the blocks of the 11 articles with many mentions, and one
-        assert 0 < len(decoded) <= 12
+        assert 0 < decoded <= 12
     _whoosh_agrees(impact_news, monkeypatch, "ferry", limit)
 
 
@@ -482,11 +495,7 @@ def test_impacts_give_the_same_best_pages(impact_news, monkeypatch, limit):
 def test_impacts_bound_a_word_no_title_has(impact_news, monkeypatch, limit):
     """A word only bodies have is bounded by its impacts too: the same answers as without
     (when every posting is scored), reading few of its blocks."""
-    decoded = []
-    real = accumulate_module.block_at
-    monkeypatch.setattr(
-        accumulate_module, "block_at", lambda *args: decoded.append(1) or real(*args)
-    )
+    decoded = _decoded_with_bounds(impact_news, monkeypatch, "harbour", limit)
     bounded, plain, with_bounds, without = _bounded_and_plain(
         impact_news, monkeypatch, "harbour", limit
     )
@@ -497,7 +506,7 @@ def test_impacts_bound_a_word_no_title_has(impact_news, monkeypatch, limit):
         for sub, _offset in impact_news._index.searcher().leaf_searchers()
     )
     assert blocks > 16
-    assert 0 < len(decoded) <= 11  # at most the blocks of the 11 short articles
+    assert 0 < decoded <= 11  # at most the blocks of the 11 short articles
     assert with_bounds < without * 0.6
     _whoosh_agrees(impact_news, monkeypatch, "harbour", limit)
     monkeypatch.setattr(accumulate_module, "read_impacts", lambda *args: None)
@@ -568,10 +577,14 @@ def test_holds_reads_the_one_block_from_impacts(impact_news, monkeypatch):
         monkeypatch.undo()
 
 
+@pytest.mark.parametrize("impacts", [True, False])
 @pytest.mark.parametrize("shape", ["consecutive", "dense", "sparse", "mixed"])
-def test_postings_of_wanted_documents_whatever_their_spread(impact_news, shape):
+def test_postings_of_wanted_documents_whatever_their_spread(
+    impact_news, monkeypatch, shape, impacts
+):
     """A posting list's postings for some wanted documents, block by block as a slice, a
-    set test or lookups: the documents and weights Whoosh's matcher gives for them."""
+    set test or lookups: the documents and weights Whoosh's matcher gives for them. With the
+    segment's reader, the blocks are found from the word's impacts, no header read."""
     rng = random.Random(shape)
     searcher = impact_news._index.searcher()
     for sub, _offset in searcher.leaf_searchers():
@@ -589,10 +602,63 @@ def test_postings_of_wanted_documents_whatever_their_spread(impact_news, shape):
             "mixed": [*range(0, 300), *rng.sample(range(300, count), 60)],
         }
         wanted = sorted(set(spans[shape]))
-        docnums, weights = accumulate_module._postings_of(sub.postings("body", "ferri"), wanted)
+        matcher = sub.postings("body", "ferri")
+        walked = _counting_goto(monkeypatch)
+        docnums, weights = accumulate_module._postings_of(
+            matcher, wanted, reader=reader if impacts else None
+        )
         found = list(zip(docnums, weights, strict=True))
         assert found == [(d, expected[d]) for d in wanted if d in expected]
         assert len(docnums) > 10
+        assert (walked == []) == impacts
+        monkeypatch.undo()
+
+
+def _counting_goto(monkeypatch) -> list[int]:
+    """A list that grows by one for each block header a Whoosh 3 posting list reads."""
+    walked: list[int] = []
+    real = W3LeafMatcher._goto
+    monkeypatch.setattr(
+        W3LeafMatcher, "_goto", lambda leaf, position: walked.append(1) or real(leaf, position)
+    )
+    return walked
+
+
+@pytest.mark.parametrize("part", ["block", "wanted"])
+def test_a_words_blocks_found_from_impacts_wherever_the_list_stands(impact_news, monkeypatch, part):
+    """From a posting list moved into a later block (as an intersection moves it), its
+    blocks found from the impacts are those the block headers lead to, from that posting
+    on: read whole, or for wanted documents; documents before it are not read."""
+    rng = random.Random(part)
+    searcher = impact_news._index.searcher()
+    for sub, _offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        count = reader.doc_count_all()
+        wanted = sorted(rng.sample(range(count), count // 3))
+        answers = []
+        for with_reader in (reader, None):
+            matcher = sub.postings("body", "ferri")
+            matcher.skip_to(count // 2)
+            matcher.next()
+            assert matcher._i > 0  # inside a block, not at its start
+            start = matcher.id()
+            walked = _counting_goto(monkeypatch)
+            if part == "block":
+                blocks = list(accumulate_module._blocks(matcher, reader=with_reader))
+                found = [d for docnums, _weights in blocks for d in docnums]
+                weights = [w for _docnums, block_weights in blocks for w in block_weights]
+            else:
+                found, weights = accumulate_module._postings_of(matcher, wanted, reader=with_reader)
+            monkeypatch.undo()
+            assert found[0] >= start
+            assert (walked == []) == (with_reader is not None)
+            answers.append((found, weights))
+        assert answers[0] == answers[1]
+        whole = reader.postings("body", "ferri")
+        expected = [d for d in whole.all_ids() if d >= start]
+        if part == "wanted":
+            expected = [d for d in expected if d in set(wanted)]
+        assert answers[0][0] == expected
 
 
 def _impact_bounds_and_best(news: NewsIndex, word: str) -> list[tuple[float, float, float, float]]:

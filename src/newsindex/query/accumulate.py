@@ -160,7 +160,7 @@ def _bounded_segment_scores(
         if not sides:
             continue
         smaller, larger = sorted(sides, key=lambda side: _size(side[0]))
-        found = _scores(smaller[0]) if smaller is not larger else {}
+        found = _scores(smaller[0], reader=reader) if smaller is not larger else {}
         leaf, boost = larger[1], larger[2]
         number = len(segments)
         segments.append((offset, reader, found))
@@ -178,7 +178,7 @@ def _bounded_segment_scores(
             continue
         on_both: set[int] = set()
         read = 0
-        for docnums, weights in _blocks(leaf):
+        for docnums, weights in _blocks(leaf):  # each block's header read: its bound
             bound = leaf.scorer.block_quality(leaf) * boost * _BOUND_SLACK
             both = _found_at(docnums, found)
             if both:
@@ -277,8 +277,13 @@ def _impact_places(reader: Any, leaf: W3LeafMatcher) -> tuple[tuple, list[tuple]
     (as :func:`~newsindex.query.blocks.place` has it), from the layouts stored with them: no
     block header is read. ``None`` if the segment has no impacts for the word, if their
     blocks do not fill its posting list, or if ``leaf`` has been read from already."""
+    return None if leaf._i else _layout_places(reader, leaf)
+
+
+def _layout_places(reader: Any, leaf: W3LeafMatcher) -> tuple[tuple, list[tuple]] | None:
+    """:func:`_impact_places` wherever ``leaf`` stands."""
     fieldname, text = leaf._term
-    if fieldname != IMPACTS_FIELD or leaf._i:
+    if fieldname != IMPACTS_FIELD:
         return None
     figures = read_impacts(reader, text if isinstance(text, bytes) else text.encode("utf-8"))
     if figures is None:
@@ -293,6 +298,20 @@ def _impact_places(reader: Any, leaf: W3LeafMatcher) -> tuple[tuple, list[tuple]
         places.append((start + 4 + head, start + size, level, count))
         start += size
     return figures, places
+
+
+def _places_from(reader: Any, leaf: W3LeafMatcher) -> tuple[Sequence[int], list[tuple]] | None:
+    """The last ids and places of a body word's blocks from the one ``leaf`` stands in on,
+    from the word's impacts (see :func:`_impact_places`); ``None`` without a reader or
+    impacts."""
+    located = None if reader is None else _layout_places(reader, leaf)
+    if located is None:
+        return None
+    (lasts, *_figures), places = located
+    j = bisect.bisect_left(lasts, leaf._maxid)
+    if j == len(lasts) or places[j][0] != leaf._dataoffset:
+        return None
+    return lasts[j:], places[j:]
 
 
 def first_by_date(
@@ -322,7 +341,7 @@ def first_by_date(
             continue
         keys = date_sort_keys(reader, newest_first=newest_first)
         smaller, larger = sorted(sides, key=lambda side: _size(side[0]))
-        found = _scores(smaller[0], scored=False) if smaller is not larger else {}
+        found = _scores(smaller[0], scored=False, reader=reader) if smaller is not larger else {}
         first = _first_keys(first, found, keys, offset, limit)
         leaf = larger[1]
         for least, where in sorted(_block_ranges(leaf, reader, newest_first), key=_least):
@@ -492,7 +511,7 @@ def segment_scores(
             matcher = query.matcher(sub, context)
             if not _evaluable(matcher):
                 return None
-            found = _scores(matcher, scored=scored)
+            found = _scores(matcher, scored=scored, reader=sub.reader())
         segments.append((offset, sub.reader(), found))
     return segments
 
@@ -521,7 +540,8 @@ def scores_of(searcher: Any, query: wq.Query, docnums: Sequence[int]) -> dict[in
         matcher = query.matcher(sub, context)
         if not _evaluable(matcher):
             return None
-        scores.update((offset + d, score) for d, score in _scores(matcher, wanted).items())
+        found = _scores(matcher, wanted, reader=sub.reader())
+        scores.update((offset + d, score) for d, score in found.items())
     return scores
 
 
@@ -557,12 +577,14 @@ def _scores(
     *,
     scored: bool = True,
     within: set[int] | None = None,
+    reader: Any = None,
 ) -> dict[int, float]:
     """Score by document number for every match of ``matcher`` from where it stands; with
     ``wanted`` (ascending document numbers), for those of them that match only; with
     ``within`` (and no ``wanted``), for the matches in that set only, the others left
     unscored. With ``scored`` false, the scores of a posting list read whole are 1.0 instead
-    (only which documents match counts: BM25 scores are positive).
+    (only which documents match counts: BM25 scores are positive). With the segment's
+    ``reader``, a body word's blocks are found from its impacts (:func:`_wanted_blocks`).
 
     A freshly built matcher may already have moved past documents it will not match (an
     intersection skips to its first common document): reading on from there loses none. An
@@ -573,15 +595,15 @@ def _scores(
         return {}
     kind = type(matcher)
     if within is not None and kind not in (W3LeafMatcher, WrappingMatcher, UnionMatcher):
-        found = _scores(matcher, wanted, scored=scored)
+        found = _scores(matcher, wanted, scored=scored, reader=reader)
         return {d: score for d, score in found.items() if d in within}
     if kind is W3LeafMatcher:
         scorer = matcher.scorer
         if wanted is not None:
-            docnums, weights = _postings_of(matcher, wanted)
+            docnums, weights = _postings_of(matcher, wanted, reader=reader)
             return dict(zip(docnums, scorer.scores(docnums, weights), strict=True))
         found: dict[int, float] = {}
-        for docnums, weights in _blocks(matcher):
+        for docnums, weights in _blocks(matcher, reader=reader):
             if within is not None:
                 held = list(map(within.__contains__, docnums))
                 docnums = list(itertools.compress(docnums, held))
@@ -594,7 +616,7 @@ def _scores(
                 found.update(zip(docnums, itertools.repeat(1.0)))
         return found
     if kind is WrappingMatcher:  # a boost
-        found = _scores(matcher.child, wanted, scored=scored, within=within)
+        found = _scores(matcher.child, wanted, scored=scored, within=within, reader=reader)
         return _boosted(found, matcher.boost)
     if kind in (FilterMatcher, DateFilterMatcher):  # deleted documents, a date range
         allowed, exclude = matcher._ids, matcher._exclude
@@ -605,36 +627,40 @@ def _scores(
                 if wanted is not None:
                     keep = set(wanted)
                     inside = [d for d in inside if d in keep]
-                return _boosted(_scores(matcher.child, inside, scored=scored), matcher.boost)
+                return _boosted(
+                    _scores(matcher.child, inside, scored=scored, reader=reader), matcher.boost
+                )
             if wanted is None:  # read whole, but only the documents in range scored
-                found = _scores(matcher.child, scored=scored, within=allowed.document_set())
+                found = _scores(
+                    matcher.child, scored=scored, within=allowed.document_set(), reader=reader
+                )
                 return _boosted(found, matcher.boost)
         found = {
             d: s
-            for d, s in _scores(matcher.child, wanted, scored=scored).items()
+            for d, s in _scores(matcher.child, wanted, scored=scored, reader=reader).items()
             if (d in allowed) != exclude
         }
         return _boosted(found, matcher.boost)
     if kind is UnionMatcher:  # a.score() + b.score() where both match
         return _union(
             [
-                _scores(matcher.a, wanted, scored=scored, within=within),
-                _scores(matcher.b, wanted, scored=scored, within=within),
+                _scores(matcher.a, wanted, scored=scored, within=within, reader=reader),
+                _scores(matcher.b, wanted, scored=scored, within=within, reader=reader),
             ]
         )
     if kind in _INTERSECTIONS:  # a.score() + b.score(), where both match
         if wanted is None and _size(matcher.b) < _size(matcher.a):
-            second = _scores(matcher.b, scored=scored)
-            first = _scores(matcher.a, sorted(second))
+            second = _scores(matcher.b, scored=scored, reader=reader)
+            first = _scores(matcher.a, sorted(second), reader=reader)
         else:
-            first = _scores(matcher.a, wanted, scored=scored)
-            second = _scores(matcher.b, sorted(first))
+            first = _scores(matcher.a, wanted, scored=scored, reader=reader)
+            second = _scores(matcher.b, sorted(first), reader=reader)
         return {d: score + second[d] for d, score in first.items() if d in second}
     if kind is ArrayUnionMatcher:  # Whoosh's union of many clauses in a small segment
-        found = _array_union(matcher)
+        found = _array_union(matcher, reader)
         return found if wanted is None else {d: found[d] for d in wanted if d in found}
     if kind is ExcludingMatcher:
-        found = _scores(matcher.a, wanted, scored=scored)
+        found = _scores(matcher.a, wanted, scored=scored, reader=reader)
         excluded = matcher.b
         if found and excluded.is_active():
             for docnum in excluded.all_ids():
@@ -664,7 +690,7 @@ def _size(matcher: Any) -> int:
     raise _Unsupported(matcher)
 
 
-def _array_union(matcher: ArrayUnionMatcher) -> dict[int, float]:
+def _array_union(matcher: ArrayUnionMatcher, reader: Any) -> dict[int, float]:
     """The matches of an ``ArrayUnionMatcher``: the part it has read and the rest.
 
     It sums ``score * boost`` of each clause in turn into an array of zeros, a part of the
@@ -681,7 +707,7 @@ def _array_union(matcher: ArrayUnionMatcher) -> dict[int, float]:
     boost = matcher._boost
     rest: dict[int, float] = {}
     for clause in matcher._submatchers:
-        for docnum, score in _scores(clause).items():
+        for docnum, score in _scores(clause, reader=reader).items():
             rest[docnum] = rest.get(docnum, 0.0) + score * boost
     found.update((docnum, score) for docnum, score in rest.items() if score > 0)
     return found
@@ -705,16 +731,56 @@ def _boosted(scores: dict[int, float], boost: float) -> dict[int, float]:
     return {docnum: score * boost for docnum, score in scores.items()}
 
 
-def _blocks(matcher: W3LeafMatcher, *, values: bool = False) -> Iterator[tuple]:
+def _blocks(matcher: W3LeafMatcher, *, values: bool = False, reader: Any = None) -> Iterator[tuple]:
     """A Whoosh 3 posting list's blocks from where the matcher stands (see
-    :func:`newsindex.query.blocks.block`)."""
+    :func:`newsindex.query.blocks.block`). With the segment's ``reader``, a body word's blocks
+    after the first are found from its impacts (:func:`_places_from`), no header read; the
+    matcher's block figures then stay those of its first block."""
+    if not matcher.is_active():
+        return
+    located = _places_from(reader, matcher)
     start = matcher._i
+    block = read_block(matcher, values=values)
+    yield tuple(part[start:] for part in block) if start else block
+    if located is not None:
+        for where in located[1][1:]:
+            yield block_at(matcher, where, values=values)
+        matcher._atend = True
+        return
+    matcher._next_block()
     while matcher.is_active():
-        block = read_block(matcher, values=values)
-        if start:
-            block = tuple(part[start:] for part in block)
-            start = 0
-        yield block
+        yield read_block(matcher, values=values)
+        matcher._next_block()
+
+
+def _wanted_blocks(
+    matcher: W3LeafMatcher, wanted: Sequence[int], first: int, values: bool, reader: Any
+) -> Iterator[tuple[int, int, tuple]]:
+    """``(first, end, block)`` for each block, from where the matcher stands, whose range of
+    ids holds ``wanted[first:end]``: found from the word's impacts with the segment's
+    ``reader`` (:func:`_places_from`), else by reading the block headers in between."""
+    located = _places_from(reader, matcher)
+    if located is not None:
+        lasts, places = located
+        j = 0
+        while first < len(wanted):
+            j = bisect.bisect_left(lasts, wanted[first], j)
+            if j == len(lasts):
+                return
+            end = bisect.bisect_right(wanted, lasts[j], first)
+            if j:
+                block = block_at(matcher, places[j], values=values)
+            else:
+                block = read_block(matcher, values=values)
+            yield first, end, block
+            first = end
+            j += 1
+        return
+    while matcher.is_active() and first < len(wanted):
+        end = bisect.bisect_right(wanted, matcher._maxid, first)
+        if end > first:
+            yield first, end, read_block(matcher, values=values)
+            first = end
         matcher._next_block()
 
 
@@ -759,7 +825,7 @@ def _phrase_scores(phrase: Phrase, searcher: Any, weighting: NewsWeighting) -> d
     seen: list[int] = []  # the words read so far, rarest first
     for i in sorted(range(len(words)), key=lambda i: reader.doc_frequency(fieldname, words[i])):
         matcher = reader.postings(fieldname, words[i])
-        weights[i], values[i] = _postings_in(matcher, wanted if seen else None)
+        weights[i], values[i] = _postings_in(matcher, wanted if seen else None, reader)
         seen.append(i)
         if len(seen) == 1:
             wanted = sorted(values[i])
@@ -794,7 +860,7 @@ def _tree_sums(parts: list[list[float]]) -> list[float]:
 
 
 def _postings_of(
-    matcher: W3LeafMatcher, wanted: Sequence[int], *, values: bool = False
+    matcher: W3LeafMatcher, wanted: Sequence[int], *, values: bool = False, reader: Any = None
 ) -> tuple[list, ...]:
     """The ``wanted`` documents (ascending) in a posting list from where the matcher stands,
     and their weights (and position values); only the blocks whose id range holds a wanted
@@ -803,44 +869,42 @@ def _postings_of(
     A block is matched against its wanted documents the cheapest way: where those are
     consecutive numbers, its postings between the first and the last are a slice; where they
     are many (a date range's articles), each posting is looked up in a set of them at C
-    speed; else each wanted document is looked up among the block's."""
+    speed; else each wanted document is looked up among the block's. The blocks are found as
+    :func:`_wanted_blocks` finds them (with the segment's ``reader``, from the impacts)."""
     docnums: list[int] = []
     weights: list[float] = []
     found_values: list[bytes] = []
     wanted_set: set[int] | None = None
+    if not matcher.is_active():
+        return (docnums, weights, found_values) if values else (docnums, weights)
     # Moved into its block, the matcher has decoded it; documents before it are not matches.
-    first = bisect.bisect_left(wanted, matcher.id()) if matcher._i else 0
-    while matcher.is_active() and first < len(wanted):
-        end = bisect.bisect_right(wanted, matcher._maxid, first)
-        if end > first:
-            block = read_block(matcher, values=values)
-            ids = block[0]
-            low, high = wanted[first], wanted[end - 1]
-            if high - low == end - 1 - first:  # consecutive: every posting between them
-                taken = slice(bisect.bisect_left(ids, low), bisect.bisect_right(ids, high))
-                docnums.extend(ids[taken])
-                weights.extend(block[1][taken])
-                if values:
-                    found_values.extend(block[2][taken])
-            elif (end - first) * _DENSE_WANTED > len(ids):
-                if wanted_set is None:
-                    wanted_set = set(wanted)
-                held = list(map(wanted_set.__contains__, ids))
-                docnums.extend(itertools.compress(ids, held))
-                weights.extend(itertools.compress(block[1], held))
-                if values:
-                    found_values.extend(itertools.compress(block[2], held))
-            else:
-                where = dict(zip(ids, range(len(ids)), strict=True))
-                for docnum in wanted[first:end]:
-                    i = where.get(docnum)
-                    if i is not None:
-                        docnums.append(docnum)
-                        weights.append(block[1][i])
-                        if values:
-                            found_values.append(block[2][i])
-            first = end
-        matcher._next_block()
+    start = bisect.bisect_left(wanted, matcher.id()) if matcher._i else 0
+    for first, end, block in _wanted_blocks(matcher, wanted, start, values, reader):
+        ids = block[0]
+        low, high = wanted[first], wanted[end - 1]
+        if high - low == end - 1 - first:  # consecutive: every posting between them
+            taken = slice(bisect.bisect_left(ids, low), bisect.bisect_right(ids, high))
+            docnums.extend(ids[taken])
+            weights.extend(block[1][taken])
+            if values:
+                found_values.extend(block[2][taken])
+        elif (end - first) * _DENSE_WANTED > len(ids):
+            if wanted_set is None:  # none before where the matcher stands
+                wanted_set = set(wanted[start:])
+            held = list(map(wanted_set.__contains__, ids))
+            docnums.extend(itertools.compress(ids, held))
+            weights.extend(itertools.compress(block[1], held))
+            if values:
+                found_values.extend(itertools.compress(block[2], held))
+        else:
+            where = dict(zip(ids, range(len(ids)), strict=True))
+            for docnum in wanted[first:end]:
+                i = where.get(docnum)
+                if i is not None:
+                    docnums.append(docnum)
+                    weights.append(block[1][i])
+                    if values:
+                        found_values.append(block[2][i])
     return (docnums, weights, found_values) if values else (docnums, weights)
 
 
@@ -850,7 +914,7 @@ those are more than one in this many of its postings (see :func:`_postings_of`).
 
 
 def _postings_in(
-    matcher: Any, wanted: Sequence[int] | None
+    matcher: Any, wanted: Sequence[int] | None, reader: Any = None
 ) -> tuple[dict[int, float], dict[int, bytes]]:
     """``docnum -> weight`` and ``docnum -> positions value`` of a posting list, for the
     ``wanted`` documents only (sorted; None: all), decoding only the blocks that can hold one."""
@@ -859,10 +923,10 @@ def _postings_in(
     if type(matcher) is not W3LeafMatcher:
         raise _Unsupported(matcher)
     if wanted is not None:
-        docnums, weights, values = _postings_of(matcher, wanted, values=True)
+        docnums, weights, values = _postings_of(matcher, wanted, values=True, reader=reader)
     else:
         docnums, weights, values = [], [], []
-        for block in _blocks(matcher, values=True):
+        for block in _blocks(matcher, values=True, reader=reader):
             docnums.extend(block[0])
             weights.extend(block[1])
             values.extend(block[2])

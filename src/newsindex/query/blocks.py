@@ -148,12 +148,12 @@ def place(matcher: Any) -> tuple:
     return matcher._dataoffset, matcher._nextoffset, matcher._compression, matcher._blocklength
 
 
-def block_at(matcher: Any, where: tuple) -> tuple:
-    """The ``(docnums, weights)`` of the block at ``where`` (from :func:`place`), as
-    :func:`block` gives them; the matcher is left there for reading it only."""
+def block_at(matcher: Any, where: tuple, *, values: bool = False) -> tuple:
+    """The ``(docnums, weights)`` (and values) of the block at ``where`` (from :func:`place`),
+    as :func:`block` gives them; the matcher is left there for reading it only."""
     matcher._dataoffset, matcher._nextoffset, matcher._compression, matcher._blocklength = where
     matcher._data = None
-    return block(matcher)
+    return block(matcher, values=values)
 
 
 def holds(matcher: Any, docnum: int) -> bool:
