@@ -24,9 +24,11 @@ from newsindex.analysis import (
     _DROPPED_OR_OTHER,
     _STRIP_WORD,
     _TOKEN,
+    _UNMARKED_TOKEN,
     NewsAnalyzer,
     _candidate_words,
     _fold,
+    _tokens_in,
     _tokens_starting_with,
     analyze,
     plain_analyzer,
@@ -461,6 +463,39 @@ def test_mark_table_holds_this_pythons_unicode_version():
     assert unicodedata.unidata_version in marks._RANGES
     assert marks.mark_ranges() == marks.scan()
     assert any(first <= 0x0303 <= last for first, last in marks.mark_ranges())  # a tilde
+
+
+def test_texts_without_combining_marks_are_read_with_the_unmarked_pattern() -> None:
+    """The pattern without marks gives the same tokens as the full one on every text of the
+    bundled sample that has no combining mark; a text with one is read with the full one."""
+    assert min(first for first, _last in marks.mark_ranges()) > 0x7F  # ASCII has none
+    (sample,) = [path for path in sample_paths() if path.name.endswith(".jsonl.gz")]
+    unmarked = 0
+    with gzip.open(sample, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            article = json.loads(line)
+            text = f"{article['title']}\n{article['body']}"
+            pattern = _tokens_in(text)
+            if any(unicodedata.combining(c) for c in text):
+                assert pattern is _TOKEN
+            if pattern is _UNMARKED_TOKEN:
+                unmarked += 1
+                assert _UNMARKED_TOKEN.findall(text) == _TOKEN.findall(text)
+    assert unmarked > 900
+    for text in [
+        "Pin\u0303era won",
+        "ASCII first, then ka\u0301",
+        "\u0915\u093f\u0924\u093e\u092c",
+    ]:
+        assert _tokens_in(text) is _TOKEN
+        assert _UNMARKED_TOKEN.findall(text) != _TOKEN.findall(text)
+
+
+@given(st.one_of(st.text(), TRICKY))
+def test_the_pattern_chosen_for_a_text_finds_the_full_patterns_tokens(text: str) -> None:
+    assert [m.span() for m in _tokens_in(text).finditer(text)] == [
+        m.span() for m in _TOKEN.finditer(text)
+    ]
 
 
 def test_unicode_version_missing_from_the_table_is_scanned(monkeypatch):

@@ -41,25 +41,51 @@ _WORD = rf"[^\W_]+(?:[{_MARKS}]+[^\W_]*)*"
 _APOSTROPHES = "'\u2019"
 _POSSESSIVE = rf"[{_APOSTROPHES}][sS](?![^\W_])"
 
-# Alternatives are tried in order, so the specific shapes come before the plain word.
-_TOKEN = re.compile(
-    "|".join(
-        [
-            # U.K. / e.g. / U.S (single letters joined by dots); "I.The" is two words.
-            rf"{_LETTER}(?=\.{_LETTER})(?:\.{_LETTER})+(?![^\W_])\.?",
-            # 1,000 / 1,000.5 / 3.5 / 3.5bn: the separators belong to the number.
-            r"(?=\d+[.,]\d)(?:\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)+)[^\W_]*",
-            # A possessive 's after a word: matched here only so that it is dropped.
-            _POSSESSIVE,
-            # Words, with inner apostrophes joined (O'Brien, don't) unless they start 's.
-            rf"{_WORD}(?:[{_APOSTROPHES}](?![sS](?![^\W_])){_WORD})*",
-        ]
+
+def _token_pattern(word: str) -> re.Pattern[str]:
+    """The pattern of a token, with `word` for a plain word."""
+    # Alternatives are tried in order, so the specific shapes come before the plain word.
+    return re.compile(
+        "|".join(
+            [
+                # U.K. / e.g. / U.S (single letters joined by dots); "I.The" is two words.
+                rf"{_LETTER}(?=\.{_LETTER})(?:\.{_LETTER})+(?![^\W_])\.?",
+                # 1,000 / 1,000.5 / 3.5 / 3.5bn: the separators belong to the number.
+                r"(?=\d+[.,]\d)(?:\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)+)[^\W_]*",
+                # A possessive 's after a word: matched here only so that it is dropped.
+                _POSSESSIVE,
+                # Words, with inner apostrophes joined (O'Brien, don't) unless they start 's.
+                rf"{word}(?:[{_APOSTROPHES}](?![sS](?![^\W_])){word})*",
+            ]
+        )
     )
-)
+
+
+_TOKEN = _token_pattern(_WORD)
+_UNMARKED_TOKEN = _token_pattern(r"[^\W_]+")
+"""`_TOKEN` for a text without combining marks, where `_WORD` can match no mark: the same
+matches, found in about half the time (testing for a mark after every word is costly)."""
+_MARK = re.compile(f"[{_MARKS}]")
 _DROPPED = frozenset(a + s for a in _APOSTROPHES for s in "sS")
 
 
 _ASCII_BYTES = bytes(range(128))
+
+
+def _non_ascii(text: str) -> set[str]:
+    """The non-ASCII characters of `text`, from its UTF-8 bytes (ASCII bytes never occur
+    inside a character's): much quicker than a set of all its characters."""
+    utf8 = text.encode("utf-8", "surrogatepass")
+    return set(utf8.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
+
+
+def _tokens_in(text: str, others: set[str] | None = None) -> re.Pattern[str]:
+    """The token pattern to use on `text` (`others`: its non-ASCII characters, if known)."""
+    if text.isascii():
+        return _UNMARKED_TOKEN
+    if others is None:
+        others = _non_ascii(text)
+    return _TOKEN if _MARK.search("".join(others)) else _UNMARKED_TOKEN
 
 
 def _tokens_starting_with(
@@ -81,20 +107,16 @@ def _tokens_starting_with(
     """
     heads = frozenset(head[:depth] for head in heads if head)
     initials = frozenset(head[0] for head in heads)
-    others = ""
-    if not text.isascii():
-        # Its non-ASCII characters, from its UTF-8 bytes (ASCII bytes never occur inside a
-        # character's): much quicker than a set of all its characters.
-        utf8 = text.encode("utf-8", "surrogatepass")
-        found = set(utf8.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
-        others = "".join(sorted(c for c in found if _may_start(c, initials)))
+    found = set() if text.isascii() else _non_ascii(text)
+    others = "".join(sorted(c for c in found if _may_start(c, initials)))
+    token = _tokens_in(text, found)
     patterns = _candidate_words(tuple(sorted(heads)), others)
     starts = sorted(match.start() for pattern in patterns for match in pattern.finditer(text))
     end = 0
     for start in starts:
         if start < end:
             continue  # inside the last token (the K of U.K.)
-        match = _TOKEN.match(text, start)
+        match = token.match(text, start)
         if match is not None:
             end = match.end()
             yield match
@@ -279,7 +301,7 @@ class NewsAnalyzer(Analyzer):
         # The indexer's hot path: findall hands over all the words at once, offsets unneeded.
         cache = self._cache
         terms = []
-        for surface in _TOKEN.findall(text):
+        for surface in _tokens_in(text).findall(text):
             term = cache.get(surface)
             if term is None:
                 term = self._analyze_surface(surface)
@@ -297,7 +319,7 @@ class NewsAnalyzer(Analyzer):
         a stem always starts with the word's first letter, and stemming is the costly part.
         """
         cache = self._cache
-        for match in _TOKEN.finditer(text):
+        for match in _tokens_in(text).finditer(text):
             surface = match.group()
             term = cache.get(surface)
             if term is None:
@@ -352,7 +374,7 @@ class NewsAnalyzer(Analyzer):
             return
         cache = self._cache
         pos = start_pos
-        for match in _TOKEN.finditer(value):
+        for match in _tokens_in(value).finditer(value):
             surface = match.group()
             term = cache.get(surface)
             if term is None:
@@ -375,7 +397,7 @@ class NewsAnalyzer(Analyzer):
     ) -> Iterator[Token]:
         """Yield tokens for ``tokenize=False`` (one token) or ``no_morph`` (no stemming)."""
         if tokenize:
-            found = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(value)]
+            found = [(m.group(), m.start(), m.end()) for m in _tokens_in(value).finditer(value)]
         else:
             found = [(value, 0, len(value))]
         stem = self.stem and not token.__dict__.get("no_morph")
