@@ -5,7 +5,9 @@ from __future__ import annotations
 import pickle
 import zlib
 
+import attrs
 import pytest
+from whoosh import fields
 from whoosh.writing import SegmentWriter
 
 from newsindex import Article, NewsIndex
@@ -66,6 +68,27 @@ def test_same_postings_lengths_and_stored_fields(tmp_path, articles):
     assert built["postings"].keys() == reference["postings"].keys()
     assert built["postings"] == reference["postings"]
     assert any(field == "title_only" for field, _text in built["postings"])
+
+
+def test_terms_of_a_recurring_date_are_found_once(tmp_path, articles, monkeypatch):
+    """Articles sharing a date (or a language) are indexed from the terms found for the first
+    of them, and the postings are still Whoosh's own."""
+    import datetime as dt
+
+    days = [dt.datetime(2024, 3, 1 + n % 3, tzinfo=dt.timezone.utc) for n in range(len(articles))]
+    shared = [attrs.evolve(a, published=day) for a, day in zip(articles, days, strict=True)]
+    reference = _contents(_whoosh_build(tmp_path / "whoosh", shared))
+    asked = []
+    real = fields.DATETIME.index
+    monkeypatch.setattr(
+        fields.DATETIME,
+        "index",
+        lambda field, value, **kw: asked.append(value) or real(field, value, **kw),
+    )
+    news = NewsIndex.create(tmp_path / "fast")
+    import_documents(SegmentWriter(news._index._ix), ((a.id, to_document(a)) for a in shared))
+    assert sorted(asked) == sorted({day.replace(tzinfo=None) for day in days})
+    assert _contents(news) == reference
 
 
 def _term_stats(news: NewsIndex) -> dict[tuple[str, bytes], tuple]:

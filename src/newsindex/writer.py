@@ -27,6 +27,7 @@ differently (search results differ only in the order of equally scored hits).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gc
 import itertools
 import operator
@@ -73,6 +74,14 @@ _BYTES_PER_VALUE = 40
 
 _BYTES_PER_TERM = 400
 """Memory of a term new to the segment: its key, dict slot, two arrays and a list."""
+
+_INDEXED_MEMO = 10_000
+"""How many values of fields off the text path (dates, languages) a segment writer remembers
+the terms of (see ``_SegmentBuilder._index_terms``)."""
+
+_RECURRING = (str, dt.datetime)
+"""The types of field values whose terms are remembered: hashable, and the same value gives
+the same terms."""
 
 _COMPRESS_FROM = 128
 """Blocks whose pickle is shorter than this are stored uncompressed (zlib gains them nothing and
@@ -266,10 +275,24 @@ class _SegmentBuilder(SegmentWriter):
         self.limit = int(limitmb * 1024 * 1024)
         self.runs: list[str] = []  # the postings written out so far, in document order
         self.impacts: list[tuple[bytes, bytes]] = []  # (term, encoded figures): see impacts
+        self._indexed: dict[tuple[str, Any], list[tuple]] = {}  # see _index_terms
 
     @property
     def full(self) -> bool:
         return self.size >= self.limit
+
+    def _index_terms(self, field: Any, fieldname: str, value: Any) -> list[tuple]:
+        """``field.index(value)`` as a list, remembered for values that recur (a date is
+        several terms, one per precision, and many articles share a date)."""
+        if field.unique or type(value) not in _RECURRING:
+            return list(field.index(value))
+        key = (fieldname, value)
+        found = self._indexed.get(key)
+        if found is None:
+            if len(self._indexed) >= _INDEXED_MEMO:
+                self._indexed.clear()
+            found = self._indexed[key] = list(field.index(value))
+        return found
 
     def add_document(self, **fields: Any) -> None:
         schema, docnum, perdoc = self.schema, self.docnum, self.perdocwriter
@@ -320,7 +343,7 @@ class _SegmentBuilder(SegmentWriter):
                             entry[2].append(value_bytes)
                             size += _BYTES_PER_VALUE + len(value_bytes)
                 else:
-                    for tbytes, freq, weight, vbytes in field.index(value):
+                    for tbytes, freq, weight, vbytes in self._index_terms(field, fieldname, value):
                         entry = terms.get(tbytes)
                         if entry is None:
                             entry = terms[tbytes] = (array("I"), array("f"), [])
