@@ -805,10 +805,10 @@ def _phrase_scores(phrase: Phrase, searcher: Any, weighting: NewsWeighting) -> d
     """Score by document number of an exact phrase in one segment, as Whoosh's matcher has them.
 
     The rarest word's postings are read whole; each next word's only in the blocks that can
-    hold a document still in the running (block headers give their last id); then the words'
-    positions are checked where all of them occur. Whoosh's matcher walks the same posting
-    lists a posting at a time. Scores: the words' BM25 scores summed in Whoosh's binary tree
-    (its intersection of the words), times the phrase's boost.
+    hold a document still in the running (the impacts' layouts or the block headers give their
+    last id); then the words' positions are checked where all of them occur. Whoosh's matcher
+    walks the same posting lists a posting at a time. Scores: the words' BM25 scores summed in
+    Whoosh's binary tree (its intersection of the words), times the phrase's boost.
     """
     if not phrase.is_exact(searcher.schema):
         raise _Unsupported(phrase)
