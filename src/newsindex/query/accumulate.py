@@ -503,6 +503,7 @@ def segment_scores(
     phrases = _phrases(query)
     segments = []
     for sub, offset in searcher.leaf_searchers():
+        reader = sub.reader()
         if phrases:
             found = _phrases_scores(phrases, sub, weighting)
             if found is None:
@@ -511,8 +512,8 @@ def segment_scores(
             matcher = query.matcher(sub, context)
             if not _evaluable(matcher):
                 return None
-            found = _scores(matcher, scored=scored, reader=sub.reader())
-        segments.append((offset, sub.reader(), found))
+            found = _scores(matcher, scored=scored, reader=reader)
+        segments.append((offset, reader, found))
     return segments
 
 
