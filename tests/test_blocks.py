@@ -7,10 +7,10 @@ import itertools
 import pytest
 from whoosh.writing import SegmentWriter
 
-from newsindex import NewsIndex
+from newsindex import Article, NewsIndex
 from newsindex.ingest import read_paths, sample_paths
 from newsindex.query import blocks
-from newsindex.schema import to_document
+from newsindex.schema import ARRAY_BLOCKS_FROM, to_document
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +45,17 @@ def _normalized(found: tuple) -> tuple:
 
 
 def test_newsindex_blocks_are_read_from_their_heads(tmp_path, articles):
-    """Every block newsindex writes is read from its head, as unpickling it whole reads it."""
+    """Every block newsindex writes with arrays is read from its head, as unpickling it whole
+    reads it."""
     news = NewsIndex.create(tmp_path / "index")
-    news.add(articles)
+    # A word twice in each of 40 bodies: a block whose weights are all one float (2.0).
+    twice = [Article(id=f"twice-{i}", title="Twice", body=f"Zebra zebra {i}.") for i in range(40)]
+    news.add([*articles, *twice])
     kinds = set()
     compressed = 0
     for matcher in _every_block(news):
+        if matcher._blocklength < ARRAY_BLOCKS_FROM:
+            continue
         fast = blocks._fast(matcher)
         assert fast is not None
         kinds.add(type(fast[1]).__name__)
@@ -58,6 +63,26 @@ def test_newsindex_blocks_are_read_from_their_heads(tmp_path, articles):
         assert _normalized(fast) == _whole(matcher)
     assert kinds == {"NoneType", "float", "array"}
     assert compressed > 0
+
+
+def test_small_blocks_hold_tuples_and_are_unpickled_whole(tmp_path, articles):
+    """A block of fewer than ARRAY_BLOCKS_FROM postings keeps Whoosh's tuples; it is read
+    whole, with the same ids and weights."""
+    news = NewsIndex.create(tmp_path / "index")
+    news.add(articles)
+    kinds = set()
+    sizes = set()
+    for matcher in _every_block(news):
+        if matcher._blocklength >= ARRAY_BLOCKS_FROM:
+            continue
+        sizes.add(matcher._blocklength)
+        assert blocks._fast(matcher) is None
+        found = blocks.ids_and_weights(matcher)
+        assert type(found[0]) is tuple
+        kinds.add(type(found[1]).__name__)
+        assert _normalized(found) == _whole(matcher)
+    assert kinds == {"NoneType", "float", "tuple"}
+    assert {1, ARRAY_BLOCKS_FROM - 1} <= sizes
 
 
 def test_blocks_of_whooshs_own_writer_are_unpickled_whole(tmp_path, articles):

@@ -15,7 +15,8 @@ Postings are kept compact (per term, arrays of document numbers and weights and 
 position values, the commonest of which, a single position, are shared objects) and written a
 block at a time, skipping zlib for blocks too small to gain from it. The index files are those
 Whoosh's own writer makes, apart from which blocks are compressed (a flag in each block) and
-the pickle protocol of the blocks (see ``_BLOCK_PROTOCOL``); Whoosh reads them as its own.
+the pickle protocol of the blocks and their tuples or arrays (see ``schema.BLOCK_PROTOCOL``
+and ``schema.ARRAY_BLOCKS_FROM``); Whoosh reads them as its own.
 
 With ``procs`` > 1, worker processes (:mod:`newsindex.workers`) take batches of documents from
 a shared queue and write a segment of their own; the parent reads the input, indexes the batches
@@ -34,7 +35,7 @@ import operator
 import pickle
 import zlib
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3FieldWriter, W3PostingsWriter, W3TermInfo
@@ -53,7 +54,7 @@ from newsindex.impacts import (
     write_impacts,
 )
 from newsindex.runs import RunWriter, join_runs
-from newsindex.schema import TITLE_ONLY_FIELD
+from newsindex.schema import ARRAY_BLOCKS_FROM, BLOCK_PROTOCOL, TITLE_ONLY_FIELD
 from newsindex.workers import Placement, Workers
 
 __all__ = ["IMPORT_MEMORY_MB", "import_documents"]
@@ -86,12 +87,6 @@ the same terms."""
 _COMPRESS_FROM = 128
 """Blocks whose pickle is shorter than this are stored uncompressed (zlib gains them nothing and
 its setup costs more than the rest of writing them)."""
-
-_BLOCK_PROTOCOL = 4
-"""The pickle protocol of posting blocks. Whoosh writes protocol 2, which stores each position
-value (a bytes object) as a call to ``_codecs.encode``; from protocol 3 on bytes are stored as
-bytes. Protocol 4 makes Wikinews's blocks 36% smaller before zlib and 46% after, 4 times as fast
-to pickle and 5 times as fast to unpickle. Whoosh's reader unpickles any protocol."""
 
 _SINGLE_VALUES: dict[int, bytes] = {}
 """Position values of words that occur once in a field, by position: most postings are these,
@@ -132,25 +127,29 @@ class _BlockWriter(W3PostingsWriter):
     zlib for small blocks.
 
     Writes the blocks Whoosh's reader expects: pickled ``(ids, weights, values)`` tuples; a
-    block records whether it is compressed. The ids (delta-coded) and the weights, where they
-    differ, are arrays rather than tuples: Whoosh reads any sequence there, and an array
-    pickles as a header and one run of bytes, so the query layer can read a block's ids and
-    weights without unpickling its position values (``newsindex.query.blocks``).
+    block records whether it is compressed. In a block of ``ARRAY_BLOCKS_FROM`` postings or
+    more, the ids (delta-coded) and the weights, where they differ, are arrays rather than
+    tuples: Whoosh reads any sequence there, and an array pickles as a header and one run of
+    bytes, so the query layer can read a block's ids and weights without unpickling its
+    position values (``newsindex.query.blocks``).
     """
 
     layouts: list | None = None
     """Where the blocks written go (newsindex.impacts.Layout), while a term's are wanted."""
 
-    def _mini_ids(self) -> array:
+    def _mini_ids(self) -> Sequence[int]:
         ids = self._ids
-        return array("I", map(operator.sub, ids, itertools.chain((0,), ids)))  # delta-encoded
+        deltas = map(operator.sub, ids, itertools.chain((0,), ids))  # delta-encoded
+        return array("I", deltas) if len(ids) >= ARRAY_BLOCKS_FROM else tuple(deltas)
 
-    def _mini_weights(self) -> float | array | None:
+    def _mini_weights(self) -> float | Sequence[float] | None:
         weights = self._weights
         first = weights[0]
         if weights.count(first) == len(weights):
             return None if first == 1.0 else first
-        return weights if type(weights) is array else array("f", weights)
+        if type(weights) is not array:
+            weights = array("f", weights)  # single precision, as Whoosh stores weights
+        return weights if len(weights) >= ARRAY_BLOCKS_FROM else tuple(weights)
 
     def _write_block(self, last: bool = False) -> None:
         # Whoosh's own method, but zlib only where it pays (Whoosh compresses every block).
@@ -168,7 +167,7 @@ class _BlockWriter(W3PostingsWriter):
         a block: its length (negative if ``last``), its info and its data."""
         postfile = self._postfile
         data = (self._mini_ids(), self._mini_weights(), self._mini_values())
-        databytes = pickle.dumps(data, _BLOCK_PROTOCOL)
+        databytes = pickle.dumps(data, BLOCK_PROTOCOL)
         level = self._compression if len(databytes) >= _COMPRESS_FROM else 0
         if level:
             databytes = zlib.compress(databytes, level)

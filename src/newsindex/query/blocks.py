@@ -3,11 +3,12 @@
 A block is a pickled ``(ids, weights, values)`` tuple, usually zlib-compressed (see
 :mod:`newsindex.writer`). Scoring needs only the ids and weights, but unpickling the tuple
 makes a bytes object for every posting's positions, most of the work of decoding a block.
-newsindex's writer stores ids and weights as arrays, each pickled as a header and one run of
-bytes, and they come first; so for a block whose leading bytes are exactly the ones that
-layout gives, :func:`ids_and_weights` decompresses only that head and copies the two arrays
-out of it. Any other block (Whoosh's own writer, an older newsindex, another byte order) is
-unpickled whole, as Whoosh does. Both give the same numbers.
+In a block of ``schema.ARRAY_BLOCKS_FROM`` postings or more, newsindex's writer stores ids
+and weights as arrays, each pickled as a header and one run of bytes, and they come first; so
+for a block whose leading bytes are exactly the ones that layout gives,
+:func:`ids_and_weights` decompresses only that head and copies the two arrays out of it. Any
+other block (a small one, Whoosh's own writer's, an older newsindex's, another byte order's)
+is unpickled whole, as Whoosh does. Both give the same numbers.
 """
 
 from __future__ import annotations
@@ -23,10 +24,9 @@ from typing import Any
 
 import attrs
 
-__all__ = ["block", "block_at", "holds", "ids_and_weights", "place"]
+from newsindex.schema import ARRAY_BLOCKS_FROM, BLOCK_PROTOCOL
 
-_PROTOCOL = 4
-"""The pickle protocol newsindex's writer uses for blocks (``writer._BLOCK_PROTOCOL``)."""
+__all__ = ["block", "block_at", "holds", "ids_and_weights", "place"]
 
 _FRAME_LENGTH = slice(3, 11)
 """Where a protocol 4 pickle's first frame gives its length (the one part of the head that
@@ -60,7 +60,7 @@ def _layout(count: int) -> _Layout | None:
     """The layout of a ``count``-posting block, found by pickling one of that size."""
     ids = array("I", [0x01020304] * count)
     weights = array("f", [0.5] * count)
-    dumped = pickle.dumps((ids, weights, ()), _PROTOCOL)
+    dumped = pickle.dumps((ids, weights, ()), BLOCK_PROTOCOL)
     ids_start = dumped.find(ids.tobytes())
     ids_end = ids_start + 4 * count
     weights_at = ids_end + _IDS_TAIL
@@ -120,7 +120,8 @@ def ids_and_weights(matcher: Any) -> tuple[Sequence[int], Any]:
     """The current block's delta-coded ids and its weights as stored: None (all 1.0), one
     float (all equal) or one per posting."""
     if matcher._data is None:
-        found = _fast(matcher)
+        # A small block holds tuples (see ARRAY_BLOCKS_FROM): unpickled whole, it is cheap.
+        found = _fast(matcher) if matcher._blocklength >= ARRAY_BLOCKS_FROM else None
         if found is not None:
             return found
         matcher._read_data()
