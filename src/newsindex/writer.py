@@ -33,6 +33,7 @@ import gc
 import itertools
 import operator
 import pickle
+import struct
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -40,7 +41,7 @@ from typing import Any
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3FieldWriter, W3PostingsWriter, W3TermInfo
 from whoosh.formats import Positions
-from whoosh.system import pack_uint, pack_ushort
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
@@ -87,6 +88,12 @@ the same terms."""
 _COMPRESS_FROM = 128
 """Blocks whose pickle is shorter than this are stored uncompressed (zlib gains them nothing and
 its setup costs more than the rest of writing them)."""
+
+_TERM_INFO = W3TermInfo._struct
+"""A term entry's figures, as ``W3TermInfo.to_bytes`` packs them (its offset and length follow)."""
+
+_ENTRY_LENGTHS = struct.Struct("!ii")
+"""The key and value lengths before a term table entry, as Whoosh's ``HashWriter`` writes them."""
 
 _SINGLE_VALUES: dict[int, bytes] = {}
 """Position values of words that occur once in a field, by position: most postings are these,
@@ -153,19 +160,18 @@ class _BlockWriter(W3PostingsWriter):
 
     def _write_block(self, last: bool = False) -> None:
         # Whoosh's own method, but zlib only where it pays (Whoosh compresses every block).
-        if not self._blockcount:
-            self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
-        self._put_block(self._maxweight, self._minlength, self._maxlength, last=last)
+        head = b"" if self._blockcount else WHOOSH3_HEADER_MAGIC
+        self._put_block(self._maxweight, self._minlength, self._maxlength, last=last, head=head)
         self._blockcount += 1
         self._new_block()
 
     def _put_block(
-        self, heaviest: float, shortest: int | None, longest: int, *, last: bool
-    ) -> None:
+        self, heaviest: float, shortest: int | None, longest: int, *, last: bool, head: bytes
+    ) -> int:
         """Encode the buffered postings (``_ids``, ``_weights``, ``_values``) and write them as
-        a block: its length (negative if ``last``), its info and its data."""
-        postfile = self._postfile
+        a block after ``head``: its length (negative if ``last``), its info and its data, in
+        one write; return the number of bytes written."""
         data = (self._mini_ids(), self._mini_weights(), self._mini_values())
         databytes = pickle.dumps(data, BLOCK_PROTOCOL)
         level = self._compression if len(databytes) >= _COMPRESS_FROM else 0
@@ -184,28 +190,48 @@ class _BlockWriter(W3PostingsWriter):
         blocklength = len(infobytes) + len(databytes)
         if self.layouts is not None:  # see newsindex.impacts.Layout
             self.layouts.append((4 + blocklength, len(infobytes), level, len(ids)))
-        self.last_block = postfile.tell()  # where a run's blocks of a term end (see runs)
-        postfile.write_int(-blocklength if last else blocklength)
-        postfile.write(infobytes)
-        postfile.write(databytes)
+        postfile = self._postfile
+        self.last_block = postfile.tell() + len(head)  # where a run's blocks of a term end
+        length = pack_int(-blocklength if last else blocklength)
+        postfile.write(b"".join((head, length, infobytes, databytes)))
+        return len(head) + 4 + blocklength
 
     def write_short(
         self, docnums: array, weights: array, values: list[Any], lengths: dict[int, int]
-    ) -> W3TermInfo:
+    ) -> bytes:
         """Write a term's postings, no more than a block's worth, as its one block; return
-        its term entry: what ``start_postings``, :func:`_add_postings` and
-        ``finish_postings`` do, without their calls (most terms have a few postings)."""
-        postfile = self._postfile
-        start = postfile.tell()
-        postfile.write(WHOOSH3_HEADER_MAGIC)
+        its term entry's bytes: what ``start_postings``, :func:`_add_postings`,
+        ``finish_postings`` and ``W3TermInfo.to_bytes`` do, without their calls (most terms
+        have a few postings)."""
+        start = self._postfile.tell()
         heaviest, shortest, longest = _block_stats(docnums, weights, lengths)
         self._ids, self._weights, self._values = docnums, weights, [v for v in values if v]
-        self._put_block(heaviest, shortest, longest, last=True)
-        terminfo = W3TermInfo(
-            sum(weights), len(docnums), shortest, longest, heaviest, docnums[0], docnums[-1]
+        written = self._put_block(heaviest, shortest, longest, last=True, head=WHOOSH3_HEADER_MAGIC)
+        shortest_byte = 0 if shortest is None else length_to_byte(shortest)
+        entry = _TERM_INFO.pack(
+            False,
+            sum(weights),
+            len(docnums),
+            shortest_byte,
+            length_to_byte(longest),
+            heaviest,
+            docnums[0],
+            docnums[-1],
         )
-        terminfo.set_extent(start, postfile.tell() - start)
-        return terminfo
+        return entry + pack_long(start) + pack_int(written)
+
+
+def _add_entry(table: Any, key: bytes, value: bytes) -> None:
+    """``OrderedHashWriter.add`` in one write: the term table's entry for a term."""
+    if key <= table.lastkey:
+        raise ValueError(f"Keys must increase: {table.lastkey!r}..{key!r}")
+    dbfile = table.dbfile
+    where = dbfile.tell()
+    table.index.append(where)
+    dbfile.write(_ENTRY_LENGTHS.pack(len(key), len(value)) + key + value)
+    hashed = table.hashfn(key)
+    table.buckets[hashed & 255].append((hashed, where))
+    table.lastkey = key
 
 
 def _add_postings(
@@ -401,8 +427,8 @@ class _SegmentBuilder(SegmentWriter):
                 docnums, weights, values = terms[term]
                 btext = term.encode("utf-8") if isinstance(term, str) else term
                 if table is not None and len(docnums) <= limit:
-                    info = postwriter.write_short(docnums, weights, values, lengths)
-                    table.add(prefix + btext, info.to_bytes())
+                    entry = postwriter.write_short(docnums, weights, values, lengths)
+                    _add_entry(table, prefix + btext, entry)
                     continue
                 figures = None
                 if titles is not None and len(docnums) >= MIN_PIECE:
