@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import struct
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsindex import Article, NewsIndex
+from newsindex import Article, NewsIndex, impacts
 from newsindex.columns import field_lengths
 from newsindex.impacts import MIN_BLOCKS, UNKNOWN, block_impact, combine, read_impacts
 from newsindex.query.blocks import block
@@ -115,3 +116,30 @@ def test_rare_words_get_no_figures(tmp_path):
     news.add([Article(id=f"a-{n}", title="T", body=f"ferry {n}") for n in range(300)])
     reader = news._index.searcher().reader()
     assert read_impacts(reader, b"ferri") is None
+
+
+_FIGURES = [(70000 + i, 2.5, 0.125 * i, 0.0, math.inf) for i in range(MIN_BLOCKS)]
+_LAYOUTS = [(300 + i, 20, 3, 128 + i) for i in range(MIN_BLOCKS)]
+_COLUMNS = [*zip(*_FIGURES, strict=True), *zip(*_LAYOUTS, strict=True)]
+
+
+def test_impacts_are_stored_little_endian():
+    """A term's stored figures are little-endian numbers (built here with struct), so an
+    index reads the same on a machine of either byte order."""
+    expected = b"".join(
+        struct.pack(f"<{len(column)}{code}", *column)
+        for code, column in zip("IddddIBBH", _COLUMNS, strict=True)
+    )
+    data = impacts.encode_impacts(_FIGURES, _LAYOUTS)
+    assert data == expected
+    assert [tuple(column) for column in impacts._decode(data)] == _COLUMNS
+
+
+def test_impacts_are_swapped_both_ways_where_arrays_are_big_endian(monkeypatch):
+    """Where the machine's arrays are big-endian, the figures are swapped when stored and
+    again when read."""
+    plain = impacts.encode_impacts(_FIGURES, _LAYOUTS)
+    monkeypatch.setattr(impacts, "_SWAP", not impacts._SWAP)
+    swapped = impacts.encode_impacts(_FIGURES, _LAYOUTS)
+    assert swapped != plain
+    assert [tuple(column) for column in impacts._decode(swapped)] == _COLUMNS

@@ -20,7 +20,7 @@ which bounds nothing.
 
 The writer stores them per segment, for body words with at least :data:`MIN_BLOCKS` blocks,
 with where each block is (so a search reads no block header it does not need), in a file of
-the segment (``.imp``, inside its compound file). A segment without one (written by Whoosh's
+the segment (``.imp``, inside its compound file), as little-endian numbers. A segment without one (written by Whoosh's
 own writer: a merge, an older newsindex) is searched as before.
 """
 
@@ -29,6 +29,7 @@ from __future__ import annotations
 import itertools
 import math
 import operator
+import sys
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -137,6 +138,10 @@ _CODES = "IddddIBBH"
 """The array type of each stored column: an :data:`Impact`'s five parts, a :data:`Layout`'s
 four."""
 
+_SWAP = sys.byteorder != "little"
+"""Whether this machine's arrays must be byte-swapped: the file holds little-endian numbers,
+so an index reads the same on any machine."""
+
 
 def encode_impacts(impacts: Sequence[Impact], layouts: Sequence[Layout]) -> bytes | None:
     """A term's block figures and layouts as stored (compact: a segment holds them until it
@@ -145,9 +150,11 @@ def encode_impacts(impacts: Sequence[Impact], layouts: Sequence[Layout]) -> byte
     if not MIN_BLOCKS <= len(impacts) == len(layouts):
         return None
     columns = [*zip(*impacts, strict=True), *zip(*layouts, strict=True)]
-    return b"".join(
-        array(code, column).tobytes() for code, column in zip(_CODES, columns, strict=True)
-    )
+    parts = [array(code, column) for code, column in zip(_CODES, columns, strict=True)]
+    if _SWAP:
+        for part in parts:
+            part.byteswap()
+    return b"".join(part.tobytes() for part in parts)
 
 
 def _decode(data: bytes) -> tuple[array, ...]:
@@ -157,6 +164,8 @@ def _decode(data: bytes) -> tuple[array, ...]:
     for part in parts:
         part.frombytes(data[start : start + part.itemsize * count])
         start += part.itemsize * count
+        if _SWAP:
+            part.byteswap()
     return parts
 
 
