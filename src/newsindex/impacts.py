@@ -20,8 +20,8 @@ which bounds nothing.
 
 The writer stores them per segment, for body words with at least :data:`MIN_BLOCKS` blocks,
 with where each block is (so a search reads no block header it does not need), in a file of
-the segment (``.imp``, inside its compound file), as little-endian numbers. A segment without one (written by Whoosh's
-own writer: a merge, an older newsindex) is searched as before.
+the segment (``.imp``, inside its compound file), as little-endian numbers. A segment without
+one (written by Whoosh's own writer: a merge, an older newsindex) is searched as before.
 """
 
 from __future__ import annotations
