@@ -90,8 +90,10 @@ def _head(matcher: Any, length: int) -> bytes:
 
 def _fast(matcher: Any) -> tuple[Sequence[int], Any] | None:
     """The current block's delta-coded ids and raw weights (None, one float or an array),
-    read from its head; None if the block is not in newsindex's layout."""
-    layout = _layout(matcher._blocklength)
+    read from its head; None if the block is not in newsindex's layout (a block of fewer
+    than ``ARRAY_BLOCKS_FROM`` postings never is: it holds tuples, cheap to unpickle whole)."""
+    count = matcher._blocklength
+    layout = _layout(count) if count >= ARRAY_BLOCKS_FROM else None
     if layout is None:
         return None
     at = layout.weights_at
@@ -120,8 +122,7 @@ def ids_and_weights(matcher: Any) -> tuple[Sequence[int], Any]:
     """The current block's delta-coded ids and its weights as stored: None (all 1.0), one
     float (all equal) or one per posting."""
     if matcher._data is None:
-        # A small block holds tuples (see ARRAY_BLOCKS_FROM): unpickled whole, it is cheap.
-        found = _fast(matcher) if matcher._blocklength >= ARRAY_BLOCKS_FROM else None
+        found = _fast(matcher)
         if found is not None:
             return found
         matcher._read_data()
