@@ -191,7 +191,8 @@ class _BlockWriter(W3PostingsWriter):
         if self.layouts is not None:  # see newsindex.impacts.Layout
             self.layouts.append((4 + blocklength, len(infobytes), level, len(ids)))
         postfile = self._postfile
-        self.last_block = postfile.tell() + len(head)  # where a run's blocks of a term end
+        # Where the block starts: a run's blocks of a term end there (see runs).
+        self.last_block = postfile.tell() + len(head)
         length = pack_int(-blocklength if last else blocklength)
         postfile.write(b"".join((head, length, infobytes, databytes)))
         return len(head) + 4 + blocklength
@@ -203,10 +204,10 @@ class _BlockWriter(W3PostingsWriter):
         its term entry's bytes: what ``start_postings``, :func:`_add_postings`,
         ``finish_postings`` and ``W3TermInfo.to_bytes`` do, without their calls (most terms
         have a few postings)."""
-        start = self._postfile.tell()
         heaviest, shortest, longest = _block_stats(docnums, weights, lengths)
         self._ids, self._weights, self._values = docnums, weights, [v for v in values if v]
         written = self._put_block(heaviest, shortest, longest, last=True, head=WHOOSH3_HEADER_MAGIC)
+        start = self.last_block - len(WHOOSH3_HEADER_MAGIC)  # where the magic went
         shortest_byte = 0 if shortest is None else length_to_byte(shortest)
         entry = _TERM_INFO.pack(
             False,
