@@ -321,6 +321,36 @@ def test_a_phrase_is_scored_without_building_whooshs_phrase_matcher(
     assert (fast[0][:10], fast[2]) == ([h.id for h in results.hits], results.total)
 
 
+@pytest.mark.parametrize(
+    "query", ['"prime minister"', 'title:"prime minister"', '"the united states"']
+)
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_a_phrase_in_date_order_is_evaluated_once(multi_segment, monkeypatch, query, sort):
+    """In date order, a phrase's hits keep the scores its evaluation gave them: its matches are
+    not all found again to score the ten shown. Scores and order are Whoosh's."""
+    calls: list[str] = []
+    real = accumulate_module._phrase_scores
+
+    def counting(phrase, sub, weighting):
+        calls.append(phrase.fieldname)
+        return real(phrase, sub, weighting)
+
+    monkeypatch.setattr(accumulate_module, "_phrase_scores", counting)
+    results = multi_segment.search(query, limit=10, sort=sort, snippets=False)
+    segments = len(multi_segment._index._ix._segments())
+    fields = 1 if query.startswith("title:") else 2  # "...": the phrase in title or body
+    assert len(calls) == segments * fields
+    assert results.total >= 3
+    monkeypatch.undo()
+    fast, whoosh, handled = _fast_and_whoosh(
+        multi_segment, monkeypatch, "segment_scores", query, sort=sort
+    )
+    assert handled == [True]
+    assert fast == whoosh
+    assert fast[0][:10] == [hit.id for hit in results.hits]
+    assert [hit.score for hit in results.hits] == fast[1][:10]
+
+
 @pytest.fixture(scope="module")
 def two_segments(tmp_path_factory: pytest.TempPathFactory) -> NewsIndex:
     """800 sample articles in two segments, none deleted."""

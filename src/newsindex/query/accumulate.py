@@ -64,7 +64,14 @@ from newsindex.query.compile import (
 from newsindex.ranking import PRIOR_CHUNK, BM25Scorer, NewsWeighting
 from newsindex.schema import TITLE_ONLY_FIELD
 
-__all__ = ["first_by_date", "holds", "scores_of", "segment_scores", "top_documents"]
+__all__ = [
+    "first_by_date",
+    "holds",
+    "scored_anyway",
+    "scores_of",
+    "segment_scores",
+    "top_documents",
+]
 
 
 _INTERSECTIONS = (IntersectionMatcher, LazyIntersectionMatcher)
@@ -495,7 +502,8 @@ def segment_scores(
     """Every match of ``query`` with its score, per segment: ``(offset, reader, {docnum in
     the segment: score})``; ``None`` as for :func:`top_documents`. With ``scored`` false the
     scores may be any positive number (for date order, which needs the matches only: a
-    word's postings are then read without computing their scores)."""
+    word's postings are then read without computing their scores), unless
+    :func:`scored_anyway` says otherwise."""
     context = _term_at_a_time_context(searcher)
     if context is None:
         return None
@@ -515,6 +523,14 @@ def segment_scores(
             found = _scores(matcher, scored=scored, reader=reader)
         segments.append((offset, reader, found))
     return segments
+
+
+def scored_anyway(query: wq.Query) -> bool:
+    """Whether :func:`segment_scores` gives ``query``'s matches their scores even when not
+    asked to: an exact phrase's are (its matches are found from its words' postings, weights
+    and all, and summing their scores is a small part of the work). Scoring a phrase's hits
+    again afterwards would find every match once more."""
+    return _phrases(query) is not None
 
 
 def scores_of(searcher: Any, query: wq.Query, docnums: Sequence[int]) -> dict[int, float] | None:

@@ -21,6 +21,7 @@ from newsindex.models import Hit, SearchResults
 from newsindex.query.accumulate import (
     first_by_date,
     holds,
+    scored_anyway,
     scores_of,
     segment_scores,
     top_documents,
@@ -275,7 +276,7 @@ class _Ranking:
     items: list[tuple[float, int]]
     total: int
     scored: bool = True
-    """Whether the items hold relevance scores (else date sort keys)."""
+    """Whether the items hold relevance scores (else sort keys or stand-ins for scores)."""
 
 
 def _collect(searcher: Searcher, query: wq.Query, count: int, sort: str) -> _Ranking:
@@ -296,15 +297,17 @@ def _collect(searcher: Searcher, query: wq.Query, count: int, sort: str) -> _Ran
     else:
         newest_first = sort == "newest"
         found = first_by_date(searcher, query, count, newest_first=newest_first)
+        scored = False
         if found is None:
             segments = segment_scores(searcher, query, scored=False)
             if segments is not None:
                 found = segments, sum(len(scores) for _o, _r, scores in segments)
+                scored = scored_anyway(query)
         if found is not None:
             segments, total = found
             items = _by_date(segments, count, newest_first=newest_first)
-            # Matched, not scored: the hits shown get their relevance scores afterwards.
-            return _Ranking(items, total, scored=False)
+            # Matched, mostly not scored: the hits shown then get their scores afterwards.
+            return _Ranking(items, total, scored=scored)
         collector = _DateOrder(count, newest_first=newest_first)
     searcher.search_with_collector(query, collector)
     results = collector.results()
