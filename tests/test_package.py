@@ -152,3 +152,18 @@ def test_nobody_imports_cli():
         if path.name in ("cli.py", "__main__.py"):
             continue
         assert "newsindex.cli" not in imported_modules(path), path.name
+
+
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]])
+def test_code_passes_ruff(command):
+    """The code keeps the project's lint rules and format (pyproject's ``[tool.ruff]``): run
+    here, the CI command checks them too."""
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run(
+        [sys.executable, "-m", "ruff", *command, "src", "tests", "benchmarks"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
