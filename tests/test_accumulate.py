@@ -20,9 +20,11 @@ from newsindex.ingest import read_paths, sample_paths
 from newsindex.query import accumulate as accumulate_module
 from newsindex.query import compile as compile_module
 from newsindex.query import parse_query
-from newsindex.query.accumulate import first_by_date, top_documents
+from newsindex.query import postings as postings_module
+from newsindex.query import pruning as pruning_module
 from newsindex.query.blocks import block_at
 from newsindex.query.compile import DateFiltered, DateFilterMatcher, compile_tree
+from newsindex.query.pruning import first_by_date, top_documents
 from newsindex.ranking import BM25Scorer
 
 QUERIES = [
@@ -193,8 +195,12 @@ def test_date_order_reads_few_blocks_of_articles_added_by_date(
 
         return counted
 
-    for name in ("read_block", "block_at"):  # whole posting lists, and single blocks
-        monkeypatch.setattr(accumulate_module, name, counting(getattr(accumulate_module, name)))
+    for module, name in [  # whole posting lists, and single blocks
+        (postings_module, "read_block"),
+        (postings_module, "block_at"),
+        (pruning_module, "block_at"),
+    ]:
+        monkeypatch.setattr(module, name, counting(getattr(module, name)))
     searcher = news._index.searcher()
     tree = parse_query("ferry", news._index.analyzers(searcher)).tree
     compiled = compile_tree(tree, searcher.reader())
@@ -329,13 +335,13 @@ def test_a_phrase_in_date_order_is_evaluated_once(multi_segment, monkeypatch, qu
     """In date order, a phrase's hits keep the scores its evaluation gave them: its matches are
     not all found again to score the ten shown. Scores and order are Whoosh's."""
     calls: list[str] = []
-    real = accumulate_module._phrase_scores
+    real = accumulate_module.phrase_scores
 
     def counting(phrase, sub, weighting):
         calls.append(phrase.fieldname)
         return real(phrase, sub, weighting)
 
-    monkeypatch.setattr(accumulate_module, "_phrase_scores", counting)
+    monkeypatch.setattr(accumulate_module, "phrase_scores", counting)
     results = multi_segment.search(query, limit=10, sort=sort, snippets=False)
     segments = len(multi_segment._index._ix._segments())
     fields = 1 if query.startswith("title:") else 2  # "...": the phrase in title or body
@@ -384,7 +390,7 @@ def _bounded_and_plain(news: NewsIndex, monkeypatch, query: str, limit: int) -> 
     bounded = top_documents(searcher, compiled, limit)
     with_bounds = sum(scored)
     scored.clear()
-    monkeypatch.setattr(accumulate_module, "_bounded_segment_scores", lambda *args: None)
+    monkeypatch.setattr(pruning_module, "_bounded_segment_scores", lambda *args: None)
     plain = top_documents(searcher, compiled, limit)
     monkeypatch.undo()
     return bounded, plain, with_bounds, sum(scored)
@@ -393,12 +399,11 @@ def _bounded_and_plain(news: NewsIndex, monkeypatch, query: str, limit: int) -> 
 def _decoded_with_bounds(news: NewsIndex, monkeypatch, query: str, limit: int) -> int:
     """How many blocks top_documents with block bounds decodes by their places."""
     decoded = []
-    real = accumulate_module.block_at
-    monkeypatch.setattr(
-        accumulate_module,
-        "block_at",
-        lambda *args, **kwargs: decoded.append(1) or real(*args, **kwargs),
-    )
+    real = pruning_module.block_at
+    for module in (pruning_module, postings_module):
+        monkeypatch.setattr(
+            module, "block_at", lambda *args, **kwargs: decoded.append(1) or real(*args, **kwargs)
+        )
     searcher = news._index.searcher()
     tree = parse_query(query, news._index.analyzers(searcher)).tree
     top_documents(searcher, compile_tree(tree, searcher.reader()), limit)
@@ -539,7 +544,7 @@ def test_impacts_bound_a_word_no_title_has(impact_news, monkeypatch, limit):
     assert 0 < decoded <= 11  # at most the blocks of the 11 short articles
     assert with_bounds < without * 0.6
     _whoosh_agrees(impact_news, monkeypatch, "harbour", limit)
-    monkeypatch.setattr(accumulate_module, "read_impacts", lambda *args: None)
+    monkeypatch.setattr(postings_module, "read_impacts", lambda *args: None)
     _whoosh_agrees(impact_news, monkeypatch, "harbour", limit)
 
 
@@ -555,7 +560,7 @@ def test_impacts_whose_blocks_do_not_fill_the_posting_list_are_not_used(impact_n
             found[5][1] += 1
         return found
 
-    monkeypatch.setattr(accumulate_module, "read_impacts", shifted)
+    monkeypatch.setattr(postings_module, "read_impacts", shifted)
     bounded, plain, _with, _without = _bounded_and_plain(impact_news, monkeypatch, "ferry", 10)
     assert bounded == plain
 
@@ -569,7 +574,7 @@ def test_date_order_finds_a_words_blocks_from_its_impacts(impact_news, monkeypat
         for impacts in (True, False):
             walked = _counting_headers_walked(monkeypatch)
             if not impacts:
-                monkeypatch.setattr(accumulate_module, "read_impacts", lambda *args: None)
+                monkeypatch.setattr(postings_module, "read_impacts", lambda *args: None)
             fast, whoosh = _by_date_and_whoosh(impact_news, monkeypatch, query, sort, limit)
             assert fast == whoosh
             assert fast[0] >= 48
@@ -579,8 +584,8 @@ def test_date_order_finds_a_words_blocks_from_its_impacts(impact_news, monkeypat
 def _counting_headers_walked(monkeypatch) -> list[int]:
     """A list that grows by one for each block header :func:`_block_ranges` reads."""
     walked: list[int] = []
-    real = accumulate_module.place
-    monkeypatch.setattr(accumulate_module, "place", lambda leaf: walked.append(1) or real(leaf))
+    real = pruning_module.place
+    monkeypatch.setattr(pruning_module, "place", lambda leaf: walked.append(1) or real(leaf))
     return walked
 
 
@@ -593,15 +598,15 @@ def test_holds_reads_the_one_block_from_impacts(impact_news, monkeypatch):
         ids = list(reader.postings("body", "ferri").all_ids())
         assert len(ids) > 500
         docnums = range(reader.doc_count_all() + 2)
-        monkeypatch.setattr(accumulate_module, "holds_by_headers", None)  # not called
+        monkeypatch.setattr(postings_module, "holds_by_headers", None)  # not called
         found = [
-            d for d in docnums if accumulate_module.holds(reader, sub.postings("body", "ferri"), d)
+            d for d in docnums if postings_module.holds(reader, sub.postings("body", "ferri"), d)
         ]
         assert found == ids
         monkeypatch.undo()
-        monkeypatch.setattr(accumulate_module, "read_impacts", lambda *args: None)
+        monkeypatch.setattr(postings_module, "read_impacts", lambda *args: None)
         found = [
-            d for d in docnums if accumulate_module.holds(reader, sub.postings("body", "ferri"), d)
+            d for d in docnums if postings_module.holds(reader, sub.postings("body", "ferri"), d)
         ]
         assert found == ids
         monkeypatch.undo()
@@ -634,7 +639,7 @@ def test_postings_of_wanted_documents_whatever_their_spread(
         wanted = sorted(set(spans[shape]))
         matcher = sub.postings("body", "ferri")
         walked = _counting_goto(monkeypatch)
-        docnums, weights = accumulate_module._postings_of(
+        docnums, weights = postings_module.postings_of(
             matcher, wanted, reader=reader if impacts else None
         )
         found = list(zip(docnums, weights, strict=True))
@@ -674,11 +679,11 @@ def test_a_words_blocks_found_from_impacts_wherever_the_list_stands(impact_news,
             start = matcher.id()
             walked = _counting_goto(monkeypatch)
             if part == "block":
-                blocks = list(accumulate_module._blocks(matcher, reader=with_reader))
+                blocks = list(postings_module.posting_blocks(matcher, reader=with_reader))
                 found = [d for docnums, _weights in blocks for d in docnums]
                 weights = [w for _docnums, block_weights in blocks for w in block_weights]
             else:
-                found, weights = accumulate_module._postings_of(matcher, wanted, reader=with_reader)
+                found, weights = postings_module.postings_of(matcher, wanted, reader=with_reader)
             monkeypatch.undo()
             assert found[0] >= start
             assert (walked == []) == (with_reader is not None)
@@ -697,15 +702,15 @@ def _impact_bounds_and_best(news: NewsIndex, word: str) -> list[tuple[float, flo
     searcher = news._index.searcher()
     tree = parse_query(word, news._index.analyzers(searcher)).tree
     query = compile_tree(tree, searcher.reader())
-    context = accumulate_module._term_at_a_time_context(searcher)
+    context = accumulate_module.term_at_a_time_context(searcher)
     found = []
     for sub, _offset in searcher.leaf_searchers():
         reader = sub.reader()
-        (title, _t, _tb), (_body, leaf, boost) = accumulate_module._two_terms(
+        (title, _t, _tb), (_body, leaf, boost) = pruning_module._two_terms(
             query.matcher(sub, context), lone=False
         )
-        titles = accumulate_module._scores(title)
-        ranges, _taken = accumulate_module._impact_blocks(
+        titles = accumulate_module.matcher_scores(title)
+        ranges, _taken = pruning_module._impact_blocks(
             reader, leaf, boost, titles, searcher.weighting
         )
         for both, bound, (where, titled) in ranges:

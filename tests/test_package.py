@@ -146,6 +146,30 @@ def test_imports_go_one_way(module, allowed):
     assert internal <= allowed
 
 
+@pytest.mark.parametrize(
+    ("module", "allowed"),
+    [
+        ("syntax", set()),
+        ("compile", {"syntax"}),
+        ("blocks", set()),
+        ("postings", {"blocks"}),
+        ("phrases", {"compile", "postings"}),
+        ("accumulate", {"compile", "phrases", "postings"}),
+        ("pruning", {"accumulate", "blocks", "postings"}),
+        ("search", {"syntax", "compile", "postings", "accumulate", "pruning"}),
+    ],
+)
+def test_query_modules_import_one_way(module, allowed):
+    """Inside the query stage too: syntax, compile, then the posting readers, the scoring that
+    uses them and the pruning on top; search last."""
+    internal = {
+        name.split(".")[2]
+        for name in imported_modules(PACKAGE / "query" / f"{module}.py")
+        if name.startswith("newsindex.query.")
+    }
+    assert internal <= allowed
+
+
 def test_nobody_imports_cli():
     """No module imports the CLI."""
     for path in PACKAGE.rglob("*.py"):

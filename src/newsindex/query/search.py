@@ -18,15 +18,10 @@ from whoosh.searching import Searcher
 from newsindex.analysis import NewsAnalyzer
 from newsindex.columns import date_sort_keys
 from newsindex.models import Hit, SearchResults
-from newsindex.query.accumulate import (
-    first_by_date,
-    holds,
-    scored_anyway,
-    scores_of,
-    segment_scores,
-    top_documents,
-)
+from newsindex.query.accumulate import scored_anyway, scores_of, segment_scores
 from newsindex.query.compile import And, AndNot, compile_tree, either
+from newsindex.query.postings import holds
+from newsindex.query.pruning import first_by_date, top_documents
 from newsindex.query.syntax import (
     LONG_QUERY_WORDS,
     STOP_WORDS,
