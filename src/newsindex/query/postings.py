@@ -33,7 +33,9 @@ __all__ = [
 
 
 class Unsupported(Exception):
-    """The matcher tree has a node this module does not evaluate."""
+    """A matcher tree or phrase has a node that term-at-a-time evaluation does not handle
+    (raised here, in :mod:`.phrases` and in :mod:`.accumulate`). For a phrase it means
+    Whoosh's collector runs the query instead; a tree is checked before it is evaluated."""
 
 
 def impact_places(reader: Any, leaf: W3LeafMatcher) -> tuple[tuple, list[tuple]] | None:
