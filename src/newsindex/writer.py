@@ -13,10 +13,7 @@ table-of-contents commit, so an import still becomes visible all at once or not 
 
 Postings are kept compact (per term, arrays of document numbers and weights and a list of
 position values, the commonest of which, a single position, are shared objects) and written a
-block at a time, skipping zlib for blocks too small to gain from it. The index files are those
-Whoosh's own writer makes, apart from which blocks are compressed (a flag in each block) and
-the pickle protocol of the blocks and their tuples or arrays (see ``schema.BLOCK_PROTOCOL``
-and ``schema.ARRAY_BLOCKS_FROM``); Whoosh reads them as its own.
+block at a time (:mod:`newsindex.postfile`), in the files Whoosh's own writer makes.
 
 With ``procs`` > 1, worker processes (:mod:`newsindex.workers`) take batches of documents from
 a shared queue and write a segment of their own; the parent reads the input, indexes the batches
@@ -30,32 +27,28 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
-import itertools
-import operator
-import pickle
-import struct
-import zlib
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3FieldWriter, W3PostingsWriter, W3TermInfo
+from whoosh.codec.whoosh3 import W3FieldWriter
 from whoosh.formats import Positions
-from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
-from whoosh.util.numeric import length_to_byte
+from whoosh.system import pack_ushort
 from whoosh.writing import SegmentWriter
 
 from newsindex.analysis import NewsAnalyzer
 from newsindex.errors import IndexWriteError
-from newsindex.impacts import (
-    IMPACTS_FIELD,
-    MIN_PIECE,
-    block_impact,
-    encode_impacts,
-    write_impacts,
+from newsindex.impacts import IMPACTS_FIELD, MIN_PIECE, encode_impacts, write_impacts
+from newsindex.postfile import (
+    SINGLE_VALUES,
+    BlockWriter,
+    add_entry,
+    add_postings,
+    block_figures,
+    position_value,
 )
 from newsindex.runs import RunWriter, join_runs
-from newsindex.schema import ARRAY_BLOCKS_FROM, BLOCK_PROTOCOL, TITLE_ONLY_FIELD
+from newsindex.schema import TITLE_ONLY_FIELD
 from newsindex.workers import Placement, Workers
 
 __all__ = ["IMPORT_MEMORY_MB", "import_documents"]
@@ -85,27 +78,6 @@ _RECURRING = (str, dt.datetime)
 """The types of field values whose terms are remembered: hashable, and the same value gives
 the same terms."""
 
-_COMPRESS_FROM = 128
-"""Blocks whose pickle is shorter than this are stored uncompressed (zlib gains them nothing and
-its setup costs more than the rest of writing them)."""
-
-_TERM_INFO = W3TermInfo._struct
-"""A term entry's figures, as ``W3TermInfo.to_bytes`` packs them (its offset and length follow)."""
-
-_ENTRY_LENGTHS = struct.Struct("!ii")
-"""The key and value lengths before a term table entry, as Whoosh's ``HashWriter`` writes them."""
-
-_SINGLE_VALUES: dict[int, bytes] = {}
-"""Position values of words that occur once in a field, by position: most postings are these,
-so they are encoded once and shared."""
-
-
-def _single_value(position: int) -> bytes:
-    value = _SINGLE_VALUES.get(position)
-    if value is None:
-        value = _SINGLE_VALUES[position] = pack_uint(1) + pickle.dumps([position], 2)
-    return value
-
 
 def _positions(analyzer: NewsAnalyzer, text: str) -> tuple[int, dict[str, list[int]]]:
     """The number of terms in ``text`` and each term's positions, in order of first use."""
@@ -118,168 +90,6 @@ def _positions(analyzer: NewsAnalyzer, text: str) -> tuple[int, dict[str, list[i
         else:
             found.append(position)
     return len(terms), where
-
-
-def _position_value(found: list[int]) -> bytes:
-    """Whoosh's ``Positions`` encoding of a term's positions in one field (a test pins that
-    the postings equal Whoosh's own, byte for byte)."""
-    if len(found) == 1:
-        return _single_value(found[0])
-    deltas = [found[0], *map(operator.sub, found[1:], found)]
-    return pack_uint(len(found)) + pickle.dumps(deltas, 2)
-
-
-class _BlockWriter(W3PostingsWriter):
-    """Whoosh 3's postings writer with C-speed block encoding, a newer pickle protocol and no
-    zlib for small blocks.
-
-    Writes the blocks Whoosh's reader expects: pickled ``(ids, weights, values)`` tuples; a
-    block records whether it is compressed. In a block of ``ARRAY_BLOCKS_FROM`` postings or
-    more, the ids (delta-coded) and the weights, where they differ, are arrays rather than
-    tuples: Whoosh reads any sequence there, and an array pickles as a header and one run of
-    bytes, so the query layer can read a block's ids and weights without unpickling its
-    position values (``newsindex.query.blocks``).
-    """
-
-    layouts: list | None = None
-    """Where the blocks written go (newsindex.impacts.Layout), while a term's are wanted."""
-
-    def _mini_ids(self) -> Sequence[int]:
-        ids = self._ids
-        deltas = map(operator.sub, ids, itertools.chain((0,), ids))  # delta-encoded
-        return array("I", deltas) if len(ids) >= ARRAY_BLOCKS_FROM else tuple(deltas)
-
-    def _mini_weights(self) -> float | Sequence[float] | None:
-        weights = self._weights
-        first = weights[0]
-        if weights.count(first) == len(weights):
-            return None if first == 1.0 else first
-        if type(weights) is not array:
-            weights = array("f", weights)  # single precision, as Whoosh stores weights
-        return weights if len(weights) >= ARRAY_BLOCKS_FROM else tuple(weights)
-
-    def _write_block(self, last: bool = False) -> None:
-        # Whoosh's own method, but zlib only where it pays (Whoosh compresses every block).
-        self._terminfo.add_block(self)
-        head = b"" if self._blockcount else WHOOSH3_HEADER_MAGIC
-        self._put_block(self._maxweight, self._minlength, self._maxlength, last=last, head=head)
-        self._blockcount += 1
-        self._new_block()
-
-    def _put_block(
-        self, heaviest: float, shortest: int | None, longest: int, *, last: bool, head: bytes
-    ) -> int:
-        """Encode the buffered postings (``_ids``, ``_weights``, ``_values``) and write them as
-        a block after ``head``: its length (negative if ``last``), its info and its data, in
-        one write; return the number of bytes written."""
-        data = (self._mini_ids(), self._mini_weights(), self._mini_values())
-        databytes = pickle.dumps(data, BLOCK_PROTOCOL)
-        level = self._compression if len(databytes) >= _COMPRESS_FROM else 0
-        if level:
-            databytes = zlib.compress(databytes, level)
-        ids = self._ids
-        info = (
-            len(ids),
-            ids[-1],
-            heaviest,
-            level,
-            length_to_byte(shortest),
-            length_to_byte(longest),
-        )
-        infobytes = pickle.dumps(info, 2)
-        blocklength = len(infobytes) + len(databytes)
-        if self.layouts is not None:  # see newsindex.impacts.Layout
-            self.layouts.append((4 + blocklength, len(infobytes), level, len(ids)))
-        postfile = self._postfile
-        # Where the block starts: a run's blocks of a term end there (see runs).
-        self.last_block = postfile.tell() + len(head)
-        length = pack_int(-blocklength if last else blocklength)
-        postfile.write(b"".join((head, length, infobytes, databytes)))
-        return len(head) + 4 + blocklength
-
-    def write_short(
-        self, docnums: array, weights: array, values: list[Any], lengths: dict[int, int]
-    ) -> bytes:
-        """Write a term's postings, no more than a block's worth, as its one block; return
-        its term entry's bytes: what ``start_postings``, :func:`_add_postings`,
-        ``finish_postings`` and ``W3TermInfo.to_bytes`` do, without their calls (most terms
-        have a few postings)."""
-        heaviest, shortest, longest = _block_stats(docnums, weights, lengths)
-        self._ids, self._weights, self._values = docnums, weights, [v for v in values if v]
-        written = self._put_block(heaviest, shortest, longest, last=True, head=WHOOSH3_HEADER_MAGIC)
-        start = self.last_block - len(WHOOSH3_HEADER_MAGIC)  # where the magic went
-        shortest_byte = 0 if shortest is None else length_to_byte(shortest)
-        entry = _TERM_INFO.pack(
-            False,
-            sum(weights),
-            len(docnums),
-            shortest_byte,
-            length_to_byte(longest),
-            heaviest,
-            docnums[0],
-            docnums[-1],
-        )
-        return entry + pack_long(start) + pack_int(written)
-
-
-def _add_entry(table: Any, key: bytes, value: bytes) -> None:
-    """``OrderedHashWriter.add`` in one write: the term table's entry for a term."""
-    if key <= table.lastkey:
-        raise ValueError(f"Keys must increase: {table.lastkey!r}..{key!r}")
-    dbfile = table.dbfile
-    where = dbfile.tell()
-    table.index.append(where)
-    dbfile.write(_ENTRY_LENGTHS.pack(len(key), len(value)) + key + value)
-    hashed = table.hashfn(key)
-    table.buckets[hashed & 255].append((hashed, where))
-    table.lastkey = key
-
-
-def _add_postings(
-    postwriter: Any,
-    docnums: array,
-    weights: array,
-    values: list[Any],
-    lengths: dict[int, int],
-) -> None:
-    """Fill a Whoosh 3 postings writer a block at a time instead of a posting at a time.
-
-    Leaves the writer exactly as that many ``add_posting`` calls would: full blocks written,
-    the last one buffered for ``finish_postings`` (which may inline a short list).
-    """
-    limit = postwriter._blocklimit
-    for start in range(0, len(docnums), limit):
-        if start:
-            postwriter._write_block()
-        end = start + limit
-        postwriter._ids, postwriter._weights = docnums[start:end], weights[start:end]
-        postwriter._values = [v for v in values[start:end] if v]
-        postwriter._maxweight, postwriter._minlength, postwriter._maxlength = _block_stats(
-            postwriter._ids, postwriter._weights, lengths
-        )
-
-
-def _figures(
-    docnums: array, weights: array, lengths: dict[int, int], title: tuple | None, limit: int
-) -> list:
-    """The impacts (see :mod:`newsindex.impacts`) of a body word's blocks of ``limit``
-    postings; ``title``: the word's title postings, if any."""
-    titled = set(title[0]) if title is not None else None
-    return [
-        block_impact(
-            docnums[start : start + limit], weights[start : start + limit], lengths, titled
-        )
-        for start in range(0, len(docnums), limit)
-    ]
-
-
-def _block_stats(
-    docnums: array, weights: array, lengths: dict[int, int]
-) -> tuple[float, int | None, int]:
-    """A block's highest weight, shortest and longest field length (None and 0 when its
-    documents have no length), as Whoosh's postings writer keeps them for the block header."""
-    known = [n for n in map(lengths.get, docnums) if n]
-    return max(0, max(weights)), (min(known) if known else None), (max(known) if known else 0)
 
 
 class _SegmentBuilder(SegmentWriter):
@@ -353,7 +163,7 @@ class _SegmentBuilder(SegmentWriter):
                     analysed[fieldname] = where
                     boost = field.format.field_boost
                     size += _BYTES_PER_POSTING * len(where)
-                    single = _SINGLE_VALUES
+                    single = SINGLE_VALUES
                     for term, found in where.items():
                         entry = terms.get(term)
                         if entry is None:
@@ -363,9 +173,9 @@ class _SegmentBuilder(SegmentWriter):
                         freq = len(found)
                         entry[1].append(freq * boost)
                         if freq == 1:  # most postings: a shared value
-                            entry[2].append(single.get(found[0]) or _position_value(found))
+                            entry[2].append(single.get(found[0]) or position_value(found))
                         else:
-                            value_bytes = _position_value(found)
+                            value_bytes = position_value(found)
                             entry[2].append(value_bytes)
                             size += _BYTES_PER_VALUE + len(value_bytes)
                 else:
@@ -416,7 +226,7 @@ class _SegmentBuilder(SegmentWriter):
             lengths = self.lengths.get(fieldname, {})
             writer.start_field(fieldname, self.schema[fieldname])
             postwriter = writer._postwriter
-            postwriter.__class__ = _BlockWriter  # the same writer with cheaper blocks
+            postwriter.__class__ = BlockWriter  # the same writer with cheaper blocks
             # The segment's own field writer: a short posting list goes straight into one block
             # and the term table (the same bytes as through start_term and finish_term).
             table = writer._tindex if type(writer) is W3FieldWriter else None
@@ -429,14 +239,14 @@ class _SegmentBuilder(SegmentWriter):
                 btext = term.encode("utf-8") if isinstance(term, str) else term
                 if table is not None and len(docnums) <= limit:
                     entry = postwriter.write_short(docnums, weights, values, lengths)
-                    _add_entry(table, prefix + btext, entry)
+                    add_entry(table, prefix + btext, entry)
                     continue
                 figures = None
                 if titles is not None and len(docnums) >= MIN_PIECE:
-                    figures = _figures(docnums, weights, lengths, titles.get(term), limit)
+                    figures = block_figures(docnums, weights, lengths, titles.get(term), limit)
                     postwriter.layouts = []
                 writer.start_term(btext)
-                _add_postings(postwriter, docnums, weights, values, lengths)
+                add_postings(postwriter, docnums, weights, values, lengths)
                 if table is None:  # a run: the figures go with the term's blocks
                     writer.impacts = figures
                 writer.finish_term()
@@ -460,7 +270,7 @@ class _SegmentBuilder(SegmentWriter):
                 self.runs,
                 self.fieldwriter,
                 self.schema,
-                _BlockWriter,
+                BlockWriter,
                 impacts=(IMPACTS_FIELD, self.impacts),
             )
             self.runs = []
