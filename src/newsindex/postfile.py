@@ -34,7 +34,6 @@ __all__ = [
     "add_entry",
     "add_postings",
     "block_figures",
-    "block_stats",
     "position_value",
 ]
 
@@ -144,7 +143,7 @@ class BlockWriter(W3PostingsWriter):
         its term entry's bytes: what ``start_postings``, :func:`add_postings`,
         ``finish_postings`` and ``W3TermInfo.to_bytes`` do, without their calls (most terms
         have a few postings)."""
-        heaviest, shortest, longest = block_stats(docnums, weights, lengths)
+        heaviest, shortest, longest = _block_stats(docnums, weights, lengths)
         self._ids, self._weights, self._values = docnums, weights, [v for v in values if v]
         written = self._put_block(heaviest, shortest, longest, last=True, head=WHOOSH3_HEADER_MAGIC)
         start = self.last_block - len(WHOOSH3_HEADER_MAGIC)  # where the magic went
@@ -194,7 +193,7 @@ def add_postings(
         end = start + limit
         postwriter._ids, postwriter._weights = docnums[start:end], weights[start:end]
         postwriter._values = [v for v in values[start:end] if v]
-        postwriter._maxweight, postwriter._minlength, postwriter._maxlength = block_stats(
+        postwriter._maxweight, postwriter._minlength, postwriter._maxlength = _block_stats(
             postwriter._ids, postwriter._weights, lengths
         )
 
@@ -213,7 +212,7 @@ def block_figures(
     ]
 
 
-def block_stats(
+def _block_stats(
     docnums: array, weights: array, lengths: dict[int, int]
 ) -> tuple[float, int | None, int]:
     """A block's highest weight, shortest and longest field length (None and 0 when its
