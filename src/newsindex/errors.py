@@ -14,9 +14,25 @@ Callers catch :class:`NewsIndexError` and never see Whoosh's or NLTK's exception
      └── QuerySyntaxError       a query that cannot be understood (names the position)
 
 Each message is one sentence naming the problem and, where there is one, the way out.
+
+Every error pickles, so one raised in a worker process (a ``ProcessPoolExecutor`` running
+``add_files``, say) reaches the parent as itself. A subclass keeps that by one pattern: its
+constructor takes the facts of the failure, stores each under an attribute of the same name,
+lists those names in constructor order in ``_fields`` and passes its message to the base
+class; :meth:`NewsIndexError.__reduce__` rebuilds it from them::
+
+    class IndexCorruptError(NewsIndexError):
+        _fields = ("path", "reason")
+
+        def __init__(self, path: object, reason: str) -> None:
+            self.path = str(path)
+            self.reason = reason
+            super().__init__(f"The index at '{self.path}' is damaged ({reason}): ...")
 """
 
 from __future__ import annotations
+
+from typing import Any, ClassVar
 
 __all__ = [
     "ArticleNotFoundError",
@@ -33,11 +49,26 @@ __all__ = [
 
 
 class NewsIndexError(Exception):
-    """Base class of every error newsindex raises on purpose."""
+    """Base class of every error newsindex raises on purpose.
+
+    Raised as is with a message; a subclass names its constructor's arguments in ``_fields``
+    (see the module docstring) so that it pickles.
+    """
+
+    _fields: ClassVar[tuple[str, ...]] = ()
+    """The constructor's parameters, in order, each kept as an attribute of the same name."""
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        """Rebuild from the constructor's arguments: a subclass's constructor takes no message."""
+        if not self._fields:
+            return super().__reduce__()
+        return type(self), tuple(getattr(self, name) for name in self._fields), self.__dict__
 
 
 class IndexNotFoundError(NewsIndexError):
     """There is no newsindex index at the given path."""
+
+    _fields = ("path",)
 
     def __init__(self, path: object) -> None:
         self.path = str(path)
@@ -49,6 +80,8 @@ class IndexNotFoundError(NewsIndexError):
 class IndexExistsError(NewsIndexError):
     """``create`` was asked to make an index where one already exists."""
 
+    _fields = ("path",)
+
     def __init__(self, path: object) -> None:
         self.path = str(path)
         super().__init__(
@@ -58,6 +91,8 @@ class IndexExistsError(NewsIndexError):
 
 class IndexLockedError(NewsIndexError):
     """Another writer holds the index's write lock."""
+
+    _fields = ("path", "timeout")
 
     def __init__(self, path: object, timeout: float) -> None:
         self.path = str(path)
@@ -70,6 +105,8 @@ class IndexLockedError(NewsIndexError):
 
 class IndexVersionError(NewsIndexError):
     """The index on disk was written by an incompatible version of newsindex."""
+
+    _fields = ("path", "found", "expected")
 
     def __init__(self, path: object, found: object, expected: object) -> None:
         self.path = str(path)
@@ -84,6 +121,8 @@ class IndexVersionError(NewsIndexError):
 class IndexReadOnlyError(NewsIndexError):
     """The index folder cannot be written to."""
 
+    _fields = ("path",)
+
     def __init__(self, path: object) -> None:
         self.path = str(path)
         super().__init__(
@@ -94,6 +133,8 @@ class IndexReadOnlyError(NewsIndexError):
 
 class IndexWriteError(NewsIndexError):
     """Writing to the index failed part way; nothing of that write was committed."""
+
+    _fields = ("path", "reason")
 
     def __init__(self, path: object, reason: str) -> None:
         self.path = str(path)
@@ -107,6 +148,8 @@ class IndexWriteError(NewsIndexError):
 class ArticleNotFoundError(NewsIndexError):
     """No article with the given id is in the index."""
 
+    _fields = ("article_id",)
+
     def __init__(self, article_id: str) -> None:
         self.article_id = article_id
         super().__init__(
@@ -118,6 +161,8 @@ class ArticleNotFoundError(NewsIndexError):
 class IngestError(NewsIndexError):
     """A bad record in an input file; ``path`` and ``line`` say where (line 0: the whole file)."""
 
+    _fields = ("path", "line", "reason")
+
     def __init__(self, path: object, line: int, reason: str) -> None:
         self.path = str(path)
         self.line = line
@@ -128,6 +173,8 @@ class IngestError(NewsIndexError):
 
 class QuerySyntaxError(NewsIndexError):
     """A query string that cannot be understood; ``position`` is the 0-based character offset."""
+
+    _fields = ("query", "position", "reason")
 
     def __init__(self, query: str, position: int, reason: str) -> None:
         self.query = query
