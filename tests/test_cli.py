@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from importlib.metadata import version
@@ -48,6 +49,28 @@ def fresh_index(tmp_path, seed_path):
     with NewsIndex.create(index) as news:
         news.add_files([seed_path])
     return index
+
+
+def run_in_terminal(*args: str, env: dict[str, str]) -> str:
+    """Run ``python -m newsindex ARGS`` with stdout on a pseudo-terminal; return what it printed."""
+    import pty
+
+    leader, follower = pty.openpty()
+    command = [sys.executable, "-m", "newsindex", *map(str, args)]
+    with subprocess.Popen(command, stdout=follower, stderr=subprocess.DEVNULL, env=env) as process:
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # Linux: EIO once the process has closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        process.wait(timeout=60)
+    os.close(leader)
+    return b"".join(chunks).decode()
 
 
 def hits_of(result) -> list[dict]:
@@ -132,6 +155,21 @@ class TestSearch:
         assert "peacekeeping" in lines[2]
         assert lines[-1] == "1 article matches peacekeep"
         assert "\x1b" not in result.stdout
+
+    @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+    @pytest.mark.parametrize(
+        ("no_color", "bold"), [(None, True), ("", True), ("1", False), ("false", False)]
+    )
+    def test_color_on_a_terminal(self, cli_index, no_color, bold):
+        """On a terminal the matched words are bold, unless $NO_COLOR is set and not empty."""
+        env = {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
+        if no_color is not None:
+            env["NO_COLOR"] = no_color
+        printed = run_in_terminal("search", "peacekeepers", "--index", cli_index, env=env)
+        title = "Italy does not plan to send peacekeepers to Ukraine"
+        assert title in printed
+        assert ("\x1b[1mpeacekeeping\x1b[0m" in printed) is bold
+        assert ("\x1b" in printed) is bold
 
     def test_json(self, cli_index):
         """`--json` prints one JSON object per hit."""

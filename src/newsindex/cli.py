@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -76,6 +77,11 @@ def _open(index_dir: Path | None) -> NewsIndex:
         )
 
     return NewsIndex.open_sample(path, on_build=announce)
+
+
+def _color(stream: TextIO, environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether ``stream`` gets colour: a terminal does, unless $NO_COLOR is set (no-color.org)."""
+    return stream.isatty() and not environ.get("NO_COLOR")
 
 
 def _progress(count: int) -> None:
@@ -161,7 +167,7 @@ def search(
         for hit in results.hits:
             click.echo(render.hit_json(hit))
     else:
-        click.echo(render.format_results(results, color=sys.stdout.isatty()))
+        click.echo(render.format_results(results, color=_color(sys.stdout)))
 
 
 @_command(click.argument("article_id", metavar="ID"), _json)
