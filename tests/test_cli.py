@@ -180,6 +180,34 @@ class TestSearch:
         assert [h["rank"] for h in hits] == [1, 2]
         assert all(h["published"].startswith("2025-0") for h in hits)
 
+    def test_json_summary(self, cli_index):
+        """`--json-summary` prints the hits as `--json` does, then one summary line."""
+        result = run("search", "harbour", "-n", "1", "--json-summary", "--index", cli_index)
+        assert result.exit_code == 0
+        lines = result.stdout.splitlines()
+        plain = run("search", "harbour", "-n", "1", "--json", "--index", cli_index)
+        assert lines[:-1] == plain.stdout.splitlines()
+        assert len(lines) == 2
+        assert lines[-1] == (
+            '{"summary": true, "query": "harbour", "total": 2, "page": 1, "pages": 2, "limit": 1}'
+        )
+
+    def test_json_summary_zero_hits(self, cli_index):
+        """With zero hits `--json-summary` prints the summary line alone, exit 0."""
+        result = run("search", "zzyzx", "--json-summary", "--index", cli_index)
+        assert result.exit_code == 0
+        assert result.stdout == (
+            '{"summary": true, "query": "zzyzx", "total": 0, "page": 1, "pages": 1, "limit": 10}\n'
+        )
+        assert result.stderr == ""
+
+    def test_json_summary_with_json(self, cli_index):
+        """`--json --json-summary` is the same as `--json-summary` alone."""
+        both = run("search", "harbour", "--json", "--json-summary", "--index", cli_index)
+        alone = run("search", "harbour", "--json-summary", "--index", cli_index)
+        assert (both.exit_code, both.stdout) == (0, alone.stdout)
+        assert len(both.stdout.splitlines()) == 3
+
     def test_limit_and_page(self, cli_index):
         """`--limit 1 --page 2` prints the second hit only."""
         everything = hits_of(run("search", "harbour", "--json", "--index", cli_index))

@@ -14,6 +14,7 @@ from newsindex.render import (
     format_stats,
     format_terms,
     hit_json,
+    results_summary_json,
     stats_json,
 )
 
@@ -125,6 +126,25 @@ class TestJson:
             snippet="",
         )
         assert '"Zürich"' in hit_json(hit)
+
+    def test_results_summary_json(self):
+        """The summary line gives the query, total, page, pages and limit, marked as a summary."""
+        page = results(HIT, total=23, page=2, limit=10)
+        assert results_summary_json(page) == (
+            '{"summary": true, "query": "peacekeep", "total": 23, "page": 2, "pages": 3, '
+            '"limit": 10}'
+        )
+
+    def test_results_summary_json_no_hits(self):
+        """With no hits the summary says total 0 on page 1 of 1."""
+        assert json.loads(results_summary_json(results())) == {
+            "summary": True,
+            "query": "peacekeep",
+            "total": 0,
+            "page": 1,
+            "pages": 1,
+            "limit": 10,
+        }
 
     def test_article_json_round_trip(self):
         """`article_json` gives JSON that `Article.from_dict` reads back equal."""

@@ -149,6 +149,11 @@ def index(index_dir: Path | None, paths: tuple[Path, ...], skip_bad: bool, memor
     click.option("--since", metavar="DATE", help="Only articles published on or after DATE."),
     click.option("--until", metavar="DATE", help="Only articles published on or before DATE."),
     _json,
+    click.option(
+        "--json-summary",
+        is_flag=True,
+        help="As --json, then a last line with the total and the page count.",
+    ),
 )
 def search(
     index_dir: Path | None,
@@ -159,13 +164,16 @@ def search(
     since: str | None,
     until: str | None,
     as_json: bool,
+    json_summary: bool,
 ) -> None:
     """Search the index: words, "exact phrases", field:value, date:2025-03, OR, -word."""
     with _open(index_dir) as news:
         results = news.search(query, limit=limit, page=page, sort=sort, since=since, until=until)
-    if as_json:
+    if as_json or json_summary:
         for hit in results.hits:
             click.echo(render.hit_json(hit))
+        if json_summary:
+            click.echo(render.results_summary_json(results))
     else:
         click.echo(render.format_results(results, color=_color(sys.stdout)))
 

@@ -21,6 +21,7 @@ __all__ = [
     "format_stats",
     "format_terms",
     "hit_json",
+    "results_summary_json",
     "stats_json",
 ]
 
@@ -88,6 +89,22 @@ def _jsonable(value: Any) -> Any:
 def hit_json(hit: Hit) -> str:
     """One hit as a compact JSON object (dates in ISO 8601)."""
     data = {k: _jsonable(v) for k, v in attrs.asdict(hit, recurse=False).items()}
+    return json.dumps(data, ensure_ascii=False)
+
+
+def results_summary_json(results: SearchResults) -> str:
+    """The line that ends a page of JSON hits: the query as understood, the total and the pages.
+
+    ``"summary": true`` tells it apart from a hit.
+    """
+    data = {
+        "summary": True,
+        "query": results.query,
+        "total": results.total,
+        "page": results.page,
+        "pages": results.pages,
+        "limit": results.limit,
+    }
     return json.dumps(data, ensure_ascii=False)
 
 
