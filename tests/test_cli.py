@@ -135,6 +135,47 @@ class TestIndex:
         assert result.stderr.startswith(f"Error: {tmp_path / 'nope.jsonl'}")
         assert result.stderr.count("\n") == 1
 
+    def test_failed_first_import_leaves_no_folder(self, tmp_path):
+        """A failed import into a new folder is exit 1 with one error line and leaves no folder."""
+        jsonl = write_jsonl(tmp_path / "a.jsonl", GOOD_1, BAD)
+        result = run("index", jsonl, "--index", tmp_path / "new" / "index")
+        assert result.exit_code == 1
+        assert result.stderr == (
+            f"Error: {jsonl}, line 2: invalid JSON: Expecting value (column 1)\n"
+        )
+        assert result.stdout == ""
+        assert sorted(path.name for path in tmp_path.iterdir()) == ["a.jsonl"]
+
+    def test_failed_first_import_keeps_an_empty_folder(self, tmp_path):
+        """A failed import into an empty folder leaves that folder, still empty."""
+        jsonl = write_jsonl(tmp_path / "a.jsonl", GOOD_1, BAD)
+        folder = tmp_path / "index"
+        folder.mkdir()
+        result = run("index", jsonl, "--index", folder)
+        assert result.exit_code == 1
+        assert result.stderr == (
+            f"Error: {jsonl}, line 2: invalid JSON: Expecting value (column 1)\n"
+        )
+        assert list(folder.iterdir()) == []
+
+    def test_failed_import_keeps_a_folder_with_other_files(self, tmp_path):
+        """A failed import into a folder holding other files leaves those files alone."""
+        jsonl = write_jsonl(tmp_path / "a.jsonl", GOOD_1, BAD)
+        folder = tmp_path / "index"
+        folder.mkdir()
+        (folder / "notes.txt").write_text("mine", encoding="utf-8")
+        result = run("index", jsonl, "--index", folder)
+        assert result.exit_code == 1
+        assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+    def test_failed_import_keeps_the_index(self, fresh_index, tmp_path):
+        """A failed import into an existing index leaves the index and its articles."""
+        jsonl = write_jsonl(tmp_path / "a.jsonl", GOOD_1, BAD)
+        assert run("index", jsonl, "--index", fresh_index).exit_code == 1
+        with NewsIndex.open(fresh_index) as news:
+            assert len(news) == 1
+            assert SEED_ID in news
+
     def test_no_files(self, tmp_path):
         """`index` without files is a usage error (exit 2)."""
         result = run("index", "--index", tmp_path / "ix")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import shutil
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -13,6 +15,7 @@ import click
 
 from newsindex import (
     IMPORT_MEMORY_MB,
+    IndexNotFoundError,
     NewsIndex,
     NewsIndexError,
     analyze,
@@ -84,6 +87,49 @@ def _color(stream: TextIO, environ: Mapping[str, str] = os.environ) -> bool:
     return stream.isatty() and not environ.get("NO_COLOR")
 
 
+def _holds_no_articles(folder: Path) -> bool:
+    """Whether ``folder`` holds no index, or an index without articles."""
+    try:
+        with NewsIndex.open(folder) as news:
+            return len(news) == 0
+    except IndexNotFoundError:
+        return True
+    except NewsIndexError:
+        return False
+
+
+@contextlib.contextmanager
+def _undone_if_failed(folder: Path) -> Iterator[None]:
+    """Remove what a failed first import into ``folder`` made: the folder and the parents it
+    needed, or what it put in a folder that was empty.
+
+    A folder that held anything before is left alone, and so is one that holds articles by the
+    time the import fails (another process's import into the same new folder).
+    """
+    folder = folder.absolute()
+    was_empty = folder.is_dir() and not any(folder.iterdir())
+    if folder.exists() and not was_empty:
+        yield
+        return
+    made = [folder]  # the folders the import makes, innermost first
+    while not was_empty and not made[-1].parent.exists() and made[-1].parent != made[-1]:
+        made.append(made[-1].parent)
+    try:
+        yield
+    except BaseException:
+        if folder.is_dir() and _holds_no_articles(folder):
+            with contextlib.suppress(OSError):  # the import's own error is the one to report
+                for entry in list(folder.iterdir()):
+                    if entry.is_dir() and not entry.is_symlink():
+                        shutil.rmtree(entry)
+                    else:
+                        entry.unlink()
+                if not was_empty:
+                    for made_folder in made:
+                        made_folder.rmdir()
+        raise
+
+
 def _progress(count: int) -> None:
     click.echo(f"\r{count:,} articles ...", nl=False, err=True)
 
@@ -107,18 +153,19 @@ def main() -> None:
 )
 def index(index_dir: Path | None, paths: tuple[Path, ...], skip_bad: bool, memory_mb: int) -> None:
     """Import articles from files or folders (.txt seed format, .jsonl, .json)."""
-    with NewsIndex.open_or_create(index_dir or default_index_path()) as news:
-        show_progress = sys.stderr.isatty()
+    folder = index_dir or default_index_path()
+    show_progress = sys.stderr.isatty()
+    with _undone_if_failed(folder), NewsIndex.open_or_create(folder) as news:
         summary = news.add_files(
             paths,
             skip_errors=skip_bad,
             progress=_progress if show_progress else None,
             memory_mb=memory_mb,
         )
-        if show_progress:
-            click.echo("", err=True)
-        for line in render.format_import(summary, str(news.path)):
-            click.echo(line, err=line.startswith(" ") or line.startswith("Skipped"))
+    if show_progress:
+        click.echo("", err=True)
+    for line in render.format_import(summary, str(news.path)):
+        click.echo(line, err=line.startswith(" ") or line.startswith("Skipped"))
 
 
 @_command(
