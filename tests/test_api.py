@@ -190,6 +190,16 @@ class TestAddFiles:
         assert all(isinstance(s, Skipped) for s in summary.skipped)
         assert all_ids(empty_news) == {"j1", "j2"}
 
+    def test_ignored_files(self, empty_news, tmp_path):
+        """Files of other types in a folder are listed in the summary; hidden files are not."""
+        folder = tmp_path / "mixed"
+        folder.mkdir()
+        write_jsonl(folder / "a.jsonl", GOOD_1)
+        (folder / "scan.pdf").write_bytes(b"%PDF")
+        (folder / ".DS_Store").write_bytes(b"")
+        summary = empty_news.add_files([folder])
+        assert (summary.added, summary.ignored) == (1, (str(folder / "scan.pdf"),))
+
     def test_reimport_same_file(self, empty_news, tmp_path):
         """Importing the same file twice keeps one copy of each article."""
         path = write_jsonl(

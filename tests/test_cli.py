@@ -135,6 +135,18 @@ class TestIndex:
         assert result.stderr.startswith(f"Error: {tmp_path / 'nope.jsonl'}")
         assert result.stderr.count("\n") == 1
 
+    def test_index_reports_ignored_files(self, tmp_path):
+        """A folder's files of other types are counted on stderr by type; hidden ones are not."""
+        folder = tmp_path / "mixed"
+        (folder / "scans").mkdir(parents=True)
+        write_jsonl(folder / "a.jsonl", GOOD_1)
+        for name in ("paper.pdf", "scans/page.PDF", "README", ".DS_Store"):
+            (folder / name).write_bytes(b"")
+        result = run("index", folder, "--index", tmp_path / "ix")
+        assert result.exit_code == 0
+        assert result.stdout == f"Indexed 1 article into {tmp_path / 'ix'}.\n"
+        assert result.stderr == "Ignored 3 files of other types: 2 .pdf, 1 (no extension).\n"
+
     def test_failed_first_import_leaves_no_folder(self, tmp_path):
         """A failed import into a new folder is exit 1 with one error line and leaves no folder."""
         jsonl = write_jsonl(tmp_path / "a.jsonl", GOOD_1, BAD)

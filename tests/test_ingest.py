@@ -441,6 +441,39 @@ def test_folder_is_read_recursively_sorted_and_dispatched(tmp_path):
     assert [a.title for a in read_path(tmp_path)] == ["a", "ba", "bz", "c"]
 
 
+def test_folder_reports_files_of_other_types(tmp_path):
+    """A folder's files of other types go to on_ignored in walk order; hidden files do not."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / ".hidden").mkdir()
+    write_jsonl(tmp_path / "a.jsonl", {"title": "a"})
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    (tmp_path / "sub" / "scan.PDF").write_bytes(b"%PDF")
+    (tmp_path / "sub" / "photo.png").write_bytes(b"\x89PNG")
+    (tmp_path / "README").write_text("not an article", encoding="utf-8")
+    (tmp_path / ".DS_Store").write_bytes(b"")
+    (tmp_path / ".hidden" / "x.pdf").write_bytes(b"%PDF")
+    ignored: list[Path] = []
+    assert [a.title for a in read_path(tmp_path, on_ignored=ignored.append)] == ["a"]
+    assert ignored == [
+        tmp_path / "README",
+        tmp_path / "notes.pdf",
+        tmp_path / "sub" / "photo.png",
+        tmp_path / "sub" / "scan.PDF",
+    ]
+
+
+def test_read_paths_reports_ignored_files_of_every_folder(tmp_path):
+    """read_paths passes on_ignored to each folder it reads; a named file is never ignored."""
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "cover.jpg").write_bytes(b"")
+    good = write_jsonl(tmp_path / "good.jsonl", {"title": "g"})
+    ignored: list[Path] = []
+    folders = [tmp_path / "one", good, tmp_path / "two"]
+    assert [a.title for a in read_paths(folders, on_ignored=ignored.append)] == ["g"]
+    assert ignored == [tmp_path / "one" / "cover.jpg", tmp_path / "two" / "cover.jpg"]
+
+
 def test_folder_skip_mode_goes_on_after_a_bad_seed(tmp_path):
     """A bad seed file in a folder is reported and the next file is still read."""
     (tmp_path / "1.txt").write_text(" date 2025-02-30 x\n\nTitle\n", encoding="utf-8")

@@ -243,3 +243,24 @@ class TestText:
             "  a.jsonl, line 2: invalid JSON",
             "  b.json: not a valid gzip file",
         ]
+
+    def test_import_ignored(self):
+        """Files of other types are counted in one line, by extension, most common first."""
+        summary = ImportSummary(
+            added=2,
+            ignored=("news/a.pdf", "news/README", "news/old/B.PDF", "news/c.png", "news/x.png"),
+            skipped=(Skipped(path="news/d.jsonl", line=3, reason="invalid JSON"),),
+        )
+        assert list(format_import(summary, "ix")) == [
+            "Indexed 2 articles into ix.",
+            "Ignored 5 files of other types: 2 .pdf, 2 .png, 1 (no extension).",
+            "Skipped 1 bad record:",
+            "  news/d.jsonl, line 3: invalid JSON",
+        ]
+
+    def test_import_one_ignored(self):
+        """A single ignored file is counted in the singular."""
+        summary = ImportSummary(added=1, ignored=("news/notes",))
+        assert list(format_import(summary, "ix"))[1:] == [
+            "Ignored 1 file of another type: 1 (no extension)."
+        ]

@@ -232,22 +232,28 @@ class NewsIndex:
         """Import files and folders (seed text, JSON Lines, JSON) in one commit.
 
         By default the first bad record raises :class:`IngestError` and nothing is imported;
-        with ``skip_errors`` bad records are left out and listed in the summary. An id that
-        occurs more than once is stored in its last version. Large imports use two processes
-        unless ``procs`` says otherwise; ``memory_mb`` is as for :meth:`add`.
+        with ``skip_errors`` bad records are left out and listed in the summary. Files of other
+        types inside folders are left out and listed in the summary too (hidden files are
+        skipped unlisted). An id that occurs more than once is stored in its last version.
+        Large imports use two processes unless ``procs`` says otherwise; ``memory_mb`` is as
+        for :meth:`add`.
         """
         paths = [Path(p) for p in paths]
         if procs is None:
             big = _input_bytes(paths) >= PARALLEL_IMPORT_BYTES
             procs = min(2, os.cpu_count() or 1) if big else 1
         skipped: list[Skipped] = []
+        ignored: list[str] = []
 
         def record(error: IngestError) -> None:
             skipped.append(Skipped(path=error.path, line=error.line, reason=error.reason))
 
-        articles = read_paths(paths, on_error=record if skip_errors else None)
+        def ignore(path: Path) -> None:
+            ignored.append(str(path))
+
+        articles = read_paths(paths, on_error=record if skip_errors else None, on_ignored=ignore)
         added = self.add(articles, progress=progress, procs=procs, memory_mb=memory_mb)
-        return ImportSummary(added=added, skipped=tuple(skipped))
+        return ImportSummary(added=added, skipped=tuple(skipped), ignored=tuple(ignored))
 
     def delete(self, ids: Iterable[str]) -> int:
         """Delete articles by id in one commit; an unknown id raises and deletes nothing."""

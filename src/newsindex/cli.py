@@ -165,7 +165,7 @@ def index(index_dir: Path | None, paths: tuple[Path, ...], skip_bad: bool, memor
     if show_progress:
         click.echo("", err=True)
     for line in render.format_import(summary, str(news.path)):
-        click.echo(line, err=line.startswith(" ") or line.startswith("Skipped"))
+        click.echo(line, err=not line.startswith("Indexed"))
 
 
 @_command(

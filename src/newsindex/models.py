@@ -251,3 +251,5 @@ class ImportSummary:
     """Articles written (new or replacing an article with the same id)."""
     skipped: tuple[Skipped, ...] = ()
     """Bad records left out (only in skip mode; otherwise the import fails instead)."""
+    ignored: tuple[str, ...] = ()
+    """Files of other types found in folders and not read (hidden files are not listed)."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Iterator, Sequence
+from pathlib import PurePath
 from typing import Any
 
 import attrs
@@ -157,13 +159,26 @@ def format_terms(terms: Sequence[str], *, as_json: bool = False) -> str:
 
 
 def format_import(summary: ImportSummary, index_path: str) -> Iterator[str]:
-    """Lines describing an import: the count, then each skipped record."""
+    """Lines describing an import: the count, files ignored by type, then each skipped record."""
     yield f"Indexed {_count(summary.added, 'article')} into {index_path}."
+    if summary.ignored:
+        yield _ignored_line(summary.ignored)
     if summary.skipped:
         yield f"Skipped {_count(len(summary.skipped), 'bad record')}:"
         for bad in summary.skipped:
             where = f"{bad.path}, line {bad.line}" if bad.line else bad.path
             yield f"  {where}: {bad.reason}"
+
+
+def _ignored_line(paths: Sequence[str]) -> str:
+    """``Ignored 3 files of other types: 2 .pdf, 1 (no extension).``, most common type first."""
+    kinds = Counter(PurePath(path).suffix.lower() or "(no extension)" for path in paths)
+    counts = sorted(
+        kinds.items(), key=lambda item: (-item[1], item[0] == "(no extension)", item[0])
+    )
+    others = "another type" if len(paths) == 1 else "other types"
+    listed = ", ".join(f"{count:,} {kind}" for kind, count in counts)
+    return f"Ignored {_count(len(paths), 'file')} of {others}: {listed}."
 
 
 # An evaluation report (newsindex.EvalReport) is read by its attributes: render imports only

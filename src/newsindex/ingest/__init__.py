@@ -4,18 +4,20 @@ Supported inputs: the seed text format (``.txt``, one article per file), JSON Li
 ``.ndjson``, ``.jsonl.gz``), ``.json`` (one article object or an array of them) and folders of
 these. Every reader yields articles lazily and reports each bad record as an
 :class:`~newsindex.errors.IngestError` naming file and line: raised when ``on_error`` is ``None``,
-passed to ``on_error`` otherwise (and reading goes on).
+passed to ``on_error`` otherwise (and reading goes on). Files of other types inside a folder are
+skipped, and passed to ``on_ignored`` if one is given.
 """
 
 from __future__ import annotations
 
-from newsindex.ingest.files import read_path, read_paths
+from newsindex.ingest.files import OnIgnored, read_path, read_paths
 from newsindex.ingest.jsonl import OnError, read_json, read_jsonl
 from newsindex.ingest.sample import sample_paths
 from newsindex.ingest.seed import parse_seed, read_seed
 
 __all__ = [
     "OnError",
+    "OnIgnored",
     "parse_seed",
     "read_json",
     "read_jsonl",

@@ -1,8 +1,9 @@
 """Read files and folders of articles, choosing the reader by file type.
 
 Folders are read recursively in name order, so the same folder always yields the same articles
-in the same order. Inside a folder, hidden files and folders (names starting with ``.``) and
-files of other types are skipped silently, and symbolic links to folders are not followed (so a
+in the same order. Inside a folder, hidden files and folders (names starting with ``.``: version
+control, editor and system files) are skipped silently, files of other types are skipped and
+passed to ``on_ignored`` if one is given, and symbolic links to folders are not followed (so a
 link loop cannot trap the walk). A file named explicitly must be of a supported type.
 """
 
@@ -18,7 +19,10 @@ from newsindex.ingest.jsonl import OnError, read_failure, read_json, read_jsonl,
 from newsindex.ingest.seed import read_seed
 from newsindex.models import Article
 
-__all__ = ["FILE_TYPES", "file_type", "read_path", "read_paths"]
+__all__ = ["FILE_TYPES", "OnIgnored", "file_type", "read_path", "read_paths"]
+
+OnIgnored = Callable[[Path], None] | None
+"""Called with each file of another type a folder holds, or ``None`` to skip them silently."""
 
 
 def _read_seed(path: Path, *, on_error: OnError = None) -> Iterator[Article]:
@@ -48,7 +52,9 @@ def file_type(path: str | os.PathLike[str]) -> str | None:
     return next((end for end in _ENDINGS if name.endswith(end)), None)
 
 
-def read_path(path: str | os.PathLike[str], *, on_error: OnError = None) -> Iterator[Article]:
+def read_path(
+    path: str | os.PathLike[str], *, on_error: OnError = None, on_ignored: OnIgnored = None
+) -> Iterator[Article]:
     """Yield the articles of a file (read by its type) or of a folder (recursively)."""
     target = Path(path)
     try:
@@ -60,7 +66,7 @@ def read_path(path: str | os.PathLike[str], *, on_error: OnError = None) -> Iter
         report_error(IngestError(str(path), 0, read_failure(exc)), on_error)
         return
     if is_folder:
-        for file in _walk(target, on_error):
+        for file in _walk(target, on_error, on_ignored):
             yield from _read_file(file, on_error)
         return
     kind = file_type(target)
@@ -76,6 +82,7 @@ def read_paths(
     paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
     *,
     on_error: OnError = None,
+    on_ignored: OnIgnored = None,
 ) -> Iterator[Article]:
     """Yield the articles of several files and folders, in the order given.
 
@@ -84,7 +91,7 @@ def read_paths(
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     for path in paths:
-        yield from read_path(path, on_error=on_error)
+        yield from read_path(path, on_error=on_error, on_ignored=on_ignored)
 
 
 def _read_file(path: Path, on_error: OnError) -> Iterator[Article]:
@@ -92,8 +99,9 @@ def _read_file(path: Path, on_error: OnError) -> Iterator[Article]:
     yield from reader(path, on_error=on_error)
 
 
-def _walk(folder: Path, on_error: OnError) -> Iterator[Path]:
-    """Readable files under ``folder``, depth first, in name order."""
+def _walk(folder: Path, on_error: OnError, on_ignored: OnIgnored) -> Iterator[Path]:
+    """Readable files under ``folder``, depth first, in name order; files of other types go to
+    ``on_ignored``."""
     try:
         with os.scandir(folder) as scan:
             entries = sorted(scan, key=lambda entry: entry.name)
@@ -105,6 +113,9 @@ def _walk(folder: Path, on_error: OnError) -> Iterator[Path]:
             continue
         path = folder / entry.name
         if entry.is_dir(follow_symlinks=False):
-            yield from _walk(path, on_error)
-        elif file_type(path) and entry.is_file():
-            yield path
+            yield from _walk(path, on_error, on_ignored)
+        elif entry.is_file():
+            if file_type(path):
+                yield path
+            elif on_ignored is not None:
+                on_ignored(path)
