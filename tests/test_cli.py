@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -346,21 +347,55 @@ class TestSearch:
 
 class TestDefaultLocation:
     def test_builds_sample(self, tmp_path):
-        """With no index yet, `search` builds the sample index, says so, and finds the seed."""
+        """With no index yet, `search` builds the sample in its own folder, says so, finds it."""
         from newsindex.ingest import sample_paths
 
         if not all(path.is_file() for path in sample_paths()):
             pytest.skip("the bundled sample data is not installed")
         home = tmp_path / "default"
-        result = run("search", "peacekeepers", "--json", env={"NEWSINDEX_DIR": str(home)})
-        assert result.exit_code == 0, result.stderr
-        assert result.stderr == (
-            f"No index yet: building one from the bundled sample news at {home} ...\n"
+        env = {"NEWSINDEX_DIR": str(home), "XDG_DATA_HOME": str(tmp_path / "data")}
+        note = (
+            f"No index of your own yet at {home}: searching the bundled sample news "
+            "('newsindex index FILES' makes your own).\n"
         )
+        result = run("search", "peacekeepers", "--json", env=env)
+        assert result.exit_code == 0, result.stderr
+        assert result.stderr == note + "Building the sample index once, in a few seconds ...\n"
         assert hits_of(result)[0]["id"] == SEED_ID
-        again = run("search", "peacekeepers", "--json", env={"NEWSINDEX_DIR": str(home)})
-        assert again.stderr == ""
+        assert not home.exists()
+        assert NewsIndex.open(tmp_path / "data" / "newsindex" / "sample").stats().articles == 1501
+        again = run("search", "peacekeepers", "--json", env=env)
+        assert again.stderr == note
         assert hits_of(again) == hits_of(result)
+
+    def test_own_index_never_mixes_with_sample(self, tmp_path):
+        """After the sample was searched, `index` without --index starts the user's own index."""
+        env = {"NEWSINDEX_DIR": None, "XDG_DATA_HOME": str(tmp_path)}
+        assert run("search", "peacekeepers", env=env).exit_code == 0
+        mine = write_jsonl(tmp_path / "mine.jsonl", GOOD_1)
+        result = run("index", mine, env=env)
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout == f"Indexed 1 article into {tmp_path / 'newsindex' / 'index'}.\n"
+        assert json.loads(run("stats", "--json", env=env).stdout)["articles"] == 1
+        searched = run("search", "harbour", "--json", env=env)
+        assert searched.stderr == ""
+        assert [hit["id"] for hit in hits_of(searched)] == ["j1"]
+        assert run("search", "peacekeepers", env=env).stdout == "No articles match peacekeep.\n"
+
+    def test_sample_an_older_version_built_moves_out(self, tmp_path, seed_path):
+        """A sample that an older newsindex built in the default folder moves to its own."""
+        from newsindex.ingest import sample_paths
+
+        default = tmp_path / "newsindex" / "index"
+        with NewsIndex.create(default) as old_sample:
+            old_sample.add_files(sample_paths())
+        env = {"NEWSINDEX_DIR": None, "XDG_DATA_HOME": str(tmp_path)}
+        mine = write_jsonl(tmp_path / "mine.jsonl", GOOD_1)
+        assert run("index", mine, env=env).exit_code == 0
+        with NewsIndex.open(default) as news:
+            assert len(news) == 1
+        with NewsIndex.open(tmp_path / "newsindex" / "sample") as sample:
+            assert len(sample) == 1501
 
     def test_index_uses_env(self, tmp_path, seed_path):
         """`index` without `--index` writes to $NEWSINDEX_DIR."""
@@ -516,3 +551,83 @@ class TestHelp:
         assert done.returncode == 0, done.stderr
         assert "Index news articles and search them." in done.stdout
         assert "search" in done.stdout
+
+
+class TestLockTimeout:
+    @pytest.fixture
+    def held(self, fresh_index):
+        """The index's write lock, held by this process while the test runs."""
+        from whoosh.filedb.filestore import FileStorage
+
+        lock = FileStorage(str(fresh_index)).lock("MAIN_WRITELOCK")
+        assert lock.acquire(blocking=False)
+        yield fresh_index
+        lock.release()
+
+    @pytest.mark.parametrize("how", ["option", "environment"])
+    def test_lock_timeout(self, held, seed_path, how):
+        """`--lock-timeout` (or $NEWSINDEX_LOCK_TIMEOUT) bounds the wait for another writer."""
+        args = ["index", seed_path, "--index", held]
+        env = {"NEWSINDEX_LOCK_TIMEOUT": "0.2"}
+        if how == "option":
+            args += ["--lock-timeout", "0.2"]
+            env = {"NEWSINDEX_LOCK_TIMEOUT": "100"}
+        result = run(*args, env=env)
+        assert result.exit_code == 1
+        assert result.stderr == (
+            f"Error: The index at '{held}' is being written by another process (waited 0.2s): "
+            "try again when it has finished, or raise the lock timeout.\n"
+        )
+
+    @pytest.mark.parametrize("command", ["delete", "reindex", "repair"])
+    def test_every_writing_command_takes_it(self, held, command):
+        """`delete`, `reindex` and `repair` take `--lock-timeout` too."""
+        extra = [SEED_ID] if command == "delete" else []
+        result = run(command, *extra, "--index", held, "--lock-timeout", "0")
+        assert result.exit_code == 1
+        assert "(waited 0s)" in result.stderr
+
+
+class TestCheckRepair:
+    @pytest.fixture
+    def damaged(self, fresh_index):
+        """The seed index with its segment file cut in half."""
+        (segment,) = fresh_index.glob("*.seg")
+        os.truncate(segment, segment.stat().st_size // 2)
+        return fresh_index, segment.name
+
+    def test_check_sound(self, fresh_index):
+        """`check` on a sound index prints one line and exits 0."""
+        result = run("check", "--index", fresh_index)
+        assert result.exit_code == 0
+        assert result.stdout == f"{fresh_index}: sound (1 readable article in 1 segment).\n"
+
+    def test_damaged_search_is_one_line(self, damaged):
+        """A search on a damaged index is one `Error:` line naming the file, exit 1."""
+        index, name = damaged
+        result = run("search", "peacekeepers", "--index", index)
+        assert result.exit_code == 1
+        assert result.stderr == (
+            f"Error: The index at '{index}' is damaged ({name}: cut short): run 'newsindex check "
+            f"--index {index}' for a report, then 'newsindex repair --index {index}' to keep "
+            "every article that can still be read.\n"
+        )
+
+    def test_check_then_repair(self, damaged):
+        """`check` reports the damaged file (exit 1); `repair` moves it aside; `check` is then 0."""
+        index, name = damaged
+        checked = run("check", "--index", index)
+        assert checked.exit_code == 1
+        assert checked.stdout.splitlines() == [
+            f"{index}: damaged (0 readable articles in 1 segment); 1 problem:",
+            f"  {name}: cut short (1 article)",
+            f"Run 'newsindex repair --index {index}' to keep what can be read.",
+        ]
+        repaired = run("repair", "--index", index, "--json")
+        assert repaired.exit_code == 0
+        report = json.loads(repaired.stdout)
+        assert report["recovered"] == 0
+        assert report["moved_aside"] == [name]
+        assert (Path(report["aside_folder"]) / name).is_file()
+        assert run("check", "--index", index).exit_code == 0
+        assert run("search", "peacekeepers", "--index", index).exit_code == 0

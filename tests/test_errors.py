@@ -13,6 +13,7 @@ import pytest
 from newsindex import NewsIndex, errors
 from newsindex.errors import (
     ArticleNotFoundError,
+    IndexCorruptError,
     IndexExistsError,
     IndexLockedError,
     IndexNotFoundError,
@@ -32,6 +33,7 @@ EXAMPLES: dict[type[NewsIndexError], tuple[object, ...]] = {
     IndexVersionError: ("news", 3, 4),
     IndexReadOnlyError: ("news",),
     IndexWriteError: ("news", "No space left on device"),
+    IndexCorruptError: ("news", "MAIN_x.seg", "cut short"),
     ArticleNotFoundError: ("a1",),
     IngestError: (Path("feed.jsonl"), 7, "invalid JSON: Expecting value (column 1)"),
     QuerySyntaxError: ('"open', 0, "the quote opened here is never closed"),

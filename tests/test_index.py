@@ -75,12 +75,13 @@ class TestOpening:
             assert "a" in news
 
     def test_plain_whoosh_folder_is_not_an_index(self, tmp_path):
-        """A folder without newsindex's meta file is not taken for an index."""
+        """A Whoosh folder without newsindex's meta file is not opened: reindex adopts it."""
         NewsIndex.create(tmp_path).close()
         (tmp_path / META_FILE).unlink()
         assert not is_index(tmp_path)
-        with pytest.raises(IndexNotFoundError):
+        with pytest.raises(IndexVersionError) as info:
             NewsIndex.open(tmp_path)
+        assert info.value.found == "unknown"
 
     def test_other_schema_version(self, tmp_path):
         """An index written with another schema version is IndexVersionError naming both."""

@@ -10,9 +10,10 @@ import importlib as _importlib
 import typing as _typing
 
 from newsindex.analysis import analyze
-from newsindex.api import NewsIndex, default_index_path
+from newsindex.api import DEFAULT_LOCK_TIMEOUT, NewsIndex, default_index_path, sample_index_path
 from newsindex.errors import (
     ArticleNotFoundError,
+    IndexCorruptError,
     IndexExistsError,
     IndexLockedError,
     IndexNotFoundError,
@@ -25,7 +26,16 @@ from newsindex.errors import (
 )
 from newsindex.index import IMPORT_MEMORY_MB
 from newsindex.ingest import read_path, read_paths
-from newsindex.models import Article, Hit, ImportSummary, IndexStats, SearchResults, Skipped
+from newsindex.models import (
+    Article,
+    Hit,
+    ImportSummary,
+    IndexCheck,
+    IndexStats,
+    RepairReport,
+    SearchResults,
+    Skipped,
+)
 
 if _typing.TYPE_CHECKING:
     from newsindex.evaluation import (
@@ -42,12 +52,15 @@ if _typing.TYPE_CHECKING:
     )
 
 __all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
     "IMPORT_MEMORY_MB",
     "Article",
     "ArticleNotFoundError",
     "EvalReport",
     "Hit",
     "ImportSummary",
+    "IndexCheck",
+    "IndexCorruptError",
     "IndexExistsError",
     "IndexLockedError",
     "IndexNotFoundError",
@@ -62,6 +75,7 @@ __all__ = [
     "NewsIndexError",
     "QueryResult",
     "QuerySyntaxError",
+    "RepairReport",
     "SearchResults",
     "Skipped",
     "Topic",
@@ -73,6 +87,7 @@ __all__ = [
     "read_path",
     "read_paths",
     "read_topics",
+    "sample_index_path",
     "score_rankings",
 ]
 

@@ -6,9 +6,10 @@ import contextlib
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+from newsindex.damage import has_segment_files
 from newsindex.errors import (
     ArticleNotFoundError,
     IndexExistsError,
@@ -18,23 +19,38 @@ from newsindex.errors import (
 )
 from newsindex.index import (
     IMPORT_MEMORY_MB,
+    META_FILE,
     OpenIndex,
     Progress,
+    committed_count,
     create_index,
     is_index,
     open_index,
     rebuild_index,
+    stored_articles,
 )
 from newsindex.ingest import read_paths, sample_paths
-from newsindex.models import Article, ImportSummary, IndexStats, SearchResults, Skipped
+from newsindex.models import (
+    Article,
+    ImportSummary,
+    IndexCheck,
+    IndexStats,
+    RepairReport,
+    SearchResults,
+    Skipped,
+)
 from newsindex.query import MATCHES, SORTS, parse_period, parse_query, run_search
 from newsindex.ranking import default_weighting
+from newsindex.repair import check_index, repair_index
 from newsindex.schema import from_stored
 
-__all__ = ["NewsIndex", "default_index_path"]
+__all__ = ["NewsIndex", "default_index_path", "sample_index_path"]
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 """Seconds a writer waits for another process's import to finish before giving up."""
+
+SAMPLE_ARTICLES = 1_501
+"""How many articles the bundled sample holds."""
 
 PARALLEL_IMPORT_BYTES = 4_000_000
 """Imports of at least this much input run in two processes (the importer and one worker)."""
@@ -50,11 +66,8 @@ def _input_bytes(paths: Iterable[Path]) -> int:
     return total
 
 
-def default_index_path(environ: dict[str, str] | None = None) -> Path:
-    """``$NEWSINDEX_DIR``, else the platform's per-user data folder (``.../newsindex/index``)."""
-    env = os.environ if environ is None else environ
-    if env.get("NEWSINDEX_DIR"):
-        return Path(env["NEWSINDEX_DIR"]).expanduser()
+def _data_folder(env: Mapping[str, str]) -> Path:
+    """The platform's per-user data folder for newsindex."""
     home = Path.home()
     if os.name == "nt":
         base = Path(env.get("LOCALAPPDATA") or home / "AppData" / "Local")
@@ -62,7 +75,38 @@ def default_index_path(environ: dict[str, str] | None = None) -> Path:
         base = home / "Library" / "Application Support"
     else:
         base = Path(env.get("XDG_DATA_HOME") or home / ".local" / "share")
-    return base / "newsindex" / "index"
+    return base / "newsindex"
+
+
+def default_index_path(environ: Mapping[str, str] | None = None) -> Path:
+    """``$NEWSINDEX_DIR``, else the platform's per-user data folder (``.../newsindex/index``)."""
+    env = os.environ if environ is None else environ
+    if env.get("NEWSINDEX_DIR"):
+        return Path(env["NEWSINDEX_DIR"]).expanduser()
+    return _data_folder(env) / "index"
+
+
+def sample_index_path(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the bundled sample's index is built: ``sample`` beside the default index folder
+    in the per-user data folder, never inside the user's own index."""
+    return _data_folder(os.environ if environ is None else environ) / "sample"
+
+
+def _holds_index(path: Path) -> bool:
+    """Whether ``path`` holds an index, sound or not (a damaged one is still the user's)."""
+    return is_index(path) or (path / META_FILE).exists() or has_segment_files(path)
+
+
+def _move_old_sample(path: Path, sample: Path) -> None:
+    """Move a sample index that an older newsindex built in the default index folder to the
+    sample's own folder, so that the user's first import starts an index of their own."""
+    if sample.exists() or not is_index(path) or committed_count(path) != SAMPLE_ARTICLES:
+        return
+    with contextlib.suppress(NewsIndexError):
+        sample_ids = {article.id for article in read_paths(sample_paths())}
+        if {article.id for article in stored_articles(path)} == sample_ids:
+            sample.parent.mkdir(parents=True, exist_ok=True)
+            path.rename(sample)
 
 
 def _to_utc(value: dt.date | dt.datetime | str | None, *, end: bool) -> dt.datetime | None:
@@ -133,6 +177,34 @@ class NewsIndex:
         return cls.open(path, lock_timeout=lock_timeout)
 
     @classmethod
+    def open_default(
+        cls,
+        *,
+        create: bool = False,
+        on_sample: Callable[[Path], None] | None = None,
+        on_build: Callable[[], None] | None = None,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> NewsIndex:
+        """The user's default index (:func:`default_index_path`), as the CLI uses it without
+        ``--index``.
+
+        With ``create``, for writing: made empty if there is none. Without it, for reading:
+        while the user has no index of their own there, the bundled sample news in its own
+        folder (:func:`sample_index_path`, built once, ``on_build`` called first), after
+        ``on_sample`` is called with the default folder. The two never mix: the user's
+        articles go into their own index, never into the sample's.
+        """
+        path = default_index_path()
+        _move_old_sample(path, sample_index_path())
+        if create:
+            return cls.open_or_create(path, lock_timeout=lock_timeout)
+        if _holds_index(path):
+            return cls.open(path, lock_timeout=lock_timeout)
+        if on_sample:
+            on_sample(path)
+        return cls.open_sample(sample_index_path(), on_build=on_build)
+
+    @classmethod
     def open_sample(
         cls, path: str | os.PathLike[str], *, on_build: Callable[[], None] | None = None
     ) -> NewsIndex:
@@ -184,8 +256,26 @@ class NewsIndex:
         """
         return rebuild_index(path, lock_timeout=lock_timeout, progress=progress)
 
+    @staticmethod
+    def check(path: str | os.PathLike[str]) -> IndexCheck:
+        """Read the whole index at ``path`` (every segment, stored article and posting list)
+        and report what is damaged; writes nothing. Works on folders :meth:`open` refuses."""
+        return check_index(path)
+
+    @staticmethod
+    def repair(
+        path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    ) -> RepairReport:
+        """Make a damaged index at ``path`` sound again, keeping every article that can be read.
+
+        The damaged files are moved into a ``damaged-<time>`` folder inside the index folder,
+        never deleted; the readable articles become the index in one commit. A sound index is
+        left as it is. The report says what was recovered and what was lost.
+        """
+        return repair_index(path, lock_timeout=lock_timeout)
+
     def close(self) -> None:
-        """Release the open searcher (files stay on disk)."""
+        """Release the open searchers (files stay on disk)."""
         self._index.close()
 
     def __enter__(self) -> NewsIndex:
@@ -301,22 +391,23 @@ class NewsIndex:
             raise NewsIndexError(f"Unknown match '{match}': use one of {', '.join(MATCHES)}.")
         if limit < 1 or page < 1:
             raise NewsIndexError("limit and page must be at least 1.")
-        # One searcher for the whole call: each lookup of the current one lists the folder.
-        searcher = self._index.searcher()
-        analyzers = self._index.analyzers(searcher)
-        parsed = parse_query(query, analyzers, syntax=syntax)
-        return run_search(
-            searcher,
-            parsed,
-            body_analyzer=analyzers(None),
-            page=page,
-            limit=limit,
-            sort=sort,
-            since=_to_utc(since, end=False),
-            until=_to_utc(until, end=True),
-            match=match,
-            snippets=snippets,
-        )
+        since_utc, until_utc = _to_utc(since, end=False), _to_utc(until, end=True)
+        # One searcher for the whole call, this thread's alone until the results are built.
+        with self._index.lend() as searcher:
+            analyzers = self._index.analyzers(searcher)
+            parsed = parse_query(query, analyzers, syntax=syntax)
+            return run_search(
+                searcher,
+                parsed,
+                body_analyzer=analyzers(None),
+                page=page,
+                limit=limit,
+                sort=sort,
+                since=since_utc,
+                until=until_utc,
+                match=match,
+                snippets=snippets,
+            )
 
     def get(self, article_id: str) -> Article:
         """The stored article with this id; raises :class:`ArticleNotFoundError`."""

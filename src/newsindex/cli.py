@@ -14,6 +14,7 @@ from typing import Any, TextIO
 import click
 
 from newsindex import (
+    DEFAULT_LOCK_TIMEOUT,
     IMPORT_MEMORY_MB,
     IndexNotFoundError,
     NewsIndex,
@@ -66,20 +67,34 @@ def _command(*options: Callable[..., Any]) -> Callable[..., Any]:
 
 
 _json = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+_lock_timeout = click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_LOCK_TIMEOUT,
+    envvar="NEWSINDEX_LOCK_TIMEOUT",
+    show_default=True,
+    show_envvar=True,
+    metavar="SECONDS",
+    help="How long to wait for another process's write to the index to finish.",
+)
 
 
 def _open(index_dir: Path | None) -> NewsIndex:
-    """The index asked for; with no choice made, the default one, built from the sample once."""
+    """The index asked for; with no choice made, the user's own, else the bundled sample."""
     if index_dir is not None:
         return NewsIndex.open(index_dir)
-    path = default_index_path()
 
-    def announce() -> None:
+    def note(path: Path) -> None:
         click.echo(
-            f"No index yet: building one from the bundled sample news at {path} ...", err=True
+            f"No index of your own yet at {path}: searching the bundled sample news "
+            "('newsindex index FILES' makes your own).",
+            err=True,
         )
 
-    return NewsIndex.open_sample(path, on_build=announce)
+    def announce() -> None:
+        click.echo("Building the sample index once, in a few seconds ...", err=True)
+
+    return NewsIndex.open_default(on_sample=note, on_build=announce)
 
 
 def _color(stream: TextIO, environ: Mapping[str, str] = os.environ) -> bool:
@@ -130,6 +145,13 @@ def _undone_if_failed(folder: Path) -> Iterator[None]:
         raise
 
 
+def _open_for_writing(index_dir: Path | None, lock_timeout: float) -> NewsIndex:
+    """The index asked for, or the user's own (never the sample), made empty if there is none."""
+    if index_dir is not None:
+        return NewsIndex.open_or_create(index_dir, lock_timeout=lock_timeout)
+    return NewsIndex.open_default(create=True, lock_timeout=lock_timeout)
+
+
 def _progress(count: int) -> None:
     click.echo(f"\r{count:,} articles ...", nl=False, err=True)
 
@@ -150,12 +172,19 @@ def main() -> None:
         show_default=True,
         help="Memory for the import's postings (a larger import writes them out in more pieces).",
     ),
+    _lock_timeout,
 )
-def index(index_dir: Path | None, paths: tuple[Path, ...], skip_bad: bool, memory_mb: int) -> None:
+def index(
+    index_dir: Path | None,
+    paths: tuple[Path, ...],
+    skip_bad: bool,
+    memory_mb: int,
+    lock_timeout: float,
+) -> None:
     """Import articles from files or folders (.txt seed format, .jsonl, .json)."""
     folder = index_dir or default_index_path()
     show_progress = sys.stderr.isatty()
-    with _undone_if_failed(folder), NewsIndex.open_or_create(folder) as news:
+    with _undone_if_failed(folder), _open_for_writing(index_dir, lock_timeout) as news:
         summary = news.add_files(
             paths,
             skip_errors=skip_bad,
@@ -241,20 +270,36 @@ def stats(index_dir: Path | None, as_json: bool) -> None:
     click.echo(render.stats_json(numbers) if as_json else render.format_stats(numbers))
 
 
-@_command(click.argument("article_ids", metavar="ID...", nargs=-1, required=True))
-def delete(index_dir: Path | None, article_ids: tuple[str, ...]) -> None:
+@_command(click.argument("article_ids", metavar="ID...", nargs=-1, required=True), _lock_timeout)
+def delete(index_dir: Path | None, article_ids: tuple[str, ...], lock_timeout: float) -> None:
     """Delete articles by id."""
-    with NewsIndex.open(index_dir or default_index_path()) as news:
+    with NewsIndex.open(index_dir or default_index_path(), lock_timeout=lock_timeout) as news:
         deleted = news.delete(article_ids)
     click.echo(f"Deleted {deleted} article{'s' if deleted != 1 else ''}.")
 
 
-@_command()
-def reindex(index_dir: Path | None) -> None:
+@_command(_lock_timeout)
+def reindex(index_dir: Path | None, lock_timeout: float) -> None:
     """Rebuild an index written by another newsindex version from the articles it stores."""
     path = index_dir or default_index_path()
-    count = NewsIndex.reindex(path)
+    count = NewsIndex.reindex(path, lock_timeout=lock_timeout)
     click.echo(f"Rebuilt {path} with {count:,} articles.")
+
+
+@_command(_json)
+def check(index_dir: Path | None, as_json: bool) -> None:
+    """Read a whole index and report damage (exit 1 if damaged); writes nothing."""
+    report = NewsIndex.check(index_dir or default_index_path())
+    click.echo(render.check_json(report) if as_json else render.format_check(report))
+    if not report.ok:
+        sys.exit(1)
+
+
+@_command(_json, _lock_timeout)
+def repair(index_dir: Path | None, as_json: bool, lock_timeout: float) -> None:
+    """Rebuild a damaged index from the articles it can still read; damaged files move aside."""
+    report = NewsIndex.repair(index_dir or default_index_path(), lock_timeout=lock_timeout)
+    click.echo(render.repair_json(report) if as_json else render.format_repair(report))
 
 
 @main.command("analyze")

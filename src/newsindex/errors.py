@@ -9,6 +9,7 @@ Callers catch :class:`NewsIndexError` and never see Whoosh's or NLTK's exception
      ├── IndexVersionError      the index was written by an incompatible newsindex
      ├── IndexReadOnlyError     the index folder cannot be written
      ├── IndexWriteError        a write failed part way (disk full, a worker died): nothing changed
+     ├── IndexCorruptError      a file of the index is missing or damaged (names the file)
      ├── ArticleNotFoundError   get()/delete() with an id the index does not hold
      ├── IngestError            a bad input record (names file and line)
      └── QuerySyntaxError       a query that cannot be understood (names the position)
@@ -36,6 +37,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "ArticleNotFoundError",
+    "IndexCorruptError",
     "IndexExistsError",
     "IndexLockedError",
     "IndexNotFoundError",
@@ -142,6 +144,27 @@ class IndexWriteError(NewsIndexError):
         super().__init__(
             f"Writing to the index at '{self.path}' failed ({reason}) and nothing was changed: "
             "fix the cause and run the import again."
+        )
+
+
+class IndexCorruptError(NewsIndexError):
+    """A file of the index is missing or cannot be read; ``file`` names it (None: not known).
+
+    The advice never risks data: ``check`` only reads, and ``repair`` moves damaged files aside
+    rather than deleting them.
+    """
+
+    _fields = ("path", "file", "reason")
+
+    def __init__(self, path: object, file: str | None, reason: str) -> None:
+        self.path = str(path)
+        self.file = file
+        self.reason = reason
+        where = f"{file}: {reason}" if file else reason
+        super().__init__(
+            f"The index at '{self.path}' is damaged ({where}): run 'newsindex check --index "
+            f"{self.path}' for a report, then 'newsindex repair --index {self.path}' to keep "
+            "every article that can still be read."
         )
 
 

@@ -28,14 +28,17 @@ from whoosh.searching import Searcher
 from whoosh.util.times import long_to_datetime
 from whoosh.writing import SegmentWriter
 
+from newsindex.damage import DAMAGE, find_damage
 from newsindex.errors import (
     ArticleNotFoundError,
+    IndexCorruptError,
     IndexExistsError,
     IndexLockedError,
     IndexNotFoundError,
     IndexReadOnlyError,
     IndexVersionError,
     IndexWriteError,
+    NewsIndexError,
 )
 from newsindex.models import Article, IndexStats
 from newsindex.schema import (
@@ -46,6 +49,7 @@ from newsindex.schema import (
     from_stored,
     to_document,
 )
+from newsindex.searchers import FolderState, SearcherPool, folder_identity
 from newsindex.writer import IMPORT_MEMORY_MB, import_documents
 
 __all__ = [
@@ -53,6 +57,7 @@ __all__ = [
     "META_FILE",
     "OpenIndex",
     "Progress",
+    "committed_count",
     "create_index",
     "delete_articles",
     "index_stats",
@@ -86,6 +91,15 @@ def _generation(folder: Path) -> int:
     return TOC._latest_generation(FileStorage(str(folder)), _INDEX_NAME)
 
 
+def _generation_or_none(folder: Path) -> int | None:
+    """The newest committed generation, or None when there is none (or no folder)."""
+    try:
+        generation = _generation(folder)
+    except OSError:
+        return None
+    return generation if generation >= 0 else None
+
+
 def is_index(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` holds a newsindex index."""
     # Listing rather than opening: a commit in another process may delete the file we would open.
@@ -105,6 +119,17 @@ def _write_failure(folder: object, exc: OSError) -> IndexReadOnlyError | IndexWr
     if exc.errno in _READ_ONLY_ERRNOS:
         return IndexReadOnlyError(folder)
     return IndexWriteError(folder, (exc.strerror or str(exc)).lower())
+
+
+def _damage_or_failure(folder: Path, exc: BaseException) -> BaseException:
+    """Our error for ``exc``, met while writing: damage found in the folder, a failure to
+    write, or ``exc`` itself."""
+    damage = find_damage(folder)
+    if damage is not None:
+        return damage
+    if isinstance(exc, OSError):
+        return _write_failure(folder, exc)
+    return exc
 
 
 def _take_lock(storage: FileStorage, timeout: float):
@@ -182,6 +207,11 @@ def create_index(path: str | os.PathLike[str], *, lock_timeout: float = 10.0) ->
     try:
         if is_index(folder):
             raise IndexExistsError(folder)
+        damage = find_damage(folder)
+        if damage is not None:
+            # Segments without a readable table of contents: a damaged index, not an empty
+            # folder; creating would leave its articles to be deleted as leftovers.
+            raise damage
         if _generation(folder) >= 0 and not _holds_nothing(storage):
             # Articles but no version file: creating would wipe them; reindex keeps them.
             raise IndexVersionError(folder, "unknown", SCHEMA_VERSION)
@@ -194,6 +224,11 @@ def create_index(path: str | os.PathLike[str], *, lock_timeout: float = 10.0) ->
     return ix
 
 
+def _missing(folder: Path) -> IndexCorruptError | IndexNotFoundError:
+    """The error for a folder without a readable index: damaged if it holds segments."""
+    return find_damage(folder) or IndexNotFoundError(folder)
+
+
 def _open_whoosh(folder: Path) -> FileIndex:
     """Whoosh's index in ``folder``, retrying while a commit swaps its table of contents."""
     for _attempt in range(_OPEN_RETRIES):
@@ -203,13 +238,26 @@ def _open_whoosh(folder: Path) -> FileIndex:
             if _generation(folder) < 0:
                 break
             time.sleep(_LOCK_POLL)
-    raise IndexNotFoundError(folder)
+        except DAMAGE as exc:
+            damage = find_damage(folder)
+            if damage is not None:
+                raise damage from None
+            if isinstance(exc, whoosh_index.IndexError):
+                raise
+            time.sleep(_LOCK_POLL)  # a table of contents read while a commit replaced it
+    raise _missing(folder)
 
 
 def open_index(path: str | os.PathLike[str]) -> FileIndex:
     """Open the index at ``path``, checking that this newsindex can read it."""
     folder = Path(path)
     if not is_index(folder):
+        damage = find_damage(folder)
+        if damage is not None:
+            raise damage
+        if _generation_or_none(folder) is not None:
+            # Whoosh's files without our version file: reindex adopts them.
+            raise IndexVersionError(folder, "unknown", SCHEMA_VERSION)
         raise IndexNotFoundError(folder)
     try:
         meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
@@ -222,6 +270,16 @@ def open_index(path: str | os.PathLike[str]) -> FileIndex:
         return _open_whoosh(folder)
     except whoosh_index.IndexError as exc:
         raise IndexVersionError(folder, f"unreadable ({exc})", SCHEMA_VERSION) from None
+
+
+def committed_count(path: str | os.PathLike[str]) -> int | None:
+    """How many articles the latest commit at ``path`` holds, from its table of contents
+    alone (None when there is no readable one)."""
+    try:
+        toc = TOC.read(FileStorage(str(path)), _INDEX_NAME)
+    except Exception:  # no index, or a damaged one: the caller treats both as "not known"
+        return None
+    return sum(segment.doc_count() for segment in toc.segments)
 
 
 def stored_articles(path: str | os.PathLike[str]) -> Iterator[Article]:
@@ -259,9 +317,9 @@ def _writer(ix: FileIndex, lock_timeout: float, limitmb: int = IMPORT_MEMORY_MB)
         writer = _Writer(ix, _lk=False, limitmb=limitmb)
         writer.writelock = lock
         return writer
-    except OSError as exc:
+    except DAMAGE as exc:
         lock.release()
-        raise _write_failure(ix.storage.folder, exc) from None
+        raise _damage_or_failure(Path(ix.storage.folder), exc) from None
     except BaseException:
         lock.release()
         raise
@@ -352,8 +410,8 @@ def write_articles(
                 lock_fd=writer.writelock.fd,
                 save_terms=functools.partial(_save_terms, Path(folder)),
             )
-        except OSError as exc:
-            raise _write_failure(folder, exc) from None
+        except DAMAGE as exc:
+            raise _damage_or_failure(Path(folder), exc) from None
     except BaseException:
         _abandon(writer)
         raise
@@ -373,10 +431,10 @@ def delete_articles(ix: FileIndex, ids: Iterable[str], *, lock_timeout: float = 
                 docnums.append(docnum)
         for docnum in docnums:
             writer.delete_document(docnum)
-        try:
-            writer.commit(merge=False)
-        except OSError as exc:
-            raise _write_failure(ix.storage.folder, exc) from None
+        writer.commit(merge=False)
+    except DAMAGE as exc:
+        _abandon(writer)
+        raise _damage_or_failure(Path(ix.storage.folder), exc) from None
     except BaseException:
         _abandon(writer)
         raise
@@ -407,9 +465,9 @@ def rebuild_index(
                     progress(count)
         _commit_replacing_all(writer)
         _write_meta(folder)
-    except OSError as exc:
+    except DAMAGE as exc:
         _abandon(writer)
-        raise _write_failure(folder, exc) from None
+        raise _damage_or_failure(folder, exc) from None
     except BaseException:
         _abandon(writer)
         raise
@@ -458,13 +516,11 @@ def newest_published(searcher) -> dt.datetime | None:
     return span[1] if span else None
 
 
-def index_stats(ix: FileIndex) -> IndexStats:
-    """Article count, date range and size of the index."""
-    with ix.searcher() as searcher:
-        span = _published_range(searcher)
-        count = searcher.doc_count()
+def index_stats(searcher: Searcher, folder: Path) -> IndexStats:
+    """Article count, date range and size of the index ``searcher`` reads, in ``folder``."""
+    span = _published_range(searcher)
+    count = searcher.doc_count()
     first, last = (d.replace(tzinfo=dt.timezone.utc) for d in span) if span else (None, None)
-    folder = Path(ix.storage.folder)
     return IndexStats(
         path=str(folder),
         articles=count,
@@ -476,10 +532,14 @@ def index_stats(ix: FileIndex) -> IndexStats:
 
 
 class OpenIndex:
-    """An opened index folder, with a searcher kept on its latest commit.
+    """An opened index folder, with searchers kept on its latest commit.
 
-    The searcher is reused while nothing changes and renewed after any commit, by this process
-    or another, so a long-lived instance always answers from the newest complete commit.
+    Safe to share between threads: every read borrows a searcher no other thread is using
+    (:class:`~newsindex.searchers.SearcherPool`), renewed after any commit, by this process or
+    another, and after the folder was replaced by another (a rename swap), so a long-lived
+    instance always answers from the newest complete commit of what is at its path now. Writes
+    take the folder's file lock, so writes from several threads wait for each other as writes
+    from several processes do.
     """
 
     def __init__(
@@ -487,25 +547,95 @@ class OpenIndex:
     ) -> None:
         self._ix = ix
         self._weighting = weighting
-        self._searcher: Searcher | None = None
         self._terms: dict[str, str] = {}
         self._terms_stamp: int | None = None
         self.lock_timeout = lock_timeout
         self.path = Path(ix.storage.folder)
+        self._pool = SearcherPool(self._look, self._open_searcher, self._moved)
+        self._pool.current()
+        self._own: tuple[Searcher, FolderState] | None = None
+
+    # --- the folder and its searchers ----------------------------------------------------------
+
+    def _look(self) -> FolderState:
+        """The folder's identity and newest commit; our error if it is gone or damaged."""
+        try:
+            identity = folder_identity(self.path)
+            generation = _generation(self.path)
+        except FileNotFoundError:
+            raise IndexNotFoundError(self.path) from None
+        except OSError as exc:
+            raise IndexWriteError(self.path, (exc.strerror or str(exc)).lower()) from None
+        if generation < 0:
+            raise _missing(self.path)
+        return FolderState(identity, generation)
+
+    def _moved(self, state: FolderState) -> None:
+        """Another folder now stands at the path: check it is an index this newsindex reads."""
+        self._ix = open_index(self.path)
+
+    def _open_searcher(self) -> Searcher:
+        """A new searcher on the latest commit, with its weighting and the saved terms."""
+        for _attempt in range(_OPEN_RETRIES):
+            generation = _generation_or_none(self.path)
+            try:
+                searcher = self._ix.searcher()
+            except Exception as exc:  # a commit or a rename in between, or damage: see below
+                self._raise_if_damaged(exc, generation)
+                time.sleep(_LOCK_POLL)
+                continue
+            try:
+                # The weighting may depend on the contents (the recency prior counts back from
+                # the newest article), so it is made anew with each searcher.
+                searcher.weighting = self._weighting(newest_published(searcher))
+                # Each searcher unpickles its own analyzers: teach them the words imports saw.
+                searcher.schema["body"].analyzer.learn(self._known_terms())
+            except DAMAGE as exc:
+                searcher.close()
+                self._raise_if_damaged(exc, generation)
+                continue
+            return searcher
+        raise _missing(self.path)
+
+    def _raise_if_damaged(self, exc: BaseException, generation: int | None) -> None:
+        """Raise our error for ``exc`` unless a commit since ``generation`` explains it."""
+        if isinstance(exc, NewsIndexError):
+            raise exc
+        if _generation_or_none(self.path) != generation:
+            return  # the folder changed under the read: the caller tries again
+        damage = find_damage(self.path)
+        if damage is not None:
+            raise damage from None
+        if not self.path.is_dir():
+            raise IndexNotFoundError(self.path) from None
+        if not isinstance(exc, DAMAGE):
+            raise exc
+
+    @contextlib.contextmanager
+    def lend(self) -> Iterator[Searcher]:
+        """A searcher on the latest commit for the caller alone while the block runs.
+
+        A read that fails on a damaged file raises :class:`IndexCorruptError` naming it.
+        """
+        with self._pool.lend() as searcher:
+            try:
+                yield searcher
+            except DAMAGE:
+                damage = find_damage(self.path)
+                if damage is not None:
+                    raise damage from None
+                raise
 
     def searcher(self) -> Searcher:
-        """The searcher on the latest commit."""
-        if self._searcher is not None and not self._searcher.up_to_date():
-            self.close()
-        if self._searcher is None:
-            searcher = self._ix.searcher()
-            # The weighting may depend on the contents (the recency prior counts back from the
-            # newest article), so it is made anew with each searcher.
-            searcher.weighting = self._weighting(newest_published(searcher))
-            # Each searcher unpickles its own analyzers: teach them the words imports saw.
-            searcher.schema["body"].analyzer.learn(self._known_terms())
-            self._searcher = searcher
-        return self._searcher
+        """A searcher on the latest commit that this instance keeps for one caller's own
+        use (tests, tools); searches borrow theirs through :meth:`lend`."""
+        state = self._pool.current()
+        if self._own is not None and self._own[1] != state:
+            self._own[0].close()
+            self._own = None
+        if self._own is None:
+            self._own = (self._open_searcher(), state)
+        return self._own[0]
 
     def _known_terms(self) -> dict[str, str]:
         """The saved word -> term memo, read again only when an import has changed it."""
@@ -518,10 +648,11 @@ class OpenIndex:
         return self._terms
 
     def close(self) -> None:
-        """Release the searcher's open files."""
-        if self._searcher is not None:
-            self._searcher.close()
-            self._searcher = None
+        """Release the searchers' open files (those on loan when their reads end)."""
+        self._pool.close()
+        if self._own is not None:
+            self._own[0].close()
+            self._own = None
 
     def analyzers(self, searcher: Searcher) -> Callable[[str | None], object]:
         """``field -> analyzer`` of ``searcher``'s schema (None: the prose fields').
@@ -533,22 +664,29 @@ class OpenIndex:
         schema = searcher.schema
         return lambda field: schema[field or "body"].analyzer
 
+    # --- reads and writes ----------------------------------------------------------------------
+
     def stored(self, article_id: str) -> dict | None:
         """The stored fields of an article, or None."""
-        return self.searcher().document(id=article_id)
+        with self.lend() as searcher:
+            return searcher.document(id=article_id)
 
     def count(self) -> int:
         """How many articles the latest commit holds."""
-        return self.searcher().doc_count()
-
-    def write(self, articles: Iterable[Article], **options) -> int:
-        """:func:`write_articles` on this index."""
-        return write_articles(self._ix, articles, lock_timeout=self.lock_timeout, **options)
-
-    def delete(self, ids: Iterable[str]) -> int:
-        """:func:`delete_articles` on this index."""
-        return delete_articles(self._ix, ids, lock_timeout=self.lock_timeout)
+        with self.lend() as searcher:
+            return searcher.doc_count()
 
     def stats(self) -> IndexStats:
         """:func:`index_stats` of this index."""
-        return index_stats(self._ix)
+        with self.lend() as searcher:
+            return index_stats(searcher, self.path)
+
+    def write(self, articles: Iterable[Article], **options) -> int:
+        """:func:`write_articles` on this index (the one at its path now)."""
+        self._pool.current()
+        return write_articles(self._ix, articles, lock_timeout=self.lock_timeout, **options)
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """:func:`delete_articles` on this index (the one at its path now)."""
+        self._pool.current()
+        return delete_articles(self._ix, ids, lock_timeout=self.lock_timeout)

@@ -20,7 +20,9 @@ __all__ = [
     "Article",
     "Hit",
     "ImportSummary",
+    "IndexCheck",
     "IndexStats",
+    "RepairReport",
     "SearchResults",
     "Skipped",
     "make_article_id",
@@ -253,3 +255,42 @@ class ImportSummary:
     """Bad records left out (only in skip mode; otherwise the import fails instead)."""
     ignored: tuple[str, ...] = ()
     """Files of other types found in folders and not read (hidden files are not listed)."""
+
+
+@attrs.frozen(kw_only=True)
+class IndexCheck:
+    """What reading a whole index folder found (``NewsIndex.check``)."""
+
+    path: str
+    """The index folder."""
+    articles: int
+    """Articles that could be read."""
+    segments: int
+    """Segments looked at."""
+    problems: tuple[str, ...] = ()
+    """What is wrong, each naming a file (empty for a sound index)."""
+    notes: tuple[str, ...] = ()
+    """What is harmless (files an unfinished write left, which the next write removes)."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing is wrong."""
+        return not self.problems
+
+
+@attrs.frozen(kw_only=True)
+class RepairReport:
+    """What ``NewsIndex.repair`` did."""
+
+    path: str
+    """The index folder."""
+    recovered: int
+    """Articles in the repaired index."""
+    lost: tuple[str, ...] = ()
+    """What could not be saved, each naming a file."""
+    notes: tuple[str, ...] = ()
+    """Caveats about what was saved."""
+    moved_aside: tuple[str, ...] = ()
+    """The damaged files, moved (never deleted) into :attr:`aside_folder`."""
+    aside_folder: str | None = None
+    """Where the damaged files went (None when nothing was damaged)."""

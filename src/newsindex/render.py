@@ -11,18 +11,30 @@ from typing import Any
 
 import attrs
 
-from newsindex.models import Article, Hit, ImportSummary, IndexStats, SearchResults
+from newsindex.models import (
+    Article,
+    Hit,
+    ImportSummary,
+    IndexCheck,
+    IndexStats,
+    RepairReport,
+    SearchResults,
+)
 
 __all__ = [
     "article_json",
+    "check_json",
     "eval_json",
     "format_article",
+    "format_check",
     "format_eval",
     "format_import",
+    "format_repair",
     "format_results",
     "format_stats",
     "format_terms",
     "hit_json",
+    "repair_json",
     "results_summary_json",
     "stats_json",
 ]
@@ -179,6 +191,45 @@ def _ignored_line(paths: Sequence[str]) -> str:
     others = "another type" if len(paths) == 1 else "other types"
     listed = ", ".join(f"{count:,} {kind}" for kind, count in counts)
     return f"Ignored {_count(len(paths), 'file')} of {others}: {listed}."
+
+
+def format_check(check: IndexCheck) -> str:
+    """A check's report: a verdict line, then each problem and note."""
+    counts = f"{_count(check.articles, 'readable article')} in {_count(check.segments, 'segment')}"
+    if check.ok:
+        lines = [f"{check.path}: sound ({counts})."]
+    else:
+        lines = [f"{check.path}: damaged ({counts}); {_count(len(check.problems), 'problem')}:"]
+        lines += [f"  {problem}" for problem in check.problems]
+    lines += [f"  note: {note}" for note in check.notes]
+    if not check.ok:
+        lines.append(f"Run 'newsindex repair --index {check.path}' to keep what can be read.")
+    return "\n".join(lines)
+
+
+def check_json(check: IndexCheck) -> str:
+    """A check's report as one JSON object (with ``ok``)."""
+    return json.dumps({**attrs.asdict(check), "ok": check.ok}, ensure_ascii=False)
+
+
+def format_repair(report: RepairReport) -> str:
+    """A repair's report: what was kept, what was lost, where the damaged files went."""
+    if not report.lost and not report.moved_aside and not report.notes:
+        return f"{report.path}: nothing to repair ({_count(report.recovered, 'article')})."
+    lines = [f"Repaired {report.path}: {_count(report.recovered, 'article')} kept."]
+    if report.lost:
+        lines.append("Lost:")
+        lines += [f"  {lost}" for lost in report.lost]
+    lines += [f"Note: {note}" for note in report.notes]
+    if report.moved_aside:
+        lines.append(f"Damaged files moved to {report.aside_folder}:")
+        lines += [f"  {name}" for name in report.moved_aside]
+    return "\n".join(lines)
+
+
+def repair_json(report: RepairReport) -> str:
+    """A repair's report as one JSON object."""
+    return json.dumps(attrs.asdict(report), ensure_ascii=False)
 
 
 # An evaluation report (newsindex.EvalReport) is read by its attributes: render imports only
