@@ -131,3 +131,23 @@ def test_build_runs_must_match_the_scales():
     )
     assert done.returncode == 2
     assert "--build-runs takes one whole number of at least 1, or one per --scale" in done.stderr
+
+
+def test_threads_benchmark_runs_and_finds_no_wrong_answer(tmp_path):
+    """`python -m benchmarks.threads` reports latency per kind and threads with zero failures."""
+    command = [sys.executable, "-m", "benchmarks.threads", "--queries", "2", "--rounds", "1"]
+    done = subprocess.run(
+        [*command, "--threads", "1,4", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "threads.json").read_text())
+    assert set(report["single"]["this tree"]) == set(KINDS)
+    assert [(row["threads"], row["wrong"], row["failed"]) for row in report["threads"]] == [
+        (1, 0, 0),
+        (4, 0, 0),
+    ]
+    assert done.stdout.splitlines()[0].endswith("single-threaded p50 / p95 ms (median of rounds)")

@@ -131,6 +131,10 @@ def _to_utc(value: dt.date | dt.datetime | str | None, *, end: bool) -> dt.datet
 class NewsIndex:
     """A news search index in a folder on disk.
 
+    Safe to share between threads (hold one per process in a web app): reads run concurrently,
+    each on a searcher no other thread is using, and see every commit, from this process or
+    another, once it is complete; writes from several threads wait for each other.
+
     >>> ix = NewsIndex.create("news/")          # or NewsIndex.open("news/")
     >>> ix.add_files(["articles.jsonl"])
     >>> ix.search('"coalition of the willing" date:2025').hits[0].title
