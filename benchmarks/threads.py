@@ -1,6 +1,6 @@
 """One NewsIndex shared by threads: single-threaded latency, throughput, and correctness.
 
-Every search borrows a searcher no other thread is using (``newsindex.searchers``). This
+Every search borrows a searcher no other thread is using (``engines.whoosh.searchers``). This
 measures what that costs a single thread and what threads gain, on the benchmark's query set:
 
 - single-threaded p50/p95 per query kind, optionally side by side with another source tree

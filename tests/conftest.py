@@ -207,7 +207,7 @@ def soak(pytestconfig: pytest.Config) -> bool:
 def spills(monkeypatch) -> list[int]:
     """The runs segment builders write out during the test: the builder's document count
     at each (in this process only; a worker's runs are its own)."""
-    from newsindex import writer as writer_module
+    from newsindex.engines.whoosh import writer as writer_module
 
     written: list[int] = []
     real = writer_module._SegmentBuilder.spill

@@ -12,20 +12,20 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher
 from whoosh.util.times import datetime_to_long
 
-import newsindex.query.search as search_module
+import newsindex.engines.whoosh.search as search_module
 from newsindex import Article, NewsIndex
-from newsindex.columns import dates
-from newsindex.impacts import read_impacts
+from newsindex.engines.whoosh import accumulate as accumulate_module
+from newsindex.engines.whoosh import compile as compile_module
+from newsindex.engines.whoosh import postings as postings_module
+from newsindex.engines.whoosh import pruning as pruning_module
+from newsindex.engines.whoosh.codec.blocks import block_at
+from newsindex.engines.whoosh.codec.columns import dates
+from newsindex.engines.whoosh.codec.impacts import read_impacts
+from newsindex.engines.whoosh.compile import DateFiltered, DateFilterMatcher, compile_tree
+from newsindex.engines.whoosh.pruning import first_by_date, top_documents
+from newsindex.engines.whoosh.ranking import BM25Scorer
 from newsindex.ingest import read_paths, sample_paths
-from newsindex.query import accumulate as accumulate_module
-from newsindex.query import compile as compile_module
 from newsindex.query import parse_query
-from newsindex.query import postings as postings_module
-from newsindex.query import pruning as pruning_module
-from newsindex.query.blocks import block_at
-from newsindex.query.compile import DateFiltered, DateFilterMatcher, compile_tree
-from newsindex.query.pruning import first_by_date, top_documents
-from newsindex.ranking import BM25Scorer
 
 QUERIES = [
     # one word: title or body
@@ -250,8 +250,8 @@ def test_date_filter_skips_to_the_same_matches(multi_segment, word, years):
 def test_term_lookups_once_same_answers_as_whooshs_term(multi_segment, monkeypatch, query):
     """Terms looked up once per segment give Whoosh's own term matchers' ids, scores, totals."""
     ours = _answers(multi_segment, query)
-    monkeypatch.setattr(compile_module.Term, "matcher", wq.Term.matcher)
-    monkeypatch.setattr(compile_module.Term, "estimate_size", wq.Term.estimate_size)
+    monkeypatch.setattr(compile_module.TermQuery, "matcher", wq.Term.matcher)
+    monkeypatch.setattr(compile_module.TermQuery, "estimate_size", wq.Term.estimate_size)
     assert ours == _answers(multi_segment, query)
     assert ours[2] > 0
 
@@ -259,7 +259,7 @@ def test_term_lookups_once_same_answers_as_whooshs_term(multi_segment, monkeypat
 def test_term_matchers_skip_deleted_articles(multi_segment):
     """A term's matcher in a segment with deletions leaves the deleted articles out."""
     searcher = multi_segment._index.searcher()
-    term = compile_module.Term("body", "said")
+    term = compile_module.TermQuery("body", "said")
     checked = 0
     for sub, _offset in searcher.leaf_searchers():
         reader = sub.reader()
@@ -309,13 +309,13 @@ def test_a_phrase_is_scored_without_building_whooshs_phrase_matcher(
     finds its first match as it is built, is never built (not even to look at the query's
     shape); the answers are Whoosh's."""
     built: list[int] = []
-    real = compile_module.Phrase.matcher
+    real = compile_module.PhraseQuery.matcher
 
     def counting(self, *args, **keywords):
         built.append(1)
         return real(self, *args, **keywords)
 
-    monkeypatch.setattr(compile_module.Phrase, "matcher", counting)
+    monkeypatch.setattr(compile_module.PhraseQuery, "matcher", counting)
     results = multi_segment.search(query, limit=10, sort=sort, snippets=False)
     assert built == []
     assert results.total > 0
@@ -550,7 +550,7 @@ def test_impacts_bound_a_word_no_title_has(impact_news, monkeypatch, limit):
 
 def test_impacts_whose_blocks_do_not_fill_the_posting_list_are_not_used(impact_news, monkeypatch):
     """Impacts whose block lengths do not add up to the posting list's are not used."""
-    from newsindex import impacts as impacts_module
+    from newsindex.engines.whoosh.codec import impacts as impacts_module
 
     real = impacts_module.read_impacts
 
@@ -795,7 +795,7 @@ def mixed_news(tmp_path_factory: pytest.TempPathFactory) -> NewsIndex:
     (without, as a merge or an older newsindex leaves a segment)."""
     from whoosh.writing import SegmentWriter
 
-    from newsindex.schema import to_document
+    from newsindex.engines.whoosh.codec.schema import to_document
 
     filler = [f"word{n}" for n in range(200)]
     rng = random.Random(3)

@@ -1,4 +1,4 @@
-"""Tests for newsindex.analysis: tokens, spans, folding, stemming and the Whoosh protocol."""
+"""Tests for the analyzer: tokens, spans, folding, stemming and the Whoosh protocol."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import QueryParser
 from whoosh.query import Phrase, Term
 
-from newsindex import _marks as marks
-from newsindex.analysis import (
+from newsindex.analysis import marks
+from newsindex.analysis.analyzer import (
     _DROPPED_OR_OTHER,
     _STRIP_WORD,
     _TOKEN,

@@ -18,8 +18,8 @@ from newsindex import (
     Skipped,
     default_index_path,
 )
-from newsindex.index import META_FILE
-from newsindex.schema import SCHEMA_VERSION
+from newsindex.engines.whoosh.codec.schema import SCHEMA_VERSION
+from newsindex.engines.whoosh.index import META_FILE
 
 SEED_ID = "cf3f115601c28b53"
 UTC = dt.timezone.utc

@@ -8,9 +8,9 @@ import pytest
 from whoosh.writing import SegmentWriter
 
 from newsindex import Article, NewsIndex
+from newsindex.engines.whoosh.codec import blocks
+from newsindex.engines.whoosh.codec.schema import ARRAY_BLOCKS_FROM, to_document
 from newsindex.ingest import read_paths, sample_paths
-from newsindex.query import blocks
-from newsindex.schema import ARRAY_BLOCKS_FROM, to_document
 
 
 @pytest.fixture(scope="module")

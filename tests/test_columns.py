@@ -1,4 +1,4 @@
-"""Tests for newsindex.columns: per-segment arrays read from Whoosh's columns."""
+"""Tests for the codec's columns: per-segment arrays read from Whoosh's columns."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsindex.columns import date_sort_keys, first_keys
-from newsindex.schema import UNDATED
+from newsindex.engines.whoosh.codec.columns import date_sort_keys, first_keys
+from newsindex.engines.whoosh.codec.schema import UNDATED
 
 
 class _Reader:

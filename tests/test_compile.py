@@ -8,8 +8,8 @@ import pytest
 from whoosh import query as wq
 
 from newsindex import NewsIndex
+from newsindex.engines.whoosh import compile as compile_module
 from newsindex.ingest import read_paths, sample_paths
-from newsindex.query import compile as compile_module
 
 PHRASES = [
     '"prime minister"',
@@ -34,7 +34,7 @@ def sample_news(tmp_path_factory: pytest.TempPathFactory) -> NewsIndex:
 def test_phrases_match_as_whooshs_own(sample_news, monkeypatch, query):
     """Exact phrases checked as position sets find the same articles with the same scores."""
     ours = sample_news.search(query, limit=100, snippets=False)
-    monkeypatch.setattr(compile_module.Phrase, "matcher", wq.Phrase.matcher)
+    monkeypatch.setattr(compile_module.PhraseQuery, "matcher", wq.Phrase.matcher)
     whoosh = sample_news.search(query, limit=100, snippets=False)
     assert ours.total == whoosh.total > 0
     assert [(h.id, h.score) for h in ours.hits] == [(h.id, h.score) for h in whoosh.hits]

@@ -16,7 +16,7 @@ from newsindex import (
     IndexCorruptError,
     NewsIndex,
 )
-from newsindex.damage import _column_count
+from newsindex.engines.whoosh.damage import _column_count
 
 ARTICLES = [
     Article(id=f"d{n}", title=f"Harbour report {n}", body=f"The ferry crossed {n} times today.")

@@ -1,4 +1,4 @@
-"""Tests for newsindex.impacts: the per-block figures that bound a frequent word's scores."""
+"""Tests for the codec's impacts: the per-block figures that bound a frequent word's scores."""
 
 from __future__ import annotations
 
@@ -9,10 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsindex import Article, NewsIndex, impacts
-from newsindex.columns import field_lengths
-from newsindex.impacts import MIN_BLOCKS, UNKNOWN, block_impact, combine, read_impacts
-from newsindex.query.blocks import block
+from newsindex import Article, NewsIndex
+from newsindex.engines.whoosh.codec import impacts
+from newsindex.engines.whoosh.codec.blocks import block
+from newsindex.engines.whoosh.codec.columns import field_lengths
+from newsindex.engines.whoosh.codec.impacts import (
+    MIN_BLOCKS,
+    UNKNOWN,
+    block_impact,
+    combine,
+    read_impacts,
+)
 
 
 def _bound(most: float, least: float, k1: float, b: float, avgfl: float) -> float:

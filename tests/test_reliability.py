@@ -39,12 +39,12 @@ from newsindex import (
     IndexWriteError,
     NewsIndex,
 )
-from newsindex import index as index_module
-from newsindex import runs as runs_module
-from newsindex import workers as workers_module
-from newsindex import writer as writer_module
 from newsindex.cli import main
-from newsindex.index import META_FILE, TERMS_FILE, stored_articles
+from newsindex.engines.whoosh import index as index_module
+from newsindex.engines.whoosh import workers as workers_module
+from newsindex.engines.whoosh import writer as writer_module
+from newsindex.engines.whoosh.codec import runs as runs_module
+from newsindex.engines.whoosh.index import META_FILE, TERMS_FILE, stored_articles
 
 pytestmark = pytest.mark.skipif(
     not hasattr(signal, "SIGKILL"), reason="kills processes with SIGKILL (POSIX only)"

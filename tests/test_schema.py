@@ -1,11 +1,12 @@
-"""Tests for newsindex.schema: the fields, and Article ↔ stored document."""
+"""Tests for newsindex.engines.whoosh.codec.schema: the fields, and Article ↔ stored document."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from newsindex.engines.whoosh.codec.schema import build_schema, from_stored, to_document
+from newsindex.fields import FIELD_ALIASES
 from newsindex.models import Article
-from newsindex.schema import FIELD_ALIASES, build_schema, from_stored, to_document
 
 UTC = dt.timezone.utc
 

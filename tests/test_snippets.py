@@ -1,4 +1,4 @@
-"""Tests for newsindex.snippets: the passage shown per hit and the spans of its matches."""
+"""Tests for the Whoosh engine's snippets: the passage shown per hit and its matches' spans."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsindex import Article
-from newsindex.analysis import stemming_analyzer
-from newsindex.snippets import SNIPPET_CHARS, MatchSpec, make_snippet
+from newsindex.analysis.analyzer import stemming_analyzer
+from newsindex.engines.whoosh.snippets import SNIPPET_CHARS, MatchSpec, make_snippet
 
 ANALYZER = stemming_analyzer()
 SEED_ID = "cf3f115601c28b53"
@@ -232,7 +232,7 @@ def test_phrase_marks_are_every_occurrence_in_the_token_stream(words):
     for i in range(len(tokens) - len(phrase) + 1):
         if tuple(term for term, _s, _e in tokens[i : i + len(phrase)]) == phrase:
             expected.update((start, end) for _t, start, end in tokens[i : i + len(phrase)])
-    from newsindex.snippets import _find_matches
+    from newsindex.engines.whoosh.snippets import _find_matches
 
     found = _find_matches(text, ANALYZER, MatchSpec(phrases=(phrase,)), None)
     assert {(start, end) for start, end, _term in found} == expected

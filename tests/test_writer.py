@@ -11,11 +11,11 @@ from whoosh import fields
 from whoosh.writing import SegmentWriter
 
 from newsindex import Article, NewsIndex
-from newsindex import workers as workers_module
-from newsindex import writer as writer_module
+from newsindex.engines.whoosh import workers as workers_module
+from newsindex.engines.whoosh import writer as writer_module
+from newsindex.engines.whoosh.codec.schema import to_document
+from newsindex.engines.whoosh.writer import _locate, import_documents
 from newsindex.ingest import read_paths, sample_paths
-from newsindex.schema import to_document
-from newsindex.writer import _locate, import_documents
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,9 @@
 import importlib as _importlib
 import typing as _typing
 
-from newsindex.analysis import analyze
+from newsindex.analysis.analyzer import analyze
 from newsindex.api import DEFAULT_LOCK_TIMEOUT, NewsIndex, default_index_path, sample_index_path
+from newsindex.engines.whoosh.index import IMPORT_MEMORY_MB
 from newsindex.errors import (
     ArticleNotFoundError,
     IndexCorruptError,
@@ -24,7 +25,6 @@ from newsindex.errors import (
     NewsIndexError,
     QuerySyntaxError,
 )
-from newsindex.index import IMPORT_MEMORY_MB
 from newsindex.ingest import read_path, read_paths
 from newsindex.models import (
     Article,

@@ -9,15 +9,8 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from newsindex.damage import has_segment_files
-from newsindex.errors import (
-    ArticleNotFoundError,
-    IndexExistsError,
-    IndexVersionError,
-    IngestError,
-    NewsIndexError,
-)
-from newsindex.index import (
+from newsindex.engines.whoosh.damage import has_segment_files
+from newsindex.engines.whoosh.index import (
     IMPORT_MEMORY_MB,
     META_FILE,
     OpenIndex,
@@ -29,6 +22,16 @@ from newsindex.index import (
     rebuild_index,
     stored_articles,
 )
+from newsindex.engines.whoosh.ranking import default_weighting
+from newsindex.engines.whoosh.repair import check_index, repair_index
+from newsindex.engines.whoosh.search import MATCHES, SORTS, run_search
+from newsindex.errors import (
+    ArticleNotFoundError,
+    IndexExistsError,
+    IndexVersionError,
+    IngestError,
+    NewsIndexError,
+)
 from newsindex.ingest import read_paths, sample_paths
 from newsindex.models import (
     Article,
@@ -39,10 +42,7 @@ from newsindex.models import (
     SearchResults,
     Skipped,
 )
-from newsindex.query import MATCHES, SORTS, parse_period, parse_query, run_search
-from newsindex.ranking import default_weighting
-from newsindex.repair import check_index, repair_index
-from newsindex.schema import from_stored
+from newsindex.query import parse_period, parse_query
 
 __all__ = ["NewsIndex", "default_index_path", "sample_index_path"]
 
@@ -415,13 +415,13 @@ class NewsIndex:
 
     def get(self, article_id: str) -> Article:
         """The stored article with this id; raises :class:`ArticleNotFoundError`."""
-        stored = self._index.stored(article_id)
-        if stored is None:
+        article = self._index.article(article_id)
+        if article is None:
             raise ArticleNotFoundError(article_id)
-        return from_stored(stored)
+        return article
 
     def __contains__(self, article_id: object) -> bool:
-        return isinstance(article_id, str) and self._index.stored(article_id) is not None
+        return isinstance(article_id, str) and self._index.article(article_id) is not None
 
     def __len__(self) -> int:
         return self._index.count()

@@ -1,4 +1,4 @@
-"""Web-style queries: parse what a user types, run it over the index, and return ranked hits.
+"""Web-style queries: parse what a user types into a public, engine-free tree (:mod:`.tree`).
 
 The grammar, loosest binding first::
 
@@ -14,26 +14,16 @@ raise :class:`QuerySyntaxError` naming the position.
 
 Long plain queries are the exception to "all required": a typed query of five or more words
 with no syntax at all, and any text parsed with ``syntax=False`` (prose), reads as a description
-and is ranked by any-word matching instead; see :func:`run_search` for ``match``.
+and is ranked by any-word matching instead (an engine's ``match`` setting decides).
 """
 
-from newsindex.query.search import MATCHES, SORTS, is_ranked, run_search
-from newsindex.query.syntax import (
-    LONG_QUERY_WORDS,
-    STOP_WORDS,
-    ParsedQuery,
-    parse_period,
-    parse_query,
-)
+from newsindex.query.syntax import LONG_QUERY_WORDS, STOP_WORDS, parse_period, parse_query
+from newsindex.query.tree import ParsedQuery
 
 __all__ = [
     "LONG_QUERY_WORDS",
-    "MATCHES",
-    "SORTS",
     "STOP_WORDS",
     "ParsedQuery",
-    "is_ranked",
     "parse_period",
     "parse_query",
-    "run_search",
 ]

@@ -8,9 +8,21 @@ from collections.abc import Callable
 
 import attrs
 
-from newsindex.analysis import NewsAnalyzer
+from newsindex.analysis.analyzer import NewsAnalyzer
 from newsindex.errors import QuerySyntaxError
-from newsindex.schema import DATE_FIELD, FIELD_ALIASES
+from newsindex.fields import DATE_FIELD, FIELD_ALIASES
+from newsindex.query.tree import (
+    And,
+    Dates,
+    Not,
+    Or,
+    ParsedQuery,
+    Phrase,
+    Prefix,
+    Term,
+    has_positive,
+    leaves,
+)
 
 LONG_QUERY_WORDS = 5
 """A typed query of at least this many plain words is ranked by any-word matching in ``auto``
@@ -48,50 +60,6 @@ _WORD_END = frozenset('()"')
 _OPERATORS = {"OR": "or", "AND": "and", "NOT": "not"}
 
 
-# --- the query tree ---------------------------------------------------------------------------
-
-
-@attrs.frozen
-class _Term:
-    field: str | None  # None: the default text fields
-    text: str
-
-
-@attrs.frozen
-class _Phrase:
-    field: str | None
-    words: tuple[str, ...]
-    slop: int = 0
-
-
-@attrs.frozen
-class _Prefix:
-    field: str | None
-    prefixes: tuple[str, ...]
-
-
-@attrs.frozen
-class _Dates:
-    start: dt.datetime | None
-    end: dt.datetime | None  # exclusive
-    label: str
-
-
-@attrs.frozen
-class _And:
-    items: tuple[object, ...]
-
-
-@attrs.frozen
-class _Or:
-    items: tuple[object, ...]
-
-
-@attrs.frozen
-class _Not:
-    item: object
-
-
 @attrs.frozen
 class _Tok:
     kind: str  # "(", ")", "word", "phrase", "field", "range", "or", "and", "not"
@@ -99,23 +67,6 @@ class _Tok:
     pos: int
     slop: int = 0
     field: str = ""
-
-
-@attrs.frozen
-class ParsedQuery:
-    """A query string parsed and analysed, ready to compile against an index."""
-
-    text: str
-    """What the user typed."""
-    tree: object
-    """The parsed query tree (internal node types)."""
-    plain: bool = False
-    """True when the text uses no syntax at all (or was parsed with ``syntax=False``)."""
-    prose: bool = False
-    """True when parsed with ``syntax=False``: the text is a description, not a typed query."""
-
-    def __str__(self) -> str:
-        return _describe(self.tree)
 
 
 # --- lexing and parsing ------------------------------------------------------------------------
@@ -227,7 +178,7 @@ class _Parser:
             node = self.clause()
             if node is not None:
                 items.append(node)
-        return items[0] if len(items) == 1 else (_And(tuple(items)) if items else None)
+        return items[0] if len(items) == 1 else (And(tuple(items)) if items else None)
 
     def clause(self) -> object | None:
         items = [self.unary()]
@@ -237,7 +188,7 @@ class _Parser:
                 raise self.error(tok.pos, "'OR' needs a word on each side")
             items.append(self.unary())
         kept = tuple(item for item in items if item is not None)
-        return kept[0] if len(kept) == 1 else (_Or(kept) if kept else None)
+        return kept[0] if len(kept) == 1 else (Or(kept) if kept else None)
 
     def unary(self) -> object | None:
         negated = False
@@ -247,7 +198,7 @@ class _Parser:
                 raise self.error(tok.pos, f"'{tok.text}' needs a word after it")
             negated = not negated
         inner = self.primary()
-        return _Not(inner) if negated and inner is not None else inner
+        return Not(inner) if negated and inner is not None else inner
 
     def primary(self) -> object | None:
         tok = self.take()
@@ -285,7 +236,7 @@ class _Parser:
                 raise self.error(
                     tok.pos, "date: takes 2025, 2025-03, 2025-03-16 or [2025-03-01 TO 2025-03-31]"
                 )
-            return _Dates(period[0], period[1], tok.text)
+            return Dates(period[0], period[1], tok.text)
         if tok.kind == "word":
             return self.word(field, tok)
         if tok.kind == "phrase":
@@ -301,7 +252,7 @@ class _Parser:
             raise self.error(tok.pos, f"put '-' before '{ftok.text}', not after it")
         raise self.error(ftok.pos, f"'{ftok.text}' has nothing after it")
 
-    def date_range(self, tok: _Tok) -> _Dates:
+    def date_range(self, tok: _Tok) -> Dates:
         sides = _RANGE_SPLIT.split(tok.text.strip())
         if len(sides) != 2:
             raise self.error(tok.pos, "a date range looks like [2025-03-01 TO 2025-03-31]")
@@ -318,11 +269,11 @@ class _Parser:
         if start and end and start >= end:
             raise self.error(tok.pos, "the range starts after it ends")
         label = f"[{sides[0].strip() or '*'} TO {sides[1].strip() or '*'}]"
-        return _Dates(start, end, label)
+        return Dates(start, end, label)
 
     def word(self, field: str | None, tok: _Tok) -> object | None:
         if field == "id":
-            return _Term("id", tok.text)
+            return Term("id", tok.text)
         if field == DATE_FIELD:
             raise self.error(tok.pos, "date: needs to come right before the date")
         base = tok.text.rstrip("*")
@@ -335,24 +286,24 @@ class _Parser:
                         tok.pos, f"a prefix needs at least {_MIN_PREFIX} letters before '*'"
                     )
                 stems = analyzer.terms(base)
-                return _Prefix(field, tuple(dict.fromkeys((prefix, *stems[-1:]))))
+                return Prefix(field, tuple(dict.fromkeys((prefix, *stems[-1:]))))
         return self.text(field, tok.text, 0, phrase=False)
 
     def words(self) -> object | None:
         """The whole text as bare words side by side, ignoring every operator."""
         items = [self.text(None, chunk, 0, phrase=False) for chunk in self.q.split()]
         items = [item for item in items if item is not None]
-        return items[0] if len(items) == 1 else (_And(tuple(items)) if items else None)
+        return items[0] if len(items) == 1 else (And(tuple(items)) if items else None)
 
     def text(self, field: str | None, text: str, slop: int, *, phrase: bool) -> object | None:
         if field == "id":  # ids are exact keys, never analysed
-            return _Term("id", text.strip()) if text.strip() else None
+            return Term("id", text.strip()) if text.strip() else None
         words = self.analyzers(field).terms(text)
         if not words:
             return None
         if len(words) == 1:
-            return _Term(field, words[0])
-        return _Phrase(field, words, slop if phrase else 0)
+            return Term(field, words[0])
+        return Phrase(field, words, slop if phrase else 0)
 
 
 def parse_query(
@@ -376,50 +327,10 @@ def parse_query(
         plain = True
     if tree is None:
         raise QuerySyntaxError(text, 0, "the query has no words to search for")
-    if not _has_positive(tree):
+    if not has_positive(tree):
         raise QuerySyntaxError(text, 0, "the query only excludes words; add a word to search for")
-    if (clauses := len(_leaves(tree))) > MAX_CLAUSES:
+    if (clauses := len(leaves(tree))) > MAX_CLAUSES:
         raise QuerySyntaxError(
             text, 0, f"the query has {clauses} different words or clauses, more than {MAX_CLAUSES}"
         )
     return ParsedQuery(text, tree, plain, prose=not syntax)
-
-
-def _leaves(node: object) -> set[object]:
-    """The distinct words, phrases, prefixes and date clauses of a query tree."""
-    if isinstance(node, (_And, _Or)):
-        return set().union(*(_leaves(item) for item in node.items))
-    if isinstance(node, _Not):
-        return _leaves(node.item)
-    return {node}
-
-
-def _has_positive(node: object) -> bool:
-    if isinstance(node, _Not):
-        return False
-    if isinstance(node, _And):
-        return any(_has_positive(item) for item in node.items)
-    if isinstance(node, _Or):
-        return all(_has_positive(item) for item in node.items)
-    return True
-
-
-def _describe(node: object) -> str:
-    if isinstance(node, _Term):
-        return f"{node.field}:{node.text}" if node.field else node.text
-    if isinstance(node, _Phrase):
-        slop = f"~{node.slop}" if node.slop else ""
-        text = '"' + " ".join(node.words) + '"' + slop
-        return f"{node.field}:{text}" if node.field else text
-    if isinstance(node, _Prefix):
-        text = " OR ".join(p + "*" for p in node.prefixes)
-        text = f"({text})" if len(node.prefixes) > 1 else text
-        return f"{node.field}:{text}" if node.field else text
-    if isinstance(node, _Dates):
-        return f"date:{node.label}"
-    if isinstance(node, _Not):
-        return "-" + _describe(node.item)
-    if isinstance(node, _And):
-        return " AND ".join(_describe(item) for item in node.items)
-    assert isinstance(node, _Or)
-    return "(" + " OR ".join(_describe(item) for item in node.items) + ")"

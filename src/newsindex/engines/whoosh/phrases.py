@@ -15,28 +15,28 @@ from typing import Any
 
 from whoosh import query as wq
 
-from newsindex.query.compile import Phrase, phrase_starts
-from newsindex.query.postings import Unsupported, postings_in
-from newsindex.ranking import BM25Scorer, NewsWeighting
+from newsindex.engines.whoosh.compile import PhraseQuery, phrase_starts
+from newsindex.engines.whoosh.postings import Unsupported, postings_in
+from newsindex.engines.whoosh.ranking import BM25Scorer, NewsWeighting
 
 __all__ = ["phrase_scores", "phrases_of"]
 
 
-def phrases_of(query: wq.Query) -> list[Phrase] | None:
+def phrases_of(query: wq.Query) -> list[PhraseQuery] | None:
     """The phrases of a query that is one, or one in title or body (as ``"..."`` is)."""
-    if type(query) is Phrase:
+    if type(query) is PhraseQuery:
         return [query]
     if (
         type(query) is wq.Or
         and len(query.subqueries) == 2
         and query.boost == 1.0
-        and all(type(q) is Phrase for q in query.subqueries)
+        and all(type(q) is PhraseQuery for q in query.subqueries)
     ):
         return list(query.subqueries)
     return None
 
 
-def phrase_scores(phrase: Phrase, searcher: Any, weighting: NewsWeighting) -> dict[int, float]:
+def phrase_scores(phrase: PhraseQuery, searcher: Any, weighting: NewsWeighting) -> dict[int, float]:
     """Score by document number of an exact phrase in one segment, as Whoosh's matcher has them.
 
     The rarest word's postings are read whole; each next word's only in the blocks that can

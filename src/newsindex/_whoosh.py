@@ -1,4 +1,4 @@
-"""Import Whoosh without the standard-library modules it imports but never uses here.
+"""How newsindex imports Whoosh: without three modules Whoosh imports but never uses here.
 
 Whoosh's modules import three things at load time that a search never touches:
 
@@ -12,9 +12,13 @@ Whoosh's modules import three things at load time that a search never touches:
 Together they are about a quarter of a fresh ``newsindex search``. :func:`import_whoosh`
 loads those three Whoosh modules while stand-ins occupy the three module names, then
 removes the stand-ins, so the names Whoosh bound forward to the real modules, which load on
-first use. Nothing else sees a stand-in: the real modules import as usual afterwards, a
-module already imported is left alone, and a process that already runs other threads (one
-of which could import a stood-in module meanwhile) imports Whoosh as usual.
+first use.
+
+Why this is safe inside someone else's program: nothing but those three Whoosh modules ever
+sees a stand-in, which stands in ``sys.modules`` only while they load; the real modules
+import as usual afterwards, for the host program and for Whoosh; a module the host already
+imported is left alone; and in a process that already runs other threads (one of which could
+import a stood-in module meanwhile) Whoosh is imported as usual, with no stand-in at all.
 """
 
 from __future__ import annotations

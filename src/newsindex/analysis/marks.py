@@ -1,6 +1,6 @@
 """Combining marks that are not letters or digits, by Unicode version, as hexadecimal ranges.
 
-:mod:`newsindex.analysis` needs them for its word pattern. Finding them means asking
+:mod:`newsindex.analysis.analyzer` needs them for its word pattern. Finding them means asking
 ``unicodedata`` about every code point below U+20000, which takes about 50 ms, at every start
 of the command line; the table makes that a look-up. A Unicode version missing here is scanned
 as before (:func:`scan`); :func:`entry` gives its line for the table, and a test checks the
@@ -156,7 +156,7 @@ def mark_ranges() -> list[tuple[int, int]]:
 
 
 def entry() -> str:
-    """This Python's line for the table (``python -c "from newsindex._marks import entry;
+    """This Python's line for the table (``python -c "from newsindex.analysis.marks import entry;
     print(entry())"``)."""
     ranges = " ".join(f"{first:x}-{last:x}" for first, last in scan())
     return f'    "{unicodedata.unidata_version}": "{ranges}",'

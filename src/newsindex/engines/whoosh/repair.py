@@ -19,9 +19,9 @@ from pathlib import Path
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
 
-from newsindex.damage import INDEX_NAME, Salvage, check_folder, salvage
-from newsindex.errors import IndexNotFoundError, IndexReadOnlyError
-from newsindex.index import (
+from newsindex.engines.whoosh.codec.schema import SCHEMA_VERSION
+from newsindex.engines.whoosh.damage import INDEX_NAME, Salvage, check_folder, salvage
+from newsindex.engines.whoosh.index import (
     META_FILE,
     _load_terms,
     _remove_leftovers,
@@ -33,8 +33,8 @@ from newsindex.index import (
     open_index,
     write_articles,
 )
+from newsindex.errors import IndexNotFoundError, IndexReadOnlyError
 from newsindex.models import IndexCheck, RepairReport
-from newsindex.schema import SCHEMA_VERSION
 
 __all__ = ["check_index", "repair_index"]
 

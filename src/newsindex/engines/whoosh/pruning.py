@@ -3,11 +3,11 @@
 For a word in several fields (the commonest query) and the first pages of results, the larger
 posting list is scored only in the blocks whose best possible score can still reach the page
 (block bounds, from the word's impacts where the segment has them, when the others are not
-even decoded; see :mod:`newsindex.impacts`). In date order, a word's larger posting list is
+even decoded; see :mod:`.codec.impacts`). In date order, a word's larger posting list is
 read only in the blocks whose range of documents can hold one of the first dates (articles
 mostly come in date order). In both, its matches are counted from document frequencies (the
 body's, and the ``title_only`` field's for titles). Every other query is scored whole, term
-at a time (:mod:`newsindex.query.accumulate`), and the best documents come off a heap.
+at a time (:mod:`.accumulate`), and the best documents come off a heap.
 
 The results are those of scoring every match: the same documents, scores and ties.
 """
@@ -25,18 +25,18 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import UnionMatcher, WrappingMatcher
 
-from newsindex.columns import date_sort_keys, first_keys
-from newsindex.query.accumulate import (
+from newsindex.engines.whoosh.accumulate import (
     holds_phrase,
     matcher_scores,
     matcher_size,
     segment_scores,
     term_at_a_time_context,
 )
-from newsindex.query.blocks import block_at, place
-from newsindex.query.postings import impact_places, posting_blocks
-from newsindex.ranking import PRIOR_CHUNK, BM25Scorer
-from newsindex.schema import TITLE_ONLY_FIELD
+from newsindex.engines.whoosh.codec.blocks import block_at, place
+from newsindex.engines.whoosh.codec.columns import date_sort_keys, first_keys
+from newsindex.engines.whoosh.codec.schema import TITLE_ONLY_FIELD
+from newsindex.engines.whoosh.postings import impact_places, posting_blocks
+from newsindex.engines.whoosh.ranking import PRIOR_CHUNK, BM25Scorer
 
 __all__ = ["first_by_date", "top_documents"]
 
@@ -44,7 +44,7 @@ __all__ = ["first_by_date", "top_documents"]
 def top_documents(searcher: Any, query: wq.Query, limit: int) -> tuple[list, int] | None:
     """The best ``limit`` ``(score, docnum)`` pairs, best first, and the number of matches.
 
-    ``None`` as for :func:`~newsindex.query.accumulate.segment_scores`.
+    ``None`` as for :func:`.accumulate.segment_scores`.
     """
     bounded = _bounded_segment_scores(searcher, query, limit)
     if bounded is not None:
@@ -91,7 +91,7 @@ def _bounded_segment_scores(
     the blocks of every segment with the best possible score first, only while that can
     still reach the ``limit``-th best score found so far; in a block whose own bound falls
     short, only the documents whose smaller-side score makes up the difference. Where the
-    segment has the body word's impacts (:mod:`newsindex.impacts`) and the matches are
+    segment has the body word's impacts (:mod:`.codec.impacts`) and the matches are
     counted from document frequencies, the bounds come from those, and a block is decoded
     only when it is scored; else the bounds come from the block headers (the block's
     highest weight and shortest length, which mostly belong to different documents), and
@@ -204,7 +204,7 @@ def _found_at(docnums: Sequence[int], found: dict[int, float]) -> list[int]:
 def _impact_blocks(
     reader: Any, leaf: W3LeafMatcher, boost: float, found: dict[int, float], weighting: Any
 ) -> tuple[list[tuple[float, float, tuple]], list[int]] | None:
-    """Block bounds from a body word's impacts (see :mod:`newsindex.impacts`):
+    """Block bounds from a body word's impacts (see :mod:`.codec.impacts`):
     ``(bound with the title scores in ``found``, bound of the body score, (place, the title
     documents in its range))`` per block, and the title documents after the last block's
     end; ``None`` as for :func:`impact_places`. No block header is read."""

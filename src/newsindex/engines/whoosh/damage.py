@@ -28,9 +28,9 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
 from whoosh.reading import SegmentReader
 
+from newsindex.engines.whoosh.codec.schema import build_schema, from_stored
 from newsindex.errors import IndexCorruptError
 from newsindex.models import Article, IndexCheck
-from newsindex.schema import build_schema, from_stored
 
 __all__ = [
     "DAMAGE",

@@ -4,7 +4,7 @@ Each worker builds a segment of its own from batches of documents it takes from 
 shared by all of them (whichever is free takes the next batch), with a builder the writer
 passes in, and reports the segments, where each batch landed and what its analyzer learnt.
 The importing process offers batches and indexes those the workers have no room for; see
-:mod:`newsindex.writer`. Failures raise :class:`IndexWriteError`.
+:mod:`.writer`. Failures raise :class:`IndexWriteError`.
 """
 
 from __future__ import annotations

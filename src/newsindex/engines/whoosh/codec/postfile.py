@@ -1,8 +1,8 @@
 """Posting lists written as Whoosh 3's postings file and term table hold them, a block at a time.
 
 Whoosh's postings writer takes a posting at a time and compresses every block. Here a term's
-postings, gathered in memory (:mod:`newsindex.writer`) or read back from a run
-(:mod:`newsindex.runs`), go in a block at a time: its document numbers, weights and position
+postings, gathered in memory (:mod:`..writer`) or read back from a run
+(:mod:`.runs`), go in a block at a time: its document numbers, weights and position
 values encoded at C speed, zlib only where it pays, a short list written as its one block with
 its term table entry in one call. The files are those Whoosh's own writer makes, apart from
 which blocks are compressed (a flag in each block) and the pickle protocol of the blocks and
@@ -25,8 +25,8 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3PostingsWriter, W3TermI
 from whoosh.system import pack_int, pack_long, pack_uint
 from whoosh.util.numeric import length_to_byte
 
-from newsindex.impacts import block_impact
-from newsindex.schema import ARRAY_BLOCKS_FROM, BLOCK_PROTOCOL
+from newsindex.engines.whoosh.codec.impacts import block_impact
+from newsindex.engines.whoosh.codec.schema import ARRAY_BLOCKS_FROM, BLOCK_PROTOCOL
 
 __all__ = [
     "SINGLE_VALUES",
@@ -77,11 +77,11 @@ class BlockWriter(W3PostingsWriter):
     more, the ids (delta-coded) and the weights, where they differ, are arrays rather than
     tuples: Whoosh reads any sequence there, and an array pickles as a header and one run of
     bytes, so the query layer can read a block's ids and weights without unpickling its
-    position values (``newsindex.query.blocks``).
+    position values (``.blocks``).
     """
 
     layouts: list | None = None
-    """Where the blocks written go (newsindex.impacts.Layout), while a term's are wanted."""
+    """Where the blocks written go (.impacts.Layout), while a term's are wanted."""
 
     def _mini_ids(self) -> Sequence[int]:
         ids = self._ids
@@ -127,7 +127,7 @@ class BlockWriter(W3PostingsWriter):
         )
         infobytes = pickle.dumps(info, 2)
         blocklength = len(infobytes) + len(databytes)
-        if self.layouts is not None:  # see newsindex.impacts.Layout
+        if self.layouts is not None:  # see .impacts.Layout
             self.layouts.append((4 + blocklength, len(infobytes), level, len(ids)))
         postfile = self._postfile
         # Where the block starts: a run's blocks of a term end there (see runs).
@@ -201,7 +201,7 @@ def add_postings(
 def block_figures(
     docnums: array, weights: array, lengths: dict[int, int], title: tuple | None, limit: int
 ) -> list:
-    """The impacts (see :mod:`newsindex.impacts`) of a body word's blocks of ``limit``
+    """The impacts (see :mod:`.impacts`) of a body word's blocks of ``limit``
     postings; ``title``: the word's title postings, if any."""
     titled = set(title[0]) if title is not None else None
     return [

@@ -7,15 +7,15 @@ postings per term, with the field lengths it already knows, and writes them in o
 pass. Memory stays bounded: ``limitmb`` is the budget of the whole import, shared by its
 processes; when a process's postings pass its share, they are written out as a run and freed,
 and its segment goes on; when it ends, its postings file is joined from the runs
-(:mod:`newsindex.runs`). So an import makes one segment per process whatever its size (a
+(:mod:`.codec.runs`). So an import makes one segment per process whatever its size (a
 search looks every term up in every segment). All new segments go into the index in one
 table-of-contents commit, so an import still becomes visible all at once or not at all.
 
 Postings are kept compact (per term, arrays of document numbers and weights and a list of
 position values, the commonest of which, a single position, are shared objects) and written a
-block at a time (:mod:`newsindex.postfile`), in the files Whoosh's own writer makes.
+block at a time (:mod:`.codec.postfile`), in the files Whoosh's own writer makes.
 
-With ``procs`` > 1, worker processes (:mod:`newsindex.workers`) take batches of documents from
+With ``procs`` > 1, worker processes (:mod:`.workers`) take batches of documents from
 a shared queue and write a segment of their own; the parent reads the input, indexes the batches
 the workers have no room for, and commits all the segments together. Which process indexes a
 batch depends on timing, so two parallel imports of the same input may order the articles
@@ -36,10 +36,14 @@ from whoosh.formats import Positions
 from whoosh.system import pack_ushort
 from whoosh.writing import SegmentWriter
 
-from newsindex.analysis import NewsAnalyzer
-from newsindex.errors import IndexWriteError
-from newsindex.impacts import IMPACTS_FIELD, MIN_PIECE, encode_impacts, write_impacts
-from newsindex.postfile import (
+from newsindex.analysis.analyzer import NewsAnalyzer
+from newsindex.engines.whoosh.codec.impacts import (
+    IMPACTS_FIELD,
+    MIN_PIECE,
+    encode_impacts,
+    write_impacts,
+)
+from newsindex.engines.whoosh.codec.postfile import (
     SINGLE_VALUES,
     BlockWriter,
     add_entry,
@@ -47,9 +51,10 @@ from newsindex.postfile import (
     block_figures,
     position_value,
 )
-from newsindex.runs import RunWriter, join_runs
-from newsindex.schema import TITLE_ONLY_FIELD
-from newsindex.workers import Placement, Workers
+from newsindex.engines.whoosh.codec.runs import RunWriter, join_runs
+from newsindex.engines.whoosh.codec.schema import TITLE_ONLY_FIELD
+from newsindex.engines.whoosh.workers import Placement, Workers
+from newsindex.errors import IndexWriteError
 
 __all__ = ["IMPORT_MEMORY_MB", "import_documents"]
 

@@ -28,7 +28,16 @@ from whoosh.searching import Searcher
 from whoosh.util.times import long_to_datetime
 from whoosh.writing import SegmentWriter
 
-from newsindex.damage import DAMAGE, find_damage
+from newsindex.engines.whoosh.codec.schema import (
+    SCHEMA_VERSION,
+    UNDATED,
+    build_schema,
+    from_stored,
+    to_document,
+)
+from newsindex.engines.whoosh.damage import DAMAGE, find_damage
+from newsindex.engines.whoosh.searchers import FolderState, SearcherPool, folder_identity
+from newsindex.engines.whoosh.writer import IMPORT_MEMORY_MB, import_documents
 from newsindex.errors import (
     ArticleNotFoundError,
     IndexCorruptError,
@@ -40,17 +49,8 @@ from newsindex.errors import (
     IndexWriteError,
     NewsIndexError,
 )
+from newsindex.fields import DATE_FIELD
 from newsindex.models import Article, IndexStats
-from newsindex.schema import (
-    DATE_FIELD,
-    SCHEMA_VERSION,
-    UNDATED,
-    build_schema,
-    from_stored,
-    to_document,
-)
-from newsindex.searchers import FolderState, SearcherPool, folder_identity
-from newsindex.writer import IMPORT_MEMORY_MB, import_documents
 
 __all__ = [
     "IMPORT_MEMORY_MB",
@@ -535,7 +535,7 @@ class OpenIndex:
     """An opened index folder, with searchers kept on its latest commit.
 
     Safe to share between threads: every read borrows a searcher no other thread is using
-    (:class:`~newsindex.searchers.SearcherPool`), renewed after any commit, by this process or
+    (:class:`.searchers.SearcherPool`), renewed after any commit, by this process or
     another, and after the folder was replaced by another (a rename swap), so a long-lived
     instance always answers from the newest complete commit of what is at its path now. Writes
     take the folder's file lock, so writes from several threads wait for each other as writes
@@ -666,10 +666,11 @@ class OpenIndex:
 
     # --- reads and writes ----------------------------------------------------------------------
 
-    def stored(self, article_id: str) -> dict | None:
-        """The stored fields of an article, or None."""
+    def article(self, article_id: str) -> Article | None:
+        """The stored article with this id, or None."""
         with self.lend() as searcher:
-            return searcher.document(id=article_id)
+            stored = searcher.document(id=article_id)
+        return None if stored is None else from_stored(stored)
 
     def count(self) -> int:
         """How many articles the latest commit holds."""

@@ -37,7 +37,7 @@ from typing import Any
 from whoosh.filedb.filetables import HashReader, HashWriter
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from newsindex.columns import per_segment
+from newsindex.engines.whoosh.codec.columns import per_segment
 
 __all__ = [
     "IMPACTS_FIELD",
@@ -61,7 +61,7 @@ MIN_BLOCKS = 4
 """Words with fewer blocks in a segment are decoded whole: bounds would save little."""
 
 MIN_PIECE = 32
-"""A run (see :mod:`newsindex.runs`) computes the figures of a word's postings only from this
+"""A run (see :mod:`.runs`) computes the figures of a word's postings only from this
 many on; a block packed from smaller pieces has unknown figures."""
 
 _EXT = ".imp"

@@ -12,7 +12,7 @@ those articles only. Exact phrases are scored from their words' postings (:mod:`
 the first page of a word's results reads less still (:mod:`.pruning`).
 
 The results are Whoosh's, number for number: each posting's score is the same
-:class:`~newsindex.ranking.BM25Scorer` expression, the tree's sums are formed in the tree's
+:class:`.ranking.BM25Scorer` expression, the tree's sums are formed in the tree's
 own order, and ties go to the lower document number as in Whoosh's collector. A tree with any
 other kind of node (phrases among other clauses, constant-score ranges, fields without
 lengths) makes :func:`segment_scores` return ``None``, and Whoosh's collector runs the query
@@ -35,17 +35,17 @@ from whoosh.matching import (
     WrappingMatcher,
 )
 
-from newsindex.query.compile import (
+from newsindex.engines.whoosh.compile import (
     TERM_AT_A_TIME,
     DateFilterMatcher,
     ExcludingMatcher,
     InRange,
     LazyIntersectionMatcher,
-    Phrase,
+    PhraseQuery,
 )
-from newsindex.query.phrases import phrase_scores, phrases_of
-from newsindex.query.postings import Unsupported, posting_blocks, postings_of
-from newsindex.ranking import BM25Scorer, NewsWeighting
+from newsindex.engines.whoosh.phrases import phrase_scores, phrases_of
+from newsindex.engines.whoosh.postings import Unsupported, posting_blocks, postings_of
+from newsindex.engines.whoosh.ranking import BM25Scorer, NewsWeighting
 
 __all__ = [
     "holds_phrase",
@@ -63,7 +63,7 @@ _INTERSECTIONS = (IntersectionMatcher, LazyIntersectionMatcher)
 
 def term_at_a_time_context(searcher: Any) -> Any:
     """The search context to build matchers in, as Whoosh's collector builds them but for
-    reading term at a time (see newsindex.query.compile.And); None if the searcher does not
+    reading term at a time (see .compile.And); None if the searcher does not
     rank with :class:`NewsWeighting`, which the scores here are the same numbers as."""
     weighting = searcher.weighting
     if not isinstance(weighting, NewsWeighting) or weighting.use_final:
@@ -145,7 +145,9 @@ def scores_of(searcher: Any, query: wq.Query, docnums: Sequence[int]) -> dict[in
     return scores
 
 
-def _phrases_scores(phrases: list[Phrase], sub: Any, weighting: Any) -> dict[int, float] | None:
+def _phrases_scores(
+    phrases: list[PhraseQuery], sub: Any, weighting: Any
+) -> dict[int, float] | None:
     """Every match of one or two exact phrases (see :func:`phrases_of`) in a segment, scored
     as a union of them; ``None`` where one cannot be evaluated here."""
     try:

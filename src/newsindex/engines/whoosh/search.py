@@ -15,27 +15,21 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.searching import Searcher
 
-from newsindex.analysis import NewsAnalyzer
-from newsindex.columns import date_sort_keys
+from newsindex.analysis.analyzer import NewsAnalyzer
+from newsindex.engines.whoosh.accumulate import scored_anyway, scores_of, segment_scores
+from newsindex.engines.whoosh.codec.columns import date_sort_keys
+from newsindex.engines.whoosh.compile import AndNotQuery, AndQuery, compile_tree, either
+from newsindex.engines.whoosh.postings import holds
+from newsindex.engines.whoosh.pruning import first_by_date, top_documents
+from newsindex.engines.whoosh.snippets import MatchSpec, make_snippet
+from newsindex.fields import DATE_FIELD, NAME_FIELDS, TEXT_FIELDS
 from newsindex.models import Hit, SearchResults
-from newsindex.query.accumulate import scored_anyway, scores_of, segment_scores
-from newsindex.query.compile import And, AndNot, compile_tree, either
-from newsindex.query.postings import holds
-from newsindex.query.pruning import first_by_date, top_documents
 from newsindex.query.syntax import (
     LONG_QUERY_WORDS,
     STOP_WORDS,
     ParsedQuery,
-    _And,
-    _Dates,
-    _Not,
-    _Or,
-    _Phrase,
-    _Prefix,
-    _Term,
 )
-from newsindex.schema import DATE_FIELD, NAME_FIELDS, TEXT_FIELDS
-from newsindex.snippets import MatchSpec, make_snippet
+from newsindex.query.tree import And, Dates, Not, Or, Phrase, Prefix, Term
 
 SORTS = ("relevance", "newest", "oldest")
 
@@ -50,17 +44,17 @@ def _match_spec(node: object) -> MatchSpec:
     phrases: list[tuple[str, ...]] = []
 
     def visit(n: object) -> None:
-        if isinstance(n, (_And, _Or)):
+        if isinstance(n, (And, Or)):
             for item in n.items:
                 visit(item)
-        elif isinstance(n, _Term) and n.field in (None, *TEXT_FIELDS):
+        elif isinstance(n, Term) and n.field in (None, *TEXT_FIELDS):
             terms.add(n.text)
-        elif isinstance(n, _Phrase) and n.field in (None, *TEXT_FIELDS):
+        elif isinstance(n, Phrase) and n.field in (None, *TEXT_FIELDS):
             if n.slop:
                 terms.update(n.words)
             else:
                 phrases.append(n.words)
-        elif isinstance(n, _Prefix) and n.field in (None, *TEXT_FIELDS):
+        elif isinstance(n, Prefix) and n.field in (None, *TEXT_FIELDS):
             prefixes.extend(n.prefixes)
 
     visit(node)
@@ -182,19 +176,19 @@ def _date_label(moment: dt.datetime | None) -> str:
     return moment.date().isoformat() if moment.time() == dt.time() else moment.isoformat()
 
 
-def _date_filter(since: dt.datetime | None, until: dt.datetime | None) -> _Dates | None:
+def _date_filter(since: dt.datetime | None, until: dt.datetime | None) -> Dates | None:
     """The ``since``/``until`` arguments as a date clause; ``until`` is exclusive here."""
     if since is None and until is None:
         return None
     shown_until = until - dt.timedelta(days=1) if until and until.time() == dt.time() else until
-    return _Dates(since, until, f"[{_date_label(since)} TO {_date_label(shown_until)}]")
+    return Dates(since, until, f"[{_date_label(since)} TO {_date_label(shown_until)}]")
 
 
 # --- ranked matching --------------------------------------------------------------------------
 
 
 def _top_items(tree: object) -> tuple[object, ...]:
-    return tree.items if isinstance(tree, _And) else (tree,)
+    return tree.items if isinstance(tree, And) else (tree,)
 
 
 def is_ranked(parsed: ParsedQuery, match: str) -> bool:
@@ -222,9 +216,9 @@ class _Ranked:
     def tree(self) -> object:
         """The same query as a tree, for the description and the snippet marks."""
         words = [item for item, _ in self.optional]
-        either = words[0] if len(words) == 1 else _Or(tuple(words))
-        items = (either, *self.required, *(_Not(item) for item in self.excluded))
-        return items[0] if len(items) == 1 else _And(items)
+        either = words[0] if len(words) == 1 else Or(tuple(words))
+        items = (either, *self.required, *(Not(item) for item in self.excluded))
+        return items[0] if len(items) == 1 else And(items)
 
 
 def _rank_items(tree: object, *, split: bool, stop_terms: frozenset[str]) -> _Ranked:
@@ -237,15 +231,15 @@ def _rank_items(tree: object, *, split: bool, stop_terms: frozenset[str]) -> _Ra
     words: list[object] = []
     required, excluded = [], []
     for item in _top_items(tree):
-        if isinstance(item, _Not):
+        if isinstance(item, Not):
             excluded.append(item.item)
-        elif isinstance(item, _Dates):
+        elif isinstance(item, Dates):
             required.append(item)
-        elif split and isinstance(item, _Phrase):
-            words.extend(_Term(item.field, word) for word in item.words)
+        elif split and isinstance(item, Phrase):
+            words.extend(Term(item.field, word) for word in item.words)
         else:
             words.append(item)
-    content = [w for w in words if not (isinstance(w, _Term) and w.text in stop_terms)]
+    content = [w for w in words if not (isinstance(w, Term) and w.text in stop_terms)]
     counts: dict[object, int] = {}
     for item in content or words:
         counts[item] = counts.get(item, 0) + 1
@@ -258,9 +252,9 @@ def _compile_ranked(ranked: _Ranked, reader) -> wq.Query:
     words = [q.with_boost(q.boost * w) for q, (_, w) in zip(words, ranked.optional, strict=True)]
     query = either(words)
     if ranked.required:
-        query = And([query, *(compile_tree(item, reader) for item in ranked.required)])
+        query = AndQuery([query, *(compile_tree(item, reader) for item in ranked.required)])
     if ranked.excluded:
-        query = AndNot(query, either(compile_tree(item, reader) for item in ranked.excluded))
+        query = AndNotQuery(query, either(compile_tree(item, reader) for item in ranked.excluded))
     return query
 
 
@@ -278,7 +272,7 @@ def _collect(searcher: Searcher, query: wq.Query, count: int, sort: str) -> _Ran
     """The first ``count`` matches of ``query`` in ``sort`` order, and the number of matches.
 
     Matches are scored term at a time where the query's shape allows (the same scores,
-    several times faster: see :mod:`newsindex.query.accumulate`), else by Whoosh's collector,
+    several times faster: see :mod:`.accumulate`), else by Whoosh's collector,
     exhaustively: no block-max skipping and no swapping out of sub-queries that cannot reach
     the top (both leave matches uncounted, and Whoosh then either runs the query again to count
     them or reports too few). Date order takes every match anyway; term at a time, it keeps
@@ -340,7 +334,7 @@ def run_search(
     tree = parsed.tree
     date_filter = _date_filter(since, until)
     if date_filter is not None:
-        tree = _And((*_top_items(tree), date_filter))
+        tree = And((*_top_items(tree), date_filter))
     if is_ranked(parsed, match):
         ranked = _rank_items(tree, split=parsed.plain, stop_terms=_stop_terms(body_analyzer))
         query = _compile_ranked(ranked, searcher.reader())

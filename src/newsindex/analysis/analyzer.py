@@ -21,13 +21,13 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from newsindex import _lean
+from newsindex import _whoosh
 
-_lean.import_whoosh()
+_whoosh.import_whoosh()
 
 from whoosh.analysis import Analyzer, Token  # noqa: E402
 
-from newsindex._marks import mark_ranges  # noqa: E402
+from newsindex.analysis.marks import mark_ranges  # noqa: E402
 
 __all__ = ["NewsAnalyzer", "analyze", "plain_analyzer", "stemming_analyzer"]
 

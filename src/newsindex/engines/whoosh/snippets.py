@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
-from newsindex.analysis import NewsAnalyzer
+from newsindex.analysis.analyzer import NewsAnalyzer
 
 __all__ = ["MatchSpec", "make_snippet"]
 

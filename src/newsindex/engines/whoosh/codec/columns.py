@@ -18,7 +18,8 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.columns import NumericColumn
 from whoosh.util.numeric import byte_to_length
 
-from newsindex.schema import DATE_FIELD, UNDATED
+from newsindex.engines.whoosh.codec.schema import UNDATED
+from newsindex.fields import DATE_FIELD
 
 __all__ = [
     "date_order",

@@ -2,8 +2,8 @@
 matcher stands, or only the blocks that hold some wanted documents.
 
 A block's ids and weights are decoded without its position values where it allows (see
-:mod:`newsindex.query.blocks`). Where the segment has a body word's impacts (see
-:mod:`newsindex.impacts`), the blocks are found from the layouts stored with them, and no
+:mod:`.codec.blocks`). Where the segment has a body word's impacts (see
+:mod:`.codec.impacts`), the blocks are found from the layouts stored with them, and no
 block header in between is read.
 """
 
@@ -17,10 +17,10 @@ from typing import Any
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher
 
-from newsindex.impacts import IMPACTS_FIELD, read_impacts
-from newsindex.query.blocks import block as read_block
-from newsindex.query.blocks import block_at
-from newsindex.query.blocks import holds as holds_by_headers
+from newsindex.engines.whoosh.codec.blocks import block as read_block
+from newsindex.engines.whoosh.codec.blocks import block_at
+from newsindex.engines.whoosh.codec.blocks import holds as holds_by_headers
+from newsindex.engines.whoosh.codec.impacts import IMPACTS_FIELD, read_impacts
 
 __all__ = [
     "Unsupported",
@@ -39,8 +39,8 @@ class Unsupported(Exception):
 
 
 def impact_places(reader: Any, leaf: W3LeafMatcher) -> tuple[tuple, list[tuple]] | None:
-    """A body word's impacts (see :mod:`newsindex.impacts`) and where each of its blocks is
-    (as :func:`~newsindex.query.blocks.place` has it), from the layouts stored with them: no
+    """A body word's impacts (see :mod:`.codec.impacts`) and where each of its blocks is
+    (as :func:`.codec.blocks.place` has it), from the layouts stored with them: no
     block header is read. ``None`` if the segment has no impacts for the word, if their
     blocks do not fill its posting list, or if ``leaf`` has been read from already."""
     return None if leaf._i else _layout_places(reader, leaf)
@@ -96,7 +96,7 @@ def posting_blocks(
     matcher: W3LeafMatcher, *, values: bool = False, reader: Any = None
 ) -> Iterator[tuple]:
     """A Whoosh 3 posting list's blocks from where the matcher stands (see
-    :func:`newsindex.query.blocks.block`). With the segment's ``reader``, a body word's blocks
+    :func:`.codec.blocks.block`). With the segment's ``reader``, a body word's blocks
     after the first are found from its impacts (:func:`_places_from`), no header read; the
     matcher's block figures then stay those of its first block."""
     if not matcher.is_active():

@@ -30,7 +30,7 @@ from typing import Any
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 
-from newsindex.impacts import combine, encode_impacts
+from newsindex.engines.whoosh.codec.impacts import combine, encode_impacts
 
 __all__ = ["RunWriter", "join_runs"]
 
@@ -46,7 +46,7 @@ block)."""
 # last document number), then either the postings themselves (document numbers, weights,
 # position values) or None, and the length of its blocks in the run's postings file and the
 # offset of its last block in them, and last the impacts of its blocks or piece and the
-# layouts of its blocks (see newsindex.impacts), if they were computed. The first three sort
+# layouts of its blocks (see .impacts), if they were computed. The first three sort
 # a term's records by run, so by document number.
 Record = tuple[
     str,
@@ -162,7 +162,7 @@ class _Joiner:
 
     def write(self, records: list[Record], *, impacts: bool = False) -> None:
         """Write a term's postings from its ``records``; with ``impacts``, gather its blocks'
-        figures and layouts (see newsindex.impacts) in ``impacts`` and the postings writer's
+        figures and layouts (see .impacts) in ``impacts`` and the postings writer's
         ``layouts``."""
         self.impacts = [] if impacts else None
         self.postwriter.layouts = [] if impacts else None
@@ -250,7 +250,7 @@ def join_runs(
     the segment's Whoosh 3 field writer, with postings writers of class ``block_writer``;
     then delete the runs' files. ``impacts``: a field, and a list to append ``(term,
     encoded figures)`` to for its terms whose blocks' figures are all known and stored (see
-    :func:`newsindex.impacts.encode_impacts`)."""
+    :func:`.impacts.encode_impacts`)."""
     runs = [storage.open_file(name + ".pst") for name in names]
     try:
         fieldname = None

@@ -7,17 +7,14 @@ from typing import Any
 
 from whoosh import fields, formats
 
-from newsindex.analysis import NewsAnalyzer, plain_analyzer, stemming_analyzer
+from newsindex.analysis.analyzer import NewsAnalyzer, plain_analyzer, stemming_analyzer
+from newsindex.fields import DATE_FIELD
 from newsindex.models import Article
 
 __all__ = [
     "ARRAY_BLOCKS_FROM",
     "BLOCK_PROTOCOL",
-    "DATE_FIELD",
-    "FIELD_ALIASES",
-    "NAME_FIELDS",
     "SCHEMA_VERSION",
-    "TEXT_FIELDS",
     "TITLE_ONLY_FIELD",
     "UNDATED",
     "build_schema",
@@ -29,13 +26,6 @@ SCHEMA_VERSION = 2
 """Bumped whenever the fields or the analysis change in a way old indexes cannot serve
 (2: the ``title_only`` field)."""
 
-TEXT_FIELDS = ("title", "body")
-"""Fields searched by bare words, analysed with stemming."""
-
-NAME_FIELDS = ("author", "source", "section", "tag", "url")
-"""Fields of names and addresses: same tokenization, no stemming."""
-
-DATE_FIELD = "published"
 
 TITLE_ONLY_FIELD = "title_only"
 """The terms of an article's title that its body does not hold, document numbers only. With it
@@ -56,28 +46,10 @@ as fast to unpickle. Whoosh's reader unpickles any protocol."""
 ARRAY_BLOCKS_FROM = 32
 """Posting blocks with at least this many postings keep their delta-coded ids and their
 weights in arrays, which the query layer reads without unpickling the position values
-(``newsindex.query.blocks``); smaller blocks keep them in tuples, as Whoosh's writer does.
+(``.blocks``); smaller blocks keep them in tuples, as Whoosh's writer does.
 An array pickles as a call to its reconstructor, which costs the same for one posting as for
 a hundred: tuples of fewer than 32 take a quarter to a half of the time to pickle and to
 unpickle, and fewer bytes after zlib. Most terms have a few postings, in one block."""
-
-FIELD_ALIASES = {
-    "title": "title",
-    "body": "body",
-    "text": "body",
-    "author": "author",
-    "authors": "author",
-    "by": "author",
-    "source": "source",
-    "section": "section",
-    "tag": "tag",
-    "tags": "tag",
-    "url": "url",
-    "id": "id",
-    "date": DATE_FIELD,
-    "published": DATE_FIELD,
-}
-"""Field names a user may type before ``:``, mapped to index fields."""
 
 
 class TitleOnly(fields.FieldType):

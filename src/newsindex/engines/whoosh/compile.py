@@ -1,10 +1,10 @@
 """Compiling a parsed query tree to Whoosh queries.
 
-Besides Whoosh's own query classes, five of newsindex's: :class:`Term` (Whoosh's, looking the
-term up once per segment), :class:`And` (Whoosh's, with matchers that do no work when built for
+Besides Whoosh's own query classes, five of newsindex's: :class:`TermQuery` (Whoosh's, looking the
+term up once per segment), :class:`AndQuery` (Whoosh's, with matchers that do no work when built for
 term-at-a-time evaluation), :class:`DateFiltered` (a date clause checked against each
-candidate's date instead of expanded into index terms), :class:`AndNot` (Whoosh's, with the
-first candidate checked too) and :class:`Phrase` (Whoosh's, checking an exact phrase's
+candidate's date instead of expanded into index terms), :class:`AndNotQuery` (Whoosh's, with the
+first candidate checked too) and :class:`PhraseQuery` (Whoosh's, checking an exact phrase's
 positions as sets).
 """
 
@@ -23,20 +23,21 @@ from whoosh.query.spans import Span, SpanNear2
 from whoosh.reading import TermNotFound
 from whoosh.util.times import datetime_to_long
 
-from newsindex.columns import date_order, dates
-from newsindex.query.syntax import _And, _Dates, _has_positive, _Not, _Or, _Phrase, _Prefix, _Term
-from newsindex.ranking import NewsWeighting
-from newsindex.schema import DATE_FIELD, UNDATED
+from newsindex.engines.whoosh.codec.columns import date_order, dates
+from newsindex.engines.whoosh.codec.schema import UNDATED
+from newsindex.engines.whoosh.ranking import NewsWeighting
+from newsindex.fields import DATE_FIELD
+from newsindex.query.tree import And, Dates, Not, Or, Phrase, Prefix, Term, has_positive
 
 __all__ = [
     "MAX_PREFIX_TERMS",
     "TITLE_BOOST",
-    "And",
-    "AndNot",
+    "AndNotQuery",
+    "AndQuery",
     "DateFiltered",
     "LazyIntersectionMatcher",
-    "Phrase",
-    "Term",
+    "PhraseQuery",
+    "TermQuery",
     "compile_tree",
     "either",
     "phrase_starts",
@@ -76,46 +77,47 @@ def _expand_prefix(reader, field: str, prefixes: tuple[str, ...]) -> list[str]:
 
 def compile_tree(node: object, reader) -> wq.Query:
     """The Whoosh query for a parsed query tree (``reader`` expands prefixes)."""
-    if isinstance(node, _Term):
+    if isinstance(node, Term):
         if node.field == "id":
-            return Term("id", node.text)
-        return either(Term(f, node.text, boost=b) for f, b in _fields(node.field))
-    if isinstance(node, _Phrase):
+            return TermQuery("id", node.text)
+        return either(TermQuery(f, node.text, boost=b) for f, b in _fields(node.field))
+    if isinstance(node, Phrase):
         return either(
-            Phrase(f, list(node.words), slop=node.slop + 1, boost=b) for f, b in _fields(node.field)
-        )
-    if isinstance(node, _Prefix):
-        return either(
-            wq.Or([Term(f, t, boost=b) for t in _expand_prefix(reader, f, node.prefixes)])
+            PhraseQuery(f, list(node.words), slop=node.slop + 1, boost=b)
             for f, b in _fields(node.field)
         )
-    if isinstance(node, _Dates):
+    if isinstance(node, Prefix):
+        return either(
+            wq.Or([TermQuery(f, t, boost=b) for t in _expand_prefix(reader, f, node.prefixes)])
+            for f, b in _fields(node.field)
+        )
+    if isinstance(node, Dates):
         # A filter, not evidence of relevance: a tiny constant keeps it (almost) out of the score.
         # (Whoosh drops documents whose score is exactly zero, so the boost cannot be 0.)
         return wq.DateRange(DATE_FIELD, node.start, node.end, endexcl=True, boost=1e-6)
-    if isinstance(node, _Not):
+    if isinstance(node, Not):
         return wq.Not(compile_tree(node.item, reader))
-    if isinstance(node, _Or):
+    if isinstance(node, Or):
         return either(compile_tree(item, reader) for item in dict.fromkeys(node.items))
-    assert isinstance(node, _And)
+    assert isinstance(node, And)
     items: list[object] = []
     for item in dict.fromkeys(node.items):  # a repeated clause adds nothing but cost
-        if isinstance(item, _And) and not _has_positive(item):
+        if isinstance(item, And) and not has_positive(item):
             items.extend(item.items)  # "x (-y -z)": the group's exclusions are the parent's
         else:
             items.append(item)
     items = list(dict.fromkeys(items))
-    dates = [i for i in items if isinstance(i, _Dates)]
-    others = [i for i in items if not isinstance(i, (_Not, _Dates))]
-    negative = [compile_tree(i.item, reader) for i in items if isinstance(i, _Not)]
+    dates = [i for i in items if isinstance(i, Dates)]
+    others = [i for i in items if not isinstance(i, (Not, Dates))]
+    negative = [compile_tree(i.item, reader) for i in items if isinstance(i, Not)]
     if not others and not dates:  # only exclusions, as in "x -(-y -z)": everything but them
         return wq.Not(either(negative))
     if not others:  # dates alone: the range query is the whole search
         others, dates = dates, []
     positive = [compile_tree(i, reader) for i in others]
-    query = positive[0] if len(positive) == 1 else And(positive)
+    query = positive[0] if len(positive) == 1 else AndQuery(positive)
     if negative:
-        query = AndNot(query, negative[0] if len(negative) == 1 else wq.Or(negative))
+        query = AndNotQuery(query, negative[0] if len(negative) == 1 else wq.Or(negative))
     for clause in dates:
         query = DateFiltered(query, clause.start, clause.end)
     return query
@@ -123,14 +125,14 @@ def compile_tree(node: object, reader) -> wq.Query:
 
 TERM_AT_A_TIME = "term_at_a_time"
 """The search context's flag for matchers built to be read term at a time (by
-:mod:`newsindex.query.accumulate`), not moved a document at a time."""
+:mod:`.accumulate`), not moved a document at a time."""
 
 
 def _term_at_a_time(context: Any) -> bool:
     return bool(getattr(context, TERM_AT_A_TIME, False))
 
 
-class Term(wq.Term):
+class TermQuery(wq.Term):
     """Whoosh's term query, looking the term up once per segment.
 
     Whoosh reads the term's entry in the segment's term table three or four times for one
@@ -150,7 +152,7 @@ class Term(wq.Term):
                 infos[reader] = None
         return infos[reader]
 
-    def __deepcopy__(self, memo: dict) -> Term:
+    def __deepcopy__(self, memo: dict) -> TermQuery:
         # Whoosh deep-copies a query to change its boost. The attributes are immutable but
         # the looked-up entries, which hold segment readers: the copy shares those.
         copied = self.__class__.__new__(self.__class__)
@@ -206,7 +208,7 @@ class LazyIntersectionMatcher(IntersectionMatcher):
         matching.AdditiveBiMatcher.__init__(self, a, b)
 
 
-class And(wq.And):
+class AndQuery(wq.And):
     """Whoosh's intersection query; built for term-at-a-time evaluation, its matchers are
     :class:`LazyIntersectionMatcher` (the same tree)."""
 
@@ -219,7 +221,7 @@ class And(wq.And):
             LazyIntersectionMatcher,
             searcher,
             context,
-            lambda q: 0 - q.estimate_size(reader),  # as Whoosh's And weighs its clauses
+            lambda q: 0 - q.estimate_size(reader),  # as Whoosh's AndQuery weighs its clauses
         )
 
 
@@ -253,7 +255,7 @@ class AdjacentWordsMatcher(SpanNear2.SpanNear2Matcher):
         return [Span(start, start + last) for start in sorted(starts)]
 
 
-class Phrase(wq.Phrase):
+class PhraseQuery(wq.Phrase):
     """Whoosh's phrase query; exact phrases (``slop`` 1) match through
     :class:`AdjacentWordsMatcher`."""
 
@@ -281,11 +283,11 @@ class Phrase(wq.Phrase):
     def matcher(self, searcher, context=None):
         if not self.is_exact(searcher.schema):
             return super().matcher(searcher, context)  # with Whoosh's error for no positions
-        # Whoosh's Phrase.matcher, with the faster span check.
+        # Whoosh's PhraseQuery.matcher, with the faster span check.
         terms = self.segment_terms(searcher)
         if terms is None:
             return matching.NullMatcher()
-        words = [Term(self.fieldname, term).matcher(searcher, context) for term in terms]
+        words = [TermQuery(self.fieldname, term).matcher(searcher, context) for term in terms]
         found = AdjacentWordsMatcher(words, slop=1, ordered=True, mindist=1)
         return matching.WrappingMatcher(found, boost=self.boost) if self.boost != 1.0 else found
 
@@ -309,7 +311,7 @@ class ExcludingMatcher(matching.AndNotMatcher):
             self._find_next()
 
 
-class AndNot(wq.AndNot):
+class AndNotQuery(wq.AndNot):
     """``a`` without the documents ``b`` matches, through :class:`ExcludingMatcher`."""
 
     def matcher(self, searcher, context=None):

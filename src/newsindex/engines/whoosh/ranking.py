@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from whoosh import scoring
 from whoosh.util.times import datetime_to_long
 
-from newsindex.columns import dates, field_lengths, per_segment
-from newsindex.schema import DATE_FIELD, TEXT_FIELDS, UNDATED
+from newsindex.engines.whoosh.codec.columns import dates, field_lengths, per_segment
+from newsindex.engines.whoosh.codec.schema import UNDATED
+from newsindex.fields import DATE_FIELD, TEXT_FIELDS
 
 __all__ = ["BM25Scorer", "NewsWeighting", "default_weighting"]
 
@@ -113,7 +114,7 @@ class NewsWeighting(scoring.WeightingModel):
 
     def prior_ceilings(self, reader) -> Sequence[float]:
         """The largest recency factor of each chunk of :data:`PRIOR_CHUNK` documents of a
-        segment (for bounding a block's scores: see :mod:`newsindex.impacts`)."""
+        segment (for bounding a block's scores: see :mod:`.codec.impacts`)."""
         key = ("recency ceilings", self.newest, self.recency_weight, self.half_life)
 
         def build() -> array:

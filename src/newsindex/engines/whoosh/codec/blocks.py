@@ -1,7 +1,7 @@
 """Reading Whoosh 3 posting blocks: ids and weights without the position values.
 
 A block is a pickled ``(ids, weights, values)`` tuple, usually zlib-compressed (see
-:mod:`newsindex.writer`). Scoring needs only the ids and weights, but unpickling the tuple
+:mod:`..writer`). Scoring needs only the ids and weights, but unpickling the tuple
 makes a bytes object for every posting's positions, most of the work of decoding a block.
 In a block of ``schema.ARRAY_BLOCKS_FROM`` postings or more, newsindex's writer stores ids
 and weights as arrays, each pickled as a header and one run of bytes, and they come first; so
@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from newsindex.schema import ARRAY_BLOCKS_FROM, BLOCK_PROTOCOL
+from newsindex.engines.whoosh.codec.schema import ARRAY_BLOCKS_FROM, BLOCK_PROTOCOL
 
 __all__ = ["block", "block_at", "holds", "ids_and_weights", "place"]
 
