@@ -12,7 +12,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher
 from whoosh.util.times import datetime_to_long
 
-import newsindex.engines.whoosh.search as search_module
+import newsindex.engines.whoosh.collect as collect_module
 from newsindex import Article, NewsIndex
 from newsindex.engines.whoosh import accumulate as accumulate_module
 from newsindex.engines.whoosh import compile as compile_module
@@ -82,17 +82,17 @@ def _answers(news: NewsIndex, query: str, **options) -> tuple[list, list, int]:
 def _fast_and_whoosh(news, monkeypatch, name, query, **options) -> tuple[tuple, tuple, list]:
     """The answers with the term-at-a-time function ``name`` of the search module, then with
     it declining (Whoosh's collector runs), and whether it took each search on."""
-    evaluate, handled = getattr(search_module, name), []
+    evaluate, handled = getattr(collect_module, name), []
 
     def recording(*args, **keywords):
         found = evaluate(*args, **keywords)
         handled.append(found is not None)
         return found
 
-    monkeypatch.setattr(search_module, name, recording)
+    monkeypatch.setattr(collect_module, name, recording)
     fast = _answers(news, query, **options)
-    monkeypatch.setattr(search_module, name, lambda *args, **keywords: None)
-    monkeypatch.setattr(search_module, "scores_of", lambda *args: None)  # Whoosh's rescoring
+    monkeypatch.setattr(collect_module, name, lambda *args, **keywords: None)
+    monkeypatch.setattr(collect_module, "scores_of", lambda *args: None)  # Whoosh's rescoring
     return fast, _answers(news, query, **options), handled
 
 
@@ -118,7 +118,7 @@ def test_same_ids_scores_and_totals_as_whoosh(multi_segment, monkeypatch, query,
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
 def test_date_order_same_as_whoosh_collector(multi_segment, monkeypatch, query, sort):
     """In date order: the same ids, relevance scores and totals as Whoosh's collector gives."""
-    monkeypatch.setattr(search_module, "first_by_date", lambda *args, **keywords: None)
+    monkeypatch.setattr(collect_module, "first_by_date", lambda *args, **keywords: None)
     fast, whoosh, handled = _fast_and_whoosh(
         multi_segment, monkeypatch, "segment_scores", query, sort=sort
     )
@@ -131,19 +131,19 @@ def _by_date_and_whoosh(news, monkeypatch, query, sort, limit, page=1) -> tuple[
     """The answers in date order with first_by_date (checked to take the query on), then
     from Whoosh's collector."""
     handled = []
-    real = search_module.first_by_date
+    real = collect_module.first_by_date
 
     def recording(*args, **keywords):
         found = real(*args, **keywords)
         handled.append(found is not None)
         return found
 
-    monkeypatch.setattr(search_module, "first_by_date", recording)
+    monkeypatch.setattr(collect_module, "first_by_date", recording)
     fast = news.search(query, limit=limit, page=page, sort=sort, snippets=False)
     assert handled == [True]
-    monkeypatch.setattr(search_module, "first_by_date", lambda *args, **keywords: None)
-    monkeypatch.setattr(search_module, "segment_scores", lambda *args, **keywords: None)
-    monkeypatch.setattr(search_module, "scores_of", lambda *args: None)
+    monkeypatch.setattr(collect_module, "first_by_date", lambda *args, **keywords: None)
+    monkeypatch.setattr(collect_module, "segment_scores", lambda *args, **keywords: None)
+    monkeypatch.setattr(collect_module, "scores_of", lambda *args: None)
     whoosh = news.search(query, limit=limit, page=page, sort=sort, snippets=False)
     monkeypatch.undo()
     answers = [(r.total, [(h.id, h.score) for h in r.hits]) for r in (fast, whoosh)]
@@ -413,7 +413,7 @@ def _decoded_with_bounds(news: NewsIndex, monkeypatch, query: str, limit: int) -
 
 def _whoosh_agrees(news: NewsIndex, monkeypatch, query: str, limit: int) -> None:
     results = news.search(query, limit=limit, snippets=False)
-    monkeypatch.setattr(search_module, "top_documents", lambda *args: None)  # Whoosh's collector
+    monkeypatch.setattr(collect_module, "top_documents", lambda *args: None)  # Whoosh's collector
     whoosh = news.search(query, limit=limit, snippets=False)
     monkeypatch.undo()
     assert [(h.id, h.score) for h in results.hits] == [(h.id, h.score) for h in whoosh.hits]

@@ -18,8 +18,7 @@ from newsindex import (
     Skipped,
     default_index_path,
 )
-from newsindex.engines.whoosh.codec.schema import SCHEMA_VERSION
-from newsindex.engines.whoosh.index import META_FILE
+from newsindex.engines.whoosh.codec.schema import META_FILE, SCHEMA_VERSION
 
 SEED_ID = "cf3f115601c28b53"
 UTC = dt.timezone.utc

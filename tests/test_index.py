@@ -16,8 +16,8 @@ from newsindex import (
     IndexVersionError,
     NewsIndex,
 )
-from newsindex.engines.whoosh.codec.schema import SCHEMA_VERSION
-from newsindex.engines.whoosh.index import META_FILE, is_index
+from newsindex.engines.whoosh.codec.schema import META_FILE, SCHEMA_VERSION
+from newsindex.engines.whoosh.folder import is_index
 
 UTC = dt.timezone.utc
 
@@ -144,9 +144,7 @@ class TestWriteGuards:
     def test_read_only_folder(self, tmp_path, monkeypatch):
         """A folder the process cannot write is IndexReadOnlyError before anything is read."""
         with NewsIndex.create(tmp_path) as news:
-            monkeypatch.setattr(
-                "newsindex.engines.whoosh.index.os.access", lambda path, mode: False
-            )
+            monkeypatch.setattr("newsindex.engines.whoosh.lock.os.access", lambda path, mode: False)
             with pytest.raises(IndexReadOnlyError) as info:
                 news.add([Article(id="a", title="Alpha")])
         assert str(info.value) == (

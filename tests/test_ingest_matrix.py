@@ -22,7 +22,7 @@ from conftest import is_soak
 
 from newsindex import Article, IngestError, NewsIndex
 from newsindex.cli import main
-from newsindex.engines.whoosh.index import stored_articles
+from newsindex.engines.whoosh.folder import stored_articles
 
 UTC = dt.timezone.utc
 BEFORE = (

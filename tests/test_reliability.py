@@ -40,11 +40,13 @@ from newsindex import (
     NewsIndex,
 )
 from newsindex.cli import main
-from newsindex.engines.whoosh import index as index_module
+from newsindex.engines.whoosh import transactions
 from newsindex.engines.whoosh import workers as workers_module
 from newsindex.engines.whoosh import writer as writer_module
 from newsindex.engines.whoosh.codec import runs as runs_module
-from newsindex.engines.whoosh.index import META_FILE, TERMS_FILE, stored_articles
+from newsindex.engines.whoosh.codec.schema import META_FILE
+from newsindex.engines.whoosh.folder import stored_articles
+from newsindex.engines.whoosh.terms import TERMS_FILE
 
 pytestmark = pytest.mark.skipif(
     not hasattr(signal, "SIGKILL"), reason="kills processes with SIGKILL (POSIX only)"
@@ -739,7 +741,7 @@ def test_interrupted_reindex_leaves_the_old_index(base_index, monkeypatch):
     """A reindex that fails part way leaves the old index whole; the next one succeeds."""
     before = snapshot(base_index)
     set_version(base_index, 0)
-    real, calls = index_module.to_document, []
+    real, calls = transactions.to_document, []
 
     def failing(article):
         calls.append(article.id)
@@ -747,14 +749,14 @@ def test_interrupted_reindex_leaves_the_old_index(base_index, monkeypatch):
             raise KeyboardInterrupt
         return real(article)
 
-    monkeypatch.setattr(index_module, "to_document", failing)
+    monkeypatch.setattr(transactions, "to_document", failing)
     with pytest.raises(KeyboardInterrupt):
         NewsIndex.reindex(base_index)
     with pytest.raises(IndexVersionError):
         NewsIndex.open(base_index)
     assert snapshot(base_index) == before
     assert_tidy(base_index)
-    monkeypatch.setattr(index_module, "to_document", real)
+    monkeypatch.setattr(transactions, "to_document", real)
     assert NewsIndex.reindex(base_index) == 200
     assert snapshot(base_index) == before
 

@@ -11,7 +11,7 @@ import typing as _typing
 
 from newsindex.analysis.analyzer import analyze
 from newsindex.api import DEFAULT_LOCK_TIMEOUT, NewsIndex, default_index_path, sample_index_path
-from newsindex.engines.whoosh.index import IMPORT_MEMORY_MB
+from newsindex.engines.whoosh.writer import IMPORT_MEMORY_MB
 from newsindex.errors import (
     ArticleNotFoundError,
     IndexCorruptError,

@@ -9,22 +9,20 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from newsindex.engines.whoosh.damage import has_segment_files
-from newsindex.engines.whoosh.index import (
-    IMPORT_MEMORY_MB,
-    META_FILE,
-    OpenIndex,
-    Progress,
+from newsindex.engines.whoosh.folder import (
     committed_count,
     create_index,
+    holds_index,
     is_index,
     open_index,
-    rebuild_index,
     stored_articles,
 )
+from newsindex.engines.whoosh.handle import OpenIndex
 from newsindex.engines.whoosh.ranking import default_weighting
 from newsindex.engines.whoosh.repair import check_index, repair_index
 from newsindex.engines.whoosh.search import MATCHES, SORTS, run_search
+from newsindex.engines.whoosh.transactions import Progress, rebuild_index
+from newsindex.engines.whoosh.writer import IMPORT_MEMORY_MB
 from newsindex.errors import (
     ArticleNotFoundError,
     IndexExistsError,
@@ -90,11 +88,6 @@ def sample_index_path(environ: Mapping[str, str] | None = None) -> Path:
     """Where the bundled sample's index is built: ``sample`` beside the default index folder
     in the per-user data folder, never inside the user's own index."""
     return _data_folder(os.environ if environ is None else environ) / "sample"
-
-
-def _holds_index(path: Path) -> bool:
-    """Whether ``path`` holds an index, sound or not (a damaged one is still the user's)."""
-    return is_index(path) or (path / META_FILE).exists() or has_segment_files(path)
 
 
 def _move_old_sample(path: Path, sample: Path) -> None:
@@ -202,7 +195,7 @@ class NewsIndex:
         _move_old_sample(path, sample_index_path())
         if create:
             return cls.open_or_create(path, lock_timeout=lock_timeout)
-        if _holds_index(path):
+        if holds_index(path):
             return cls.open(path, lock_timeout=lock_timeout)
         if on_sample:
             on_sample(path)

@@ -19,20 +19,12 @@ from pathlib import Path
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
 
-from newsindex.engines.whoosh.codec.schema import SCHEMA_VERSION
+from newsindex.engines.whoosh.codec.schema import META_FILE, SCHEMA_VERSION
 from newsindex.engines.whoosh.damage import INDEX_NAME, Salvage, check_folder, salvage
-from newsindex.engines.whoosh.index import (
-    META_FILE,
-    _load_terms,
-    _remove_leftovers,
-    _save_terms,
-    _take_lock,
-    _write_failure,
-    _write_meta,
-    create_index,
-    open_index,
-    write_articles,
-)
+from newsindex.engines.whoosh.folder import create_index, open_index, write_meta
+from newsindex.engines.whoosh.lock import remove_leftovers, take_lock, write_failure
+from newsindex.engines.whoosh.terms import load_terms, save_terms
+from newsindex.engines.whoosh.transactions import write_articles
 from newsindex.errors import IndexNotFoundError, IndexReadOnlyError
 from newsindex.models import IndexCheck, RepairReport
 
@@ -80,7 +72,7 @@ def repair_index(path: str | os.PathLike[str], *, lock_timeout: float = 10.0) ->
     folder = Path(path)
     _require_folder(folder)
     storage = FileStorage(str(folder))
-    lock = _take_lock(storage, lock_timeout)
+    lock = take_lock(storage, lock_timeout)
     try:
         found = salvage(folder)
         if not found.lost and _version_problem(folder) is None:
@@ -88,7 +80,7 @@ def repair_index(path: str | os.PathLike[str], *, lock_timeout: float = 10.0) ->
         try:
             aside = _commit_salvage(folder, found)
         except OSError as exc:
-            raise _write_failure(folder, exc) from None
+            raise write_failure(folder, exc) from None
     finally:
         lock.release()
     return RepairReport(
@@ -130,8 +122,8 @@ def _commit_salvage(folder: Path, found: Salvage) -> Path | None:
                 os.replace(scratch / name, folder / name)
     toc.generation = generation
     toc.write(storage, INDEX_NAME)  # the commit: a new table of contents, renamed into place
-    _write_meta(folder)
-    _save_terms(folder, _load_terms(scratch))
-    _remove_leftovers(storage)  # the old tables of contents and the segments read above
+    write_meta(folder)
+    save_terms(folder, load_terms(scratch))
+    remove_leftovers(storage)  # the old tables of contents and the segments read above
     shutil.rmtree(scratch, ignore_errors=True)
     return aside

@@ -14,6 +14,7 @@ from newsindex.models import Article
 __all__ = [
     "ARRAY_BLOCKS_FROM",
     "BLOCK_PROTOCOL",
+    "META_FILE",
     "SCHEMA_VERSION",
     "TITLE_ONLY_FIELD",
     "UNDATED",
@@ -21,6 +22,9 @@ __all__ = [
     "from_stored",
     "to_document",
 ]
+
+META_FILE = "newsindex.json"
+"""Beside Whoosh's files: which newsindex schema version wrote the index."""
 
 SCHEMA_VERSION = 2
 """Bumped whenever the fields or the analysis change in a way old indexes cannot serve

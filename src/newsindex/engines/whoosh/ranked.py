@@ -1,0 +1,87 @@
+"""Ranked any-word matching: a long plain query or pasted prose as weighted optional words."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import attrs
+from whoosh import query as wq
+
+from newsindex.analysis.analyzer import NewsAnalyzer
+from newsindex.engines.whoosh.compile import AndNotQuery, AndQuery, compile_tree, either
+from newsindex.query.syntax import LONG_QUERY_WORDS, STOP_WORDS
+from newsindex.query.tree import And, Dates, Not, Or, ParsedQuery, Phrase, Term
+
+__all__ = ["RankedQuery", "compile_ranked", "is_ranked", "rank_items", "stop_terms", "top_items"]
+
+
+def top_items(tree: object) -> tuple[object, ...]:
+    return tree.items if isinstance(tree, And) else (tree,)
+
+
+def is_ranked(parsed: ParsedQuery, match: str) -> bool:
+    """Whether ``parsed`` runs as ranked any-word matching under ``match`` (see run_search)."""
+    if match == "all":
+        return False
+    if match == "any":
+        return True
+    return parsed.prose or (parsed.plain and len(top_items(parsed.tree)) >= LONG_QUERY_WORDS)
+
+
+@functools.lru_cache(maxsize=8)
+def stop_terms(analyzer: NewsAnalyzer) -> frozenset[str]:
+    return frozenset(analyzer.terms(" ".join(STOP_WORDS)))
+
+
+@attrs.frozen
+class RankedQuery:
+    """A query split for ranked matching: weighted optional items, filters and exclusions."""
+
+    optional: tuple[tuple[object, float], ...]
+    required: tuple[object, ...]
+    excluded: tuple[object, ...]
+
+    def tree(self) -> object:
+        """The same query as a tree, for the description and the snippet marks."""
+        words = [item for item, _ in self.optional]
+        either = words[0] if len(words) == 1 else Or(tuple(words))
+        items = (either, *self.required, *(Not(item) for item in self.excluded))
+        return items[0] if len(items) == 1 else And(items)
+
+
+def rank_items(tree: object, *, split: bool, stop_terms: frozenset[str]) -> RankedQuery:
+    """Every top-level item becomes optional, except date filters (kept) and exclusions.
+
+    With ``split`` (plain queries, which hold no quoted phrases) a hyphenated word counts as its
+    parts. Stop words are left out unless nothing else is left; a repeated word weighs the
+    square root of its count.
+    """
+    words: list[object] = []
+    required, excluded = [], []
+    for item in top_items(tree):
+        if isinstance(item, Not):
+            excluded.append(item.item)
+        elif isinstance(item, Dates):
+            required.append(item)
+        elif split and isinstance(item, Phrase):
+            words.extend(Term(item.field, word) for word in item.words)
+        else:
+            words.append(item)
+    content = [w for w in words if not (isinstance(w, Term) and w.text in stop_terms)]
+    counts: dict[object, int] = {}
+    for item in content or words:
+        counts[item] = counts.get(item, 0) + 1
+    optional = tuple((item, math.sqrt(count)) for item, count in counts.items())
+    return RankedQuery(optional, tuple(required), tuple(excluded))
+
+
+def compile_ranked(ranked: RankedQuery, reader) -> wq.Query:
+    words = [compile_tree(item, reader) for item, _ in ranked.optional]
+    words = [q.with_boost(q.boost * w) for q, (_, w) in zip(words, ranked.optional, strict=True)]
+    query = either(words)
+    if ranked.required:
+        query = AndQuery([query, *(compile_tree(item, reader) for item in ranked.required)])
+    if ranked.excluded:
+        query = AndNotQuery(query, either(compile_tree(item, reader) for item in ranked.excluded))
+    return query
