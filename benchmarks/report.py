@@ -288,7 +288,8 @@ def _cold_lines(results: dict) -> list[str]:
 
 
 def _goal_lines(results: dict) -> list[str]:
-    """Issue 4's targets, each with the number measured here (information, not a verdict)."""
+    """The project's speed targets, each with the number measured here (information, not a
+    verdict)."""
     runs = results["runs"]
     if "whoosh" not in results["meta"]["engines"]:
         return []
@@ -339,7 +340,7 @@ def _goal_lines(results: dict) -> list[str]:
             _met(cold <= 0.5),
         ]
     )
-    return _table(["target (issue 4)", "measured", ""], rows, "lrl")
+    return _table(["target", "measured", ""], rows, "lrl")
 
 
 def _met(ok: bool) -> str:

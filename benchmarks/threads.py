@@ -10,7 +10,7 @@ measures what that costs a single thread and what threads gain, on the benchmark
   single-threaded ones or raise (both must be zero).
 
     python -m benchmarks.threads --corpus wikinews/articles.jsonl --threads 1,4,16 \\
-        --baseline-src /tmp/before/src
+        --baseline-src BEFORE/src
 
 Prints a table and writes ``threads.json`` into ``--out``; never passes or fails on a time.
 """
