@@ -119,7 +119,7 @@ def trec_eval_check(
 
 
 def goal(mine: Metrics, best: Metrics) -> dict[str, bool]:
-    """The issue's goal, measure by measure: beat the better baseline, P@10 within 2%."""
+    """The ranking goal, measure by measure: beat the better baseline, P@10 within 2%."""
     return {
         "MAP": mine.map > best.map,
         "nDCG@10": mine.ndcg_10 > best.ndcg_10,

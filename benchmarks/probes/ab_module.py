@@ -7,8 +7,8 @@ in turn, in a shuffled order per pass, and p50 / p95 / p99 ms are printed per ki
 shared machine this is steadier than two runs of the benchmark: both versions meet the same
 noise.
 
-    git show HEAD~1:src/newsindex/engines/whoosh/pruning.py > /tmp/old.py
-    python -m benchmarks.probes.ab_module newsindex.engines.whoosh.pruning /tmp/old.py \\
+    git show HEAD~1:src/newsindex/engines/whoosh/pruning.py > old_pruning.py
+    python -m benchmarks.probes.ab_module newsindex.engines.whoosh.pruning old_pruning.py \\
         top_documents --index WORK/scale-16/newsindex --queries WORK/queries.json
 
 The names are swapped wherever newsindex has bound the current functions (the module's
