@@ -554,6 +554,26 @@ def test_parallel_commit_counts_what_the_workers_wrote(empty_news, monkeypatch):
     assert multiprocessing.active_children() == []
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="patches forked workers")
+def test_parallel_commit_counts_the_batches_the_workers_took(empty_news, monkeypatch):
+    """A worker that loses a whole batch fails the commit, though its documents add up."""
+    real, parent = writer_module._Builder.add_batch, os.getpid()
+
+    def lose_the_third(self, number, batch):
+        if os.getpid() != parent and number == 2:  # only in the forked worker
+            return
+        real(self, number, batch)
+
+    monkeypatch.setattr(writer_module._Builder, "add_batch", lose_the_third)
+    assert 2_000 // writer_module._BATCH <= workers_module._QUEUED_BATCHES
+    monkeypatch.setattr(workers_module.Workers, "take_back", lambda self: iter(()))
+    with pytest.raises(IndexWriteError) as info:
+        empty_news.add(articles("drop", 2_000), procs=2)
+    assert "an indexing worker lost a batch" in str(info.value)
+    assert len(empty_news) == 0
+    assert multiprocessing.active_children() == []
+
+
 def test_failed_parallel_import_stops_its_workers(small_news):
     """An import that fails part way in two processes leaves no workers behind and no files."""
     before = snapshot(small_news.path)

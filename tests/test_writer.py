@@ -14,6 +14,7 @@ from newsindex import Article, NewsIndex
 from newsindex.engines.whoosh import workers as workers_module
 from newsindex.engines.whoosh import writer as writer_module
 from newsindex.engines.whoosh.codec.schema import to_document
+from newsindex.engines.whoosh.workers import BuiltSegment
 from newsindex.engines.whoosh.writer import _locate, import_documents
 from newsindex.ingest import read_paths, sample_paths
 
@@ -222,14 +223,15 @@ def test_small_batches_spread_over_processes_keep_every_last_copy(tmp_path, arti
 
 
 def test_locate_maps_batch_positions_to_segments():
-    """A document's place in its batch is found in the right segment at the right number."""
+    """A document's place in its batch is found in its builder's segment, the batch's first
+    document number on."""
     built = [
-        # builder 0 wrote segments 0 and 1; batch 0 filled segment 0 after three documents
-        (["s0", "s1"], {0: [(0, 0, 3), (1, 0, 2)], 2: [(1, 2, 1)]}),
-        (["s2"], {1: [(0, 0, 4)]}),  # builder 1 wrote segment 2
+        BuiltSegment("s0", {0: 0, 2: 5}),  # batch 0: documents 0-4 of s0, then batch 2
+        BuiltSegment("s1", {1: 0}),
+        BuiltSegment(None, {}),  # a builder given no batch
     ]
     wanted = [(0, 0), (0, 3), (0, 4), (2, 0), (1, 3)]
-    assert _locate(wanted, built) == [(0, 0), (1, 0), (1, 1), (1, 2), (2, 3)]
+    assert _locate(wanted, built) == [("s0", 0), ("s0", 3), ("s0", 4), ("s0", 5), ("s1", 3)]
 
 
 def test_posting_blocks_pickle_bytes_as_bytes(tmp_path, articles):

@@ -2,7 +2,7 @@
 
 Each worker builds a segment of its own from batches of documents it takes from one queue
 shared by all of them (whichever is free takes the next batch), with a builder the writer
-passes in, and reports the segments, where each batch landed and what its analyzer learnt.
+passes in, and reports the segment, where each batch starts in it and what its analyzer learnt.
 The importing process offers batches and indexes those the workers have no room for; see
 :mod:`.writer`. Failures raise :class:`IndexWriteError`.
 """
@@ -18,9 +18,11 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import attrs
+
 from newsindex.errors import IndexWriteError
 
-__all__ = ["Placement", "Workers"]
+__all__ = ["BuiltSegment", "Workers"]
 
 _POLL = 0.25
 """Seconds between checks that the other side of a queue is still alive."""
@@ -34,9 +36,22 @@ _TAKE_BACK_WAIT = 0.05
 the workers."""
 
 
-Placement = list[tuple[int, int, int]]
-"""Where a batch went in one builder: ``(segment number, first document number, count)`` per
-segment it landed in (a segment may fill up part way through a batch)."""
+@attrs.frozen
+class BuiltSegment:
+    """What one builder made: a segment (not yet in the index) and where each batch is in it.
+
+    A batch's documents are one run of document numbers in the segment.
+    """
+
+    segment: Any | None
+    """The segment; ``None`` if the builder was given no documents."""
+    firsts: dict[int, int]
+    """Batch number -> the document number of the batch's first document in the segment."""
+
+    @property
+    def count(self) -> int:
+        """How many documents the segment holds."""
+        return 0 if self.segment is None else self.segment.doc_count_all()
 
 
 def _die_with_parent() -> None:
@@ -60,7 +75,7 @@ def _worker(
     lock_fd: int | None,
 ) -> None:
     """A worker process: index the batches it takes from the shared queue, then report its
-    segments and where each batch landed.
+    segment and where each batch is in it.
 
     It never outlives the import: a forked worker drops its copy of the write lock (which would
     keep the index locked after the parent died) and asks the kernel to kill it with its parent,
@@ -85,7 +100,7 @@ def _worker(
             if job is None:
                 break
             builder.add_batch(*job)
-        results.put(("ok", (*builder.finish(), builder.known_terms())))
+        results.put(("ok", (builder.finish(), builder.known_terms())))
     except BaseException as exc:  # reported to the parent, which fails the import
         builder.cancel()
         results.put(("error", f"{type(exc).__name__}: {exc}"))
@@ -157,7 +172,7 @@ class Workers:
             yield job
 
     def close_input(self) -> None:
-        """Tell every worker no more batches are coming, so they write their last segments."""
+        """Tell every worker no more batches are coming, so they finish their segments."""
         for _ in self.processes:
             while True:
                 try:
@@ -167,8 +182,8 @@ class Workers:
                     if not any(process.is_alive() for process in self.processes):
                         raise self._fail("an indexing worker process died") from None
 
-    def finish(self) -> list[tuple[list[Any], dict[int, Placement]]]:
-        """Wait for each worker's segments and placements (after :meth:`close_input`)."""
+    def finish(self) -> list[BuiltSegment]:
+        """Wait for each worker's segment (after :meth:`close_input`)."""
         built = []
         for process, results in zip(self.processes, self.results, strict=True):
             while True:
@@ -181,17 +196,17 @@ class Workers:
             process.join()
             if status != "ok":
                 raise self._fail(f"an indexing worker failed: {payload}")
-            segments, placed, terms = payload
+            made, terms = payload
             self.terms.update(terms)
-            built.append((segments, placed))
+            built.append(made)
         return built
 
-    def check(self, placed: dict[int, Placement], sizes: list[int]) -> None:
-        """Refuse to commit if a worker lost a document (never commit an incomplete import)."""
-        taken = sum(sizes[number] for number in placed)
-        indexed = sum(count for pieces in placed.values() for _s, _d, count in pieces)
-        if indexed != taken:
-            raise self._fail(f"an indexing worker indexed {indexed} of {taken} articles")
+    def check(self, built: BuiltSegment, sizes: list[int]) -> None:
+        """Refuse to commit if a worker lost a document (never commit an incomplete import);
+        ``sizes``: the documents in each batch, by batch number."""
+        taken = sum(sizes[number] for number in built.firsts)
+        if built.count != taken:
+            raise self._fail(f"an indexing worker indexed {built.count} of {taken} articles")
 
     def kill(self) -> None:
         """Stop the processes (if still running) and release the queues."""

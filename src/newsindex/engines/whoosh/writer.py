@@ -53,7 +53,7 @@ from newsindex.engines.whoosh.codec.postfile import (
 )
 from newsindex.engines.whoosh.codec.runs import RunWriter, join_runs
 from newsindex.engines.whoosh.codec.schema import TITLE_ONLY_FIELD
-from newsindex.engines.whoosh.workers import Placement, Workers
+from newsindex.engines.whoosh.workers import BuiltSegment, Workers
 from newsindex.errors import IndexWriteError
 
 __all__ = ["IMPORT_MEMORY_MB", "import_documents"]
@@ -299,83 +299,54 @@ class _SegmentBuilder(SegmentWriter):
 
 
 class _Builder:
-    """Builds a segment from batches, in bounded memory; records where each batch landed.
-
-    (A list of segments, and placements naming theirs, so that a builder could also end a
-    segment and start another; today it writes one.)
-    """
+    """Builds one segment from batches, in bounded memory; records where each batch starts."""
 
     def __init__(self, ix: Any, limitmb: float) -> None:
         self.ix, self.limitmb = ix, limitmb
         self.schema = ix.schema
-        self.segments: list[Any] = []
-        self.placed: dict[int, Placement] = {}  # batch number -> where its documents are
-        self.current: _SegmentBuilder | None = None
+        self.firsts: dict[int, int] = {}  # batch number -> its first document number
+        self.writer: _SegmentBuilder | None = None  # started with the first document
 
-    def _segment(self) -> _SegmentBuilder:
-        if self.current is None:
-            self.current = _SegmentBuilder(self.ix, self.limitmb, self.schema)
-        return self.current
+    def _writer(self) -> _SegmentBuilder:
+        if self.writer is None:
+            self.writer = _SegmentBuilder(self.ix, self.limitmb, self.schema)
+        return self.writer
 
     def add(self, fields: dict[str, Any]) -> None:
-        self._segment().add_document(**fields)
+        self._writer().add_document(**fields)
 
     def add_batch(self, number: int, batch: list[dict[str, Any]]) -> None:
-        pieces: Placement = []
+        writer = self._writer()
+        self.firsts[number] = writer.docnum
         for fields in batch:
-            current = self._segment()
-            segment, before = len(self.segments), current.docnum
             self.add(fields)
-            added = current.docnum - before
-            if pieces and pieces[-1][0] == segment:
-                pieces[-1] = (segment, pieces[-1][1], pieces[-1][2] + added)
-            else:
-                pieces.append((segment, before, added))
-            if current.full:
-                current.spill()
-        self.placed[number] = pieces
+            if writer.full:
+                writer.spill()
 
-    def _close_current(self) -> None:
-        if self.current is not None:
-            self.segments.append(self.current.finish())
-            self.current = None
+    def finish(self) -> BuiltSegment:
+        """Close the segment's files; the segment and where each batch starts in it."""
+        segment = None
+        if self.writer is not None:
+            segment = self.writer.finish()
+            self.writer = None
             # Whoosh's finished file writers sit in reference cycles, holding a tuple per term
-            # of the segment; with the collector paused they would pile up segment after segment.
+            # of the segment; the collector is paused for the import, so free them now.
             gc.collect()
-
-    def finish(self) -> tuple[list[Any], dict[int, Placement]]:
-        self._close_current()
-        return self.segments, self.placed
+        return BuiltSegment(segment, self.firsts)
 
     def known_terms(self) -> dict[str, str]:
         """What the prose analyzer learnt: surface form -> term."""
         return self.schema["body"].analyzer.known_terms()
 
     def cancel(self) -> None:
-        if self.current is not None and not self.current.is_closed:
-            self.current.cancel()
+        if self.writer is not None and not self.writer.is_closed:
+            self.writer.cancel()
 
 
-def _locate(
-    wanted: list[tuple[int, int]], built: list[tuple[list[Any], dict[int, Placement]]]
-) -> list[tuple[int, int]]:
-    """Turn (batch number, position in the batch) into (segment index, document number), the
-    segments numbered in the order of ``built``'s builders."""
-    where: dict[int, tuple[int, Placement]] = {}
-    base = 0
-    for segments, placed in built:
-        for number, pieces in placed.items():
-            where[number] = (base, pieces)
-        base += len(segments)
-    located = []
-    for number, position in wanted:
-        base, pieces = where[number]
-        for segment, first, count in pieces:
-            if position < count:
-                located.append((base + segment, first + position))
-                break
-            position -= count
-    return located
+def _locate(wanted: list[tuple[int, int]], built: list[BuiltSegment]) -> list[tuple[Any, int]]:
+    """Turn (batch number, position in the batch) into (segment, document number)."""
+    where = {number: (b.segment, first) for b in built for number, first in b.firsts.items()}
+    return [(where[number][0], where[number][1] + position) for number, position in wanted]
 
 
 @contextlib.contextmanager
@@ -460,17 +431,16 @@ def _import(
             # waits for another (a worker writing a segment leaves its share to the others).
             if workers is None or not workers.offer(number, docs):
                 local.add_batch(number, docs)
-        built = []
         if workers is not None:
             for job in workers.take_back():
                 local.add_batch(*job)
-            workers.close_input()  # they write their last segments while this one writes its own
-        built.append(local.finish())
+            workers.close_input()  # they finish their segments while this one finishes its own
+        built = [local.finish()]
         if workers is not None:
             built += workers.finish()
-            for _segments, placed in built[1:]:
-                workers.check(placed, sizes)
-            if sum(len(placed) for _segments, placed in built) != len(sizes):
+            for theirs in built[1:]:
+                workers.check(theirs, sizes)
+            if sum(len(one.firsts) for one in built) != len(sizes):
                 raise IndexWriteError(ix.storage.folder, "an indexing worker lost a batch")
     except BaseException:
         local.cancel()
@@ -479,9 +449,9 @@ def _import(
         raise
     if workers is not None:
         workers.kill()
-    segments = [segment for found, _placed in built for segment in found]
-    for segment_index, docnum in _locate(replaced, built):
-        segments[segment_index].delete_document(docnum)
+    for segment, docnum in _locate(replaced, built):
+        segment.delete_document(docnum)
+    segments = [one.segment for one in built if one.segment is not None]
     if save_terms:
         terms = local.known_terms()
         if workers is not None:
