@@ -325,9 +325,9 @@ class NewsIndex:
         Large imports use two processes unless ``procs`` says otherwise; ``memory_mb`` is as
         for :meth:`add`.
         """
-        paths = [Path(p) for p in paths]
+        files = [Path(p) for p in paths]
         if procs is None:
-            big = _input_bytes(paths) >= PARALLEL_IMPORT_BYTES
+            big = _input_bytes(files) >= PARALLEL_IMPORT_BYTES
             procs = min(2, os.cpu_count() or 1) if big else 1
         skipped: list[Skipped] = []
         ignored: list[str] = []
@@ -338,7 +338,7 @@ class NewsIndex:
         def ignore(path: Path) -> None:
             ignored.append(str(path))
 
-        articles = read_paths(paths, on_error=record if skip_errors else None, on_ignored=ignore)
+        articles = read_paths(files, on_error=record if skip_errors else None, on_ignored=ignore)
         added = self.add(articles, progress=progress, procs=procs, memory_mb=memory_mb)
         return ImportSummary(added=added, skipped=tuple(skipped), ignored=tuple(ignored))
 

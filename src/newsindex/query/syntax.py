@@ -14,6 +14,7 @@ from newsindex.fields import DATE_FIELD, FIELD_ALIASES
 from newsindex.query.tree import (
     And,
     Dates,
+    Node,
     Not,
     Or,
     ParsedQuery,
@@ -161,14 +162,14 @@ class _Parser:
         self.i += 1
         return tok
 
-    def parse(self) -> object | None:
+    def parse(self) -> Node | None:
         tree = self.sequence()
         if (tok := self.peek()) is not None:
             raise self.error(tok.pos, "')' has no matching '('")
         return tree
 
-    def sequence(self) -> object | None:
-        items = []
+    def sequence(self) -> Node | None:
+        items: list[Node] = []
         while (tok := self.peek()) is not None and tok.kind != ")":
             if tok.kind == "and":
                 self.take()
@@ -180,7 +181,7 @@ class _Parser:
                 items.append(node)
         return items[0] if len(items) == 1 else (And(tuple(items)) if items else None)
 
-    def clause(self) -> object | None:
+    def clause(self) -> Node | None:
         items = [self.unary()]
         while (tok := self.peek()) is not None and tok.kind == "or":
             self.take()
@@ -190,7 +191,7 @@ class _Parser:
         kept = tuple(item for item in items if item is not None)
         return kept[0] if len(kept) == 1 else (Or(kept) if kept else None)
 
-    def unary(self) -> object | None:
+    def unary(self) -> Node | None:
         negated = False
         while (tok := self.peek()) is not None and tok.kind == "not":  # NOT NOT x is x
             self.take()
@@ -200,7 +201,7 @@ class _Parser:
         inner = self.primary()
         return Not(inner) if negated and inner is not None else inner
 
-    def primary(self) -> object | None:
+    def primary(self) -> Node | None:
         tok = self.take()
         if tok.kind == "(":
             self.depth += 1
@@ -222,7 +223,7 @@ class _Parser:
             return self.word(self.field, tok)
         raise self.error(tok.pos, f"'{tok.text}' needs a word on each side")
 
-    def fielded(self, ftok: _Tok) -> object | None:
+    def fielded(self, ftok: _Tok) -> Node | None:
         field = ftok.field
         tok = self.take()
         if tok.kind == "range":
@@ -256,7 +257,7 @@ class _Parser:
         sides = _RANGE_SPLIT.split(tok.text.strip())
         if len(sides) != 2:
             raise self.error(tok.pos, "a date range looks like [2025-03-01 TO 2025-03-31]")
-        bounds = []
+        bounds: list[tuple[dt.datetime, dt.datetime] | None] = []
         for side in sides:
             if side.strip() in ("", "*"):
                 bounds.append(None)
@@ -271,7 +272,7 @@ class _Parser:
         label = f"[{sides[0].strip() or '*'} TO {sides[1].strip() or '*'}]"
         return Dates(start, end, label)
 
-    def word(self, field: str | None, tok: _Tok) -> object | None:
+    def word(self, field: str | None, tok: _Tok) -> Node | None:
         if field == "id":
             return Term("id", tok.text)
         if field == DATE_FIELD:
@@ -289,13 +290,13 @@ class _Parser:
                 return Prefix(field, tuple(dict.fromkeys((prefix, *stems[-1:]))))
         return self.text(field, tok.text, 0, phrase=False)
 
-    def words(self) -> object | None:
+    def words(self) -> Node | None:
         """The whole text as bare words side by side, ignoring every operator."""
-        items = [self.text(None, chunk, 0, phrase=False) for chunk in self.q.split()]
-        items = [item for item in items if item is not None]
+        texts = (self.text(None, chunk, 0, phrase=False) for chunk in self.q.split())
+        items = [item for item in texts if item is not None]
         return items[0] if len(items) == 1 else (And(tuple(items)) if items else None)
 
-    def text(self, field: str | None, text: str, slop: int, *, phrase: bool) -> object | None:
+    def text(self, field: str | None, text: str, slop: int, *, phrase: bool) -> Node | None:
         if field == "id":  # ids are exact keys, never analysed
             return Term("id", text.strip()) if text.strip() else None
         words = self.analyzers(field).terms(text)

@@ -27,7 +27,7 @@ from newsindex.engines.whoosh.codec.columns import date_order, dates
 from newsindex.engines.whoosh.codec.schema import UNDATED
 from newsindex.engines.whoosh.ranking import NewsWeighting
 from newsindex.fields import DATE_FIELD
-from newsindex.query.tree import And, Dates, Not, Or, Phrase, Prefix, Term, has_positive
+from newsindex.query.tree import And, Dates, Node, Not, Or, Phrase, Prefix, Term, has_positive
 
 __all__ = [
     "MAX_PREFIX_TERMS",
@@ -75,7 +75,7 @@ def _expand_prefix(reader, field: str, prefixes: tuple[str, ...]) -> list[str]:
     return sorted(terms)
 
 
-def compile_tree(node: object, reader) -> wq.Query:
+def compile_tree(node: Node, reader) -> wq.Query:
     """The Whoosh query for a parsed query tree (``reader`` expands prefixes)."""
     if isinstance(node, Term):
         if node.field == "id":
@@ -100,7 +100,7 @@ def compile_tree(node: object, reader) -> wq.Query:
     if isinstance(node, Or):
         return either(compile_tree(item, reader) for item in dict.fromkeys(node.items))
     assert isinstance(node, And)
-    items: list[object] = []
+    items: list[Node] = []
     for item in dict.fromkeys(node.items):  # a repeated clause adds nothing but cost
         if isinstance(item, And) and not has_positive(item):
             items.extend(item.items)  # "x (-y -z)": the group's exclusions are the parent's
@@ -108,7 +108,7 @@ def compile_tree(node: object, reader) -> wq.Query:
             items.append(item)
     items = list(dict.fromkeys(items))
     dates = [i for i in items if isinstance(i, Dates)]
-    others = [i for i in items if not isinstance(i, (Not, Dates))]
+    others: Sequence[Node] = [i for i in items if not isinstance(i, (Not, Dates))]
     negative = [compile_tree(i.item, reader) for i in items if isinstance(i, Not)]
     if not others and not dates:  # only exclusions, as in "x -(-y -z)": everything but them
         return wq.Not(either(negative))

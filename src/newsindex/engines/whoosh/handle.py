@@ -11,6 +11,7 @@ from pathlib import Path
 from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
+from newsindex.analysis.analyzer import NewsAnalyzer
 from newsindex.engines.whoosh.codec.schema import from_stored
 from newsindex.engines.whoosh.damage import DAMAGE, find_damage
 from newsindex.engines.whoosh.folder import (
@@ -154,7 +155,7 @@ class OpenIndex:
             self._own[0].close()
             self._own = None
 
-    def analyzers(self, searcher: Searcher) -> Callable[[str | None], object]:
+    def analyzers(self, searcher: Searcher) -> Callable[[str | None], NewsAnalyzer]:
         """``field -> analyzer`` of ``searcher``'s schema (None: the prose fields').
 
         From the searcher a query runs on, so parsing and snippets analyse exactly as that

@@ -13,18 +13,18 @@ from newsindex.engines.whoosh.postings import holds
 from newsindex.engines.whoosh.snippets import MatchSpec, make_snippet
 from newsindex.fields import DATE_FIELD, TEXT_FIELDS
 from newsindex.models import Hit
-from newsindex.query.tree import And, Or, Phrase, Prefix, Term
+from newsindex.query.tree import And, Node, Or, Phrase, Prefix, Term
 
 __all__ = ["make_hits", "match_spec"]
 
 
-def match_spec(node: object) -> MatchSpec:
+def match_spec(node: Node) -> MatchSpec:
     """What to mark in body snippets: the positive terms aimed at the title/body fields."""
     terms: set[str] = set()
     prefixes: list[str] = []
     phrases: list[tuple[str, ...]] = []
 
-    def visit(n: object) -> None:
+    def visit(n: Node) -> None:
         if isinstance(n, (And, Or)):
             for item in n.items:
                 visit(item)

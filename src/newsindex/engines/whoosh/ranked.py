@@ -11,12 +11,12 @@ from whoosh import query as wq
 from newsindex.analysis.analyzer import NewsAnalyzer
 from newsindex.engines.whoosh.compile import AndNotQuery, AndQuery, compile_tree, either
 from newsindex.query.syntax import LONG_QUERY_WORDS, STOP_WORDS
-from newsindex.query.tree import And, Dates, Not, Or, ParsedQuery, Phrase, Term
+from newsindex.query.tree import And, Dates, Node, Not, Or, ParsedQuery, Phrase, Term
 
 __all__ = ["RankedQuery", "compile_ranked", "is_ranked", "rank_items", "stop_terms", "top_items"]
 
 
-def top_items(tree: object) -> tuple[object, ...]:
+def top_items(tree: Node) -> tuple[Node, ...]:
     return tree.items if isinstance(tree, And) else (tree,)
 
 
@@ -38,11 +38,11 @@ def stop_terms(analyzer: NewsAnalyzer) -> frozenset[str]:
 class RankedQuery:
     """A query split for ranked matching: weighted optional items, filters and exclusions."""
 
-    optional: tuple[tuple[object, float], ...]
-    required: tuple[object, ...]
-    excluded: tuple[object, ...]
+    optional: tuple[tuple[Node, float], ...]
+    required: tuple[Dates, ...]
+    excluded: tuple[Node, ...]
 
-    def tree(self) -> object:
+    def tree(self) -> Node:
         """The same query as a tree, for the description and the snippet marks."""
         words = [item for item, _ in self.optional]
         either = words[0] if len(words) == 1 else Or(tuple(words))
@@ -50,15 +50,16 @@ class RankedQuery:
         return items[0] if len(items) == 1 else And(items)
 
 
-def rank_items(tree: object, *, split: bool, stop_terms: frozenset[str]) -> RankedQuery:
+def rank_items(tree: Node, *, split: bool, stop_terms: frozenset[str]) -> RankedQuery:
     """Every top-level item becomes optional, except date filters (kept) and exclusions.
 
     With ``split`` (plain queries, which hold no quoted phrases) a hyphenated word counts as its
     parts. Stop words are left out unless nothing else is left; a repeated word weighs the
     square root of its count.
     """
-    words: list[object] = []
-    required, excluded = [], []
+    words: list[Node] = []
+    required: list[Dates] = []
+    excluded: list[Node] = []
     for item in top_items(tree):
         if isinstance(item, Not):
             excluded.append(item.item)
@@ -69,7 +70,7 @@ def rank_items(tree: object, *, split: bool, stop_terms: frozenset[str]) -> Rank
         else:
             words.append(item)
     content = [w for w in words if not (isinstance(w, Term) and w.text in stop_terms)]
-    counts: dict[object, int] = {}
+    counts: dict[Node, int] = {}
     for item in content or words:
         counts[item] = counts.get(item, 0) + 1
     optional = tuple((item, math.sqrt(count)) for item, count in counts.items())
