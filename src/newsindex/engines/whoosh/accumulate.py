@@ -197,8 +197,8 @@ def matcher_scores(
         return {}
     kind = type(matcher)
     if within is not None and kind not in (W3LeafMatcher, WrappingMatcher, UnionMatcher):
-        found = matcher_scores(matcher, wanted, scored=scored, reader=reader)
-        return {d: score for d, score in found.items() if d in within}
+        scores = matcher_scores(matcher, wanted, scored=scored, reader=reader)
+        return {d: score for d, score in scores.items() if d in within}
     if kind is W3LeafMatcher:
         scorer = matcher.scorer
         if wanted is not None:

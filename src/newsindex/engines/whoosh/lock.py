@@ -12,6 +12,7 @@ from pathlib import Path
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
+from whoosh.util.filelock import LockBase
 
 from newsindex.engines.whoosh.codec.schema import META_FILE
 from newsindex.engines.whoosh.damage import INDEX_NAME, find_damage
@@ -45,7 +46,7 @@ def damage_or_failure(folder: Path, exc: BaseException) -> BaseException:
     return exc
 
 
-def take_lock(storage: FileStorage, timeout: float):
+def take_lock(storage: FileStorage, timeout: float) -> LockBase:
     """The index's write lock, waiting up to ``timeout`` seconds for another writer to let go.
 
     Whoosh's lock is ``flock`` on ``MAIN_WRITELOCK``: the kernel drops it when the holding

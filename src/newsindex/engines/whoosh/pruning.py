@@ -47,20 +47,19 @@ def top_documents(searcher: Any, query: wq.Query, limit: int) -> tuple[list, int
     ``None`` as for :func:`.accumulate.segment_scores`.
     """
     bounded = _bounded_segment_scores(searcher, query, limit)
-    if bounded is not None:
-        found, total = bounded
-    else:
-        found = segment_scores(searcher, query)
-        if found is None:
+    if bounded is None:
+        every = segment_scores(searcher, query)
+        if every is None:
             return None
-        total = sum(len(scores) for _offset, _reader, scores in found)
+        bounded = every, sum(len(scores) for _offset, _reader, scores in every)
+    found, total = bounded
     if not total or limit <= 0:
         return [], total
     # The limit-th best score first (over bare floats), then (score, -docnum) pairs only for
     # the documents that reach it: every tie at the threshold is among them.
     everything = itertools.chain.from_iterable(scores.values() for _o, _r, scores in found)
     threshold = heapq.nlargest(limit, everything)[-1]
-    reaching = []
+    reaching: list[tuple[float, int]] = []
     for offset, _reader, scores in found:
         docnums = itertools.compress(scores, map(threshold.__le__, scores.values()))
         reaching.extend((scores[docnum], -offset - docnum) for docnum in docnums)
@@ -137,7 +136,7 @@ def _bounded_segment_scores(
         bounded = None if count is None else _impact_blocks(reader, leaf, boost, found, weighting)
         if bounded is None and lone:
             return None
-        if bounded is not None:
+        if bounded is not None and count is not None:
             total += count
             ranges, after = bounded
             blocks.extend((both, body, number, block) for both, body, block in ranges)
@@ -148,7 +147,7 @@ def _bounded_segment_scores(
         read = 0
         for docnums, weights in posting_blocks(leaf):  # each block's header read: its bound
             bound = leaf.scorer.block_quality(leaf) * boost * _BOUND_SLACK
-            both = _found_at(docnums, found)
+            both: Sequence[int] = _found_at(docnums, found)
             if both:
                 on_both.update([docnums[i] for i in both])
                 bound_both = bound + max([found[docnums[i]] for i in both])
@@ -371,7 +370,8 @@ def _two_terms(matcher: Any, *, lone: bool = True) -> list[tuple[Any, Any, float
         active = [side for side in (matcher.a, matcher.b) if side.is_active()]
         if len(active) == 2 or not lone:
             sides = [_boosted_term(side) for side in (matcher.a, matcher.b)]
-            return None if None in sides else sides
+            terms = [side for side in sides if side is not None]
+            return terms if len(terms) == 2 else None
         matcher = active[0]
     side = _boosted_term(matcher)
     return None if side is None else [side, side]

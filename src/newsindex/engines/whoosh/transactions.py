@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from whoosh.index import FileIndex
+from whoosh.searching import Searcher
+from whoosh.util.filelock import LockBase
 from whoosh.writing import SegmentWriter
 
 from newsindex.engines.whoosh.codec.schema import build_schema, from_stored, to_document
@@ -47,6 +49,10 @@ _PROGRESS_EVERY = 500
 class _Writer(SegmentWriter):
     """Whoosh's writer, holding our lock; it is released even if removing temp files fails."""
 
+    # Whoosh's own attributes, which _finish clears.
+    _searcher: Searcher | None
+    writelock: LockBase | None
+
     def _finish(self) -> None:
         if self._searcher is not None:
             self._searcher._orig_close()
@@ -58,7 +64,7 @@ class _Writer(SegmentWriter):
             lock.release()
 
 
-def open_writer(ix: FileIndex, lock_timeout: float, limitmb: int = IMPORT_MEMORY_MB):
+def open_writer(ix: FileIndex, lock_timeout: float, limitmb: int = IMPORT_MEMORY_MB) -> _Writer:
     """A writer holding the write lock, on a folder cleared of dead writers' leftovers."""
     lock = take_lock(ix.storage, lock_timeout)
     try:
@@ -120,6 +126,7 @@ def write_articles(
     folder = ix.storage.folder
     writer = open_writer(ix, lock_timeout, limitmb)
     try:
+        assert writer.writelock is not None, "open_writer hands out writers holding the lock"
         documents = ((article.id, to_document(article)) for article in articles)
         try:
             return import_documents(

@@ -76,7 +76,7 @@ def date_order(reader: Any) -> tuple[Sequence[int], Sequence[int]]:
     def build() -> tuple[Sequence[int], Sequence[int]]:
         published = dates(reader)
         docnums = sorted(range(len(published)), key=published.__getitem__)
-        keys = list(map(published.__getitem__, docnums))
+        keys: Sequence[int] = list(map(published.__getitem__, docnums))
         if isinstance(published, array):
             keys = array(published.typecode, keys)
         return keys, array("I", docnums)
@@ -84,11 +84,11 @@ def date_order(reader: Any) -> tuple[Sequence[int], Sequence[int]]:
     return per_segment(reader, ("date order",), build)
 
 
-def date_sort_keys(reader: Any, *, newest_first: bool) -> Sequence[int]:
+def date_sort_keys(reader: Any, *, newest_first: bool) -> array[int]:
     """A segment's sort keys for date order, by document number: ascending keys put the
     newest (or the oldest) first, and undated articles last either way, all equal."""
 
-    def build() -> Sequence[int]:
+    def build() -> array[int]:
         published = dates(reader) or [UNDATED] * reader.doc_count_all()
         if newest_first:  # dates negated (ticks are >= 0); undated above them all
             return array("q", [-d if d < UNDATED else 1 for d in published])

@@ -123,14 +123,15 @@ def block_impact(
 def combine(parts: Sequence[Impact | None], last: int) -> Impact:
     """The figures of a block made of ``parts`` (in document order) ending at document
     ``last``; unknown if any part's are."""
-    if any(part is None for part in parts):
+    known = [part for part in parts if part is not None]
+    if len(known) < len(parts):
         return (last, *UNKNOWN)
     return (
         last,
-        max(part[1] for part in parts),
-        min(part[2] for part in parts),
-        max(part[3] for part in parts),
-        min(part[4] for part in parts),
+        max(part[1] for part in known),
+        min(part[2] for part in known),
+        max(part[3] for part in known),
+        min(part[4] for part in known),
     )
 
 

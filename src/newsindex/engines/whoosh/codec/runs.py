@@ -22,6 +22,7 @@ writer removes if a killed import left it.
 from __future__ import annotations
 
 import heapq
+import itertools
 import pickle
 import struct
 from array import array
@@ -59,7 +60,7 @@ Record = tuple[
     float,
     int,
     int,
-    "tuple | None",
+    "tuple[Any, Any, Any] | None",
     int,
     int,
     "tuple[list, list] | None",
@@ -104,7 +105,8 @@ class RunWriter:
                 info._minid,
                 info._maxid,
             )
-            record = (*stats, None, length, postwriter.last_block - offset)
+            postings = None
+            blocks, last_block = length, postwriter.last_block - offset
         else:  # fewer postings than a block: kept as they are, to pack with other runs'
             ids, weights = postwriter._ids, postwriter._weights
             stats = (
@@ -116,12 +118,24 @@ class RunWriter:
                 ids[0],
                 ids[-1],
             )
-            record = (*stats, (ids, weights, postwriter._values), 0, 0)
+            postings = (ids, weights, postwriter._values)
+            blocks = last_block = 0
             postwriter._terminfo = None  # between terms, as finish_postings leaves it
         impacts = None
         if self.impacts is not None:
             impacts = (self.impacts, postwriter.layouts or [])
-        self._records.append((self._fieldname, self._btext, self.number, *record, impacts))
+        self._records.append(
+            (
+                self._fieldname,
+                self._btext,
+                self.number,
+                *stats,
+                postings,
+                blocks,
+                last_block,
+                impacts,
+            )
+        )
         self.impacts = postwriter.layouts = None
         if len(self._records) >= _RECORDS_PER_CHUNK:
             self._write_records()
@@ -188,11 +202,11 @@ class _Joiner:
         """Write the postings of short pieces as one block."""
         postwriter = self.postwriter
         if len(records) == 1:
-            ids, weights, values = records[0][10]
+            ids, weights, values = _postings(records[0])
         else:
             ids, weights, values = array("I"), array("f"), []
             for record in records:
-                part_ids, part_weights, part_values = record[10]
+                part_ids, part_weights, part_values = _postings(record)
                 ids += part_ids
                 weights += part_weights
                 values += part_values
@@ -252,27 +266,23 @@ def join_runs(
     encoded figures)`` to for its terms whose blocks' figures are all known and stored (see
     :func:`.impacts.encode_impacts`)."""
     runs = [storage.open_file(name + ".pst") for name in names]
+    terms = _by_term(heapq.merge(*(_records(storage, name) for name in names)))
     try:
-        fieldname = None
-        joiner = None
-        for records in _by_term(heapq.merge(*(_records(storage, name) for name in names))):
-            if records[0][0] != fieldname:
-                if fieldname is not None:
-                    fieldwriter.finish_field()
-                fieldname = records[0][0]
-                fieldwriter.start_field(fieldname, schema[fieldname])
-                fieldwriter._postwriter.__class__ = block_writer
-                joiner = _Joiner(fieldwriter._postwriter, [run.file for run in runs])
-            fieldwriter.start_term(records[0][1])
-            wanted = impacts is not None and fieldname == impacts[0]
-            joiner.write(records, impacts=wanted)
-            figures, layouts = joiner.impacts, fieldwriter._postwriter.layouts
-            fieldwriter._postwriter.layouts = None
-            stored = encode_impacts(figures, layouts) if wanted and figures is not None else None
-            if stored is not None:
-                impacts[1].append((records[0][1], stored))
-            fieldwriter.finish_term()
-        if fieldname is not None:
+        for fieldname, field_terms in itertools.groupby(terms, key=lambda records: records[0][0]):
+            fieldwriter.start_field(fieldname, schema[fieldname])
+            fieldwriter._postwriter.__class__ = block_writer
+            joiner = _Joiner(fieldwriter._postwriter, [run.file for run in runs])
+            stored = impacts[1] if impacts is not None and fieldname == impacts[0] else None
+            for records in field_terms:
+                fieldwriter.start_term(records[0][1])
+                joiner.write(records, impacts=stored is not None)
+                figures, layouts = joiner.impacts, fieldwriter._postwriter.layouts
+                fieldwriter._postwriter.layouts = None
+                if stored is not None and figures is not None:
+                    encoded = encode_impacts(figures, layouts)
+                    if encoded is not None:
+                        stored.append((records[0][1], encoded))
+                fieldwriter.finish_term()
             fieldwriter.finish_field()
     finally:
         for run in runs:
@@ -280,6 +290,13 @@ def join_runs(
     for name in names:
         storage.delete_file(name + ".pst")
         storage.delete_file(name + ".trm")
+
+
+def _postings(record: Record) -> tuple[Any, Any, Any]:
+    """The postings a record of fewer postings than a block holds (the only kind packed)."""
+    postings = record[10]
+    assert postings is not None, "a record of whole blocks has no postings to pack"
+    return postings
 
 
 def _by_term(records: Iterator[Record]) -> Iterator[list[Record]]:
