@@ -138,17 +138,26 @@ def _mean(queries: Sequence[QueryResult], name: str) -> float:
     return math.fsum(getattr(q.metrics, name) for q in queries) / len(queries) if queries else 0.0
 
 
+# Converters the attrs mypy plugin can read (it cannot bind the type variable of ``tuple``).
+def _to_results(values: Iterable[QueryResult]) -> tuple[QueryResult, ...]:
+    return tuple(values)
+
+
+def _to_ids(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
 @attrs.frozen(kw_only=True)
 class EvalReport:
     """The scores of one run over a collection's queries."""
 
-    queries: tuple[QueryResult, ...] = attrs.field(converter=tuple)
+    queries: tuple[QueryResult, ...] = attrs.field(converter=_to_results)
     """Per-query results, in the order the queries were given (only queries with judgments)."""
     depth: int
     """How many results were taken per query."""
     documents: int = 0
     """How many documents the run searched (0 when not known)."""
-    unjudged: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    unjudged: tuple[str, ...] = attrs.field(default=(), converter=_to_ids)
     """Ids of queries left out because no document is judged relevant to them."""
 
     @property

@@ -93,6 +93,11 @@ def _to_optional_text(value: object) -> str | None:
     return text or None
 
 
+def _to_language(value: object) -> str:
+    """A language code; ``None`` or blank means English."""
+    return _to_text(value).strip() or "en"
+
+
 def make_article_id(url: str | None, title: str, body: str) -> str:
     """A stable 16-hex-digit id: from the URL when there is one, else from the text.
 
@@ -124,7 +129,7 @@ class Article:
     """The desk or section, e.g. "Politics"."""
     tags: tuple[str, ...] = attrs.field(default=(), converter=_to_names)
     """Keywords or categories."""
-    language: str = attrs.field(default="en", converter=lambda v: _to_text(v).strip() or "en")
+    language: str = attrs.field(default="en", converter=_to_language)
     """ISO 639-1 language code."""
 
     @id.default
@@ -132,7 +137,7 @@ class Article:
         return make_article_id(self.url, self.title, self.body)
 
     @id.validator
-    def _check_id(self, _attribute: attrs.Attribute, value: str) -> None:
+    def _check_id(self, _attribute: attrs.Attribute[str], value: str) -> None:
         if not value.strip():
             raise ValueError("an article id must not be empty")
 

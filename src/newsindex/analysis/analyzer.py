@@ -186,7 +186,7 @@ def _candidate_words(heads: tuple[str, ...], others: str) -> tuple[re.Pattern[st
             rests.setdefault(head[0], set()).add(_rest_pattern(head[1:]))
         else:
             others += head[0]
-    patterns = []
+    patterns: list[re.Pattern[str]] = []
     for first, options in sorted(rests.items()):
         rest = "" if "" in options else "(?:" + "|".join(sorted(options)) + ")"
         patterns.extend(
@@ -259,7 +259,7 @@ class NewsAnalyzer(Analyzer):
         return {"stem": self.stem, "stemmer": self.stemmer, "cache_size": self.cache_size}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(**state)
+        NewsAnalyzer.__init__(self, **state)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):

@@ -152,7 +152,8 @@ def mark_ranges() -> list[tuple[int, int]]:
     table = _RANGES.get(unicodedata.unidata_version)
     if table is None:
         return scan()
-    return [tuple(int(end, 16) for end in pair.split("-")) for pair in table.split()]
+    pairs = (pair.split("-") for pair in table.split())
+    return [(int(first, 16), int(last, 16)) for first, last in pairs]
 
 
 def entry() -> str:

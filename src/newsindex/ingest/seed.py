@@ -123,7 +123,7 @@ def parse_seed(
     if article_id:
         fields["id"] = article_id
     try:
-        return Article(**fields)  # type: ignore[arg-type]
+        return Article(**fields)
     except (ValueError, TypeError) as exc:
         raise IngestError(path, 0, str(exc)) from exc
 
