@@ -32,9 +32,11 @@ from newsindex.models import (
     ImportSummary,
     IndexCheck,
     IndexStats,
+    Match,
     RepairReport,
     SearchResults,
     Skipped,
+    Sort,
 )
 
 if _typing.TYPE_CHECKING:
@@ -70,6 +72,7 @@ __all__ = [
     "IndexWriteError",
     "IngestError",
     "Judgments",
+    "Match",
     "Metrics",
     "NewsIndex",
     "NewsIndexError",
@@ -78,6 +81,7 @@ __all__ = [
     "RepairReport",
     "SearchResults",
     "Skipped",
+    "Sort",
     "Topic",
     "analyze",
     "default_index_path",

@@ -36,9 +36,11 @@ from newsindex.models import (
     ImportSummary,
     IndexCheck,
     IndexStats,
+    Match,
     RepairReport,
     SearchResults,
     Skipped,
+    Sort,
 )
 from newsindex.query import parse_period, parse_query
 
@@ -355,10 +357,10 @@ class NewsIndex:
         *,
         limit: int = 10,
         page: int = 1,
-        sort: str = "relevance",
+        sort: Sort = "relevance",
         since: dt.date | dt.datetime | str | None = None,
         until: dt.date | dt.datetime | str | None = None,
-        match: str = "auto",
+        match: Match = "auto",
         syntax: bool = True,
         snippets: bool = True,
     ) -> SearchResults:

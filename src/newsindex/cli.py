@@ -9,7 +9,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, get_args
 
 import click
 
@@ -19,6 +19,7 @@ from newsindex import (
     IndexNotFoundError,
     NewsIndex,
     NewsIndexError,
+    Sort,
     analyze,
     default_index_path,
     render,
@@ -217,7 +218,7 @@ def index(
     ),
     click.option(
         "--sort",
-        type=click.Choice(["relevance", "newest", "oldest"]),
+        type=click.Choice(get_args(Sort)),
         default="relevance",
         show_default=True,
         help="Order by relevance or by publication date.",
@@ -236,7 +237,7 @@ def search(
     query: str,
     limit: int,
     page: int,
-    sort: str,
+    sort: Sort,
     since: str | None,
     until: str | None,
     as_json: bool,

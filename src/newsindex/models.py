@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -22,12 +22,20 @@ __all__ = [
     "ImportSummary",
     "IndexCheck",
     "IndexStats",
+    "Match",
     "RepairReport",
     "SearchResults",
     "Skipped",
+    "Sort",
     "make_article_id",
     "parse_datetime",
 ]
+
+Sort = Literal["relevance", "newest", "oldest"]
+"""The orders a page of hits can come in: by relevance, or by publication date."""
+
+Match = Literal["auto", "all", "any"]
+"""How the words of a query must match (see :meth:`newsindex.NewsIndex.search`)."""
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -211,8 +219,8 @@ class SearchResults:
     """Hits per page."""
     query: str
     """The query as newsindex understood it (after analysis), for display and debugging."""
-    sort: str = "relevance"
-    """``relevance``, ``newest`` or ``oldest``."""
+    sort: Sort = "relevance"
+    """The order of the hits: ``relevance``, ``newest`` or ``oldest``."""
 
     @property
     def pages(self) -> int:

@@ -10,6 +10,7 @@ from whoosh import query as wq
 
 from newsindex.analysis.analyzer import NewsAnalyzer
 from newsindex.engines.whoosh.compile import AndNotQuery, AndQuery, compile_tree, either
+from newsindex.models import Match
 from newsindex.query.syntax import LONG_QUERY_WORDS, STOP_WORDS
 from newsindex.query.tree import And, Dates, Node, Not, Or, ParsedQuery, Phrase, Term
 
@@ -20,7 +21,7 @@ def top_items(tree: Node) -> tuple[Node, ...]:
     return tree.items if isinstance(tree, And) else (tree,)
 
 
-def is_ranked(parsed: ParsedQuery, match: str) -> bool:
+def is_ranked(parsed: ParsedQuery, match: Match) -> bool:
     """Whether ``parsed`` runs as ranked any-word matching under ``match`` (see run_search)."""
     if match == "all":
         return False

@@ -8,6 +8,7 @@ Date filters join the tree, ranked queries are rewritten (:mod:`.ranked`), the t
 from __future__ import annotations
 
 import datetime as dt
+from typing import get_args
 
 from whoosh.searching import Searcher
 
@@ -22,16 +23,16 @@ from newsindex.engines.whoosh.ranked import (
     stop_terms,
     top_items,
 )
-from newsindex.models import SearchResults
+from newsindex.models import Match, SearchResults, Sort
 from newsindex.query.tree import And, Dates, ParsedQuery
 
 __all__ = ["MATCHES", "SORTS", "run_search"]
 
 
-SORTS = ("relevance", "newest", "oldest")
+SORTS: tuple[Sort, ...] = get_args(Sort)
 """The orders a page of hits can come in: by relevance, or by publication date."""
 
-MATCHES = ("auto", "all", "any")
+MATCHES: tuple[Match, ...] = get_args(Match)
 """How the words of a query must match; see :func:`run_search`."""
 
 
@@ -56,10 +57,10 @@ def run_search(
     body_analyzer: NewsAnalyzer,
     page: int = 1,
     limit: int = 10,
-    sort: str = "relevance",
+    sort: Sort = "relevance",
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
-    match: str = "auto",
+    match: Match = "auto",
     snippets: bool = True,
 ) -> SearchResults:
     """Run ``parsed`` and build one page of :class:`SearchResults`.
