@@ -1,25 +1,86 @@
 """The first matches of a compiled query in relevance or date order, and how many match.
 
 The fast paths (:mod:`.pruning`, :mod:`.accumulate`) where the query's shape allows, else
-Whoosh's own collector, exhaustively.
+Whoosh's own collector, exhaustively. :func:`fast_paths` turns fast paths off for a block of
+code, which is how the tests and benchmarks compare them with Whoosh's own answers.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import heapq
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import attrs
 from whoosh import collectors
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from newsindex.engines.whoosh.accumulate import scored_anyway, scores_of, segment_scores
+from newsindex.engines.whoosh.accumulate import (
+    holds_phrase,
+    scored_anyway,
+    scores_of,
+    segment_scores,
+)
 from newsindex.engines.whoosh.codec.columns import date_sort_keys
 from newsindex.engines.whoosh.pruning import first_by_date, top_documents
 
-__all__ = ["Ranking", "collect", "relevance_scores"]
+__all__ = ["FastPaths", "Ranking", "collect", "fast_paths", "relevance_scores"]
+
+
+@attrs.frozen
+class FastPaths:
+    """Which fast paths :func:`collect` and :func:`relevance_scores` may take; all by default.
+
+    A search that none of those enabled takes goes to Whoosh's own collector (and its hits'
+    relevance scores, in date order, to Whoosh's matchers). The answers are the same either
+    way: ids, scores, ties and totals.
+    """
+
+    term_at_a_time: bool = True
+    """Score every match a posting list at a time (:mod:`.accumulate`), in either order, and
+    the hits shown in date order."""
+    block_max: bool = True
+    """By relevance, score a word's larger posting list only in the blocks that can reach the
+    page (:mod:`.pruning`); taken only with ``term_at_a_time``."""
+    first_by_date: bool = True
+    """By date, read a word's larger posting list only in the blocks that can hold the page's
+    articles (:mod:`.pruning`)."""
+    phrases: bool = True
+    """Find an exact phrase's matches from its words' postings (:mod:`.phrases`); off, a
+    query holding a phrase goes to Whoosh."""
+
+
+TERM_AT_A_TIME, FIRST_BY_DATE, WHOOSH = "term-at-a-time", "first-by-date", "whoosh"
+"""The names :func:`fast_paths` records for the way :func:`collect` answered."""
+
+_FAST_PATHS: contextvars.ContextVar[tuple[FastPaths, list[str] | None]] = contextvars.ContextVar(
+    "newsindex_fast_paths", default=(FastPaths(), None)
+)
+"""The fast paths enabled in this context (thread or task), and where to record those taken."""
+
+
+@contextlib.contextmanager
+def fast_paths(enabled: bool = True, **paths: bool) -> Iterator[list[str]]:
+    """Within the block, searches in this thread take only the fast paths enabled.
+
+    ``fast_paths(False)``: none, so Whoosh's own collector answers every search: the
+    reference the fast paths are compared with. ``fast_paths(block_max=False)``: every one
+    but those named (the fields of :class:`FastPaths`). Yields a list that receives, for each
+    :func:`collect` in the block, how it answered: :data:`TERM_AT_A_TIME` (with block-max
+    pruning where it applies), :data:`FIRST_BY_DATE` or :data:`WHOOSH`.
+
+    The setting is a context variable: searches in other threads keep every fast path.
+    """
+    chosen = FastPaths(**dict.fromkeys(attrs.fields_dict(FastPaths), enabled) | paths)
+    taken: list[str] = []
+    token = _FAST_PATHS.set((chosen, taken))
+    try:
+        yield taken
+    finally:
+        _FAST_PATHS.reset(token)
 
 
 class _DateOrder(collectors.Collector):
@@ -89,9 +150,11 @@ def relevance_scores(
     searcher: Searcher, query: wq.Query, docnums: Sequence[int]
 ) -> dict[int, float]:
     """The relevance scores of a few documents (hits sorted by date), by document number."""
-    found = scores_of(searcher, query, docnums)
-    if found is not None:
-        return found
+    enabled, _taken = _FAST_PATHS.get()
+    if enabled.term_at_a_time and (enabled.phrases or not holds_phrase(query)):
+        found = scores_of(searcher, query, docnums)
+        if found is not None:
+            return found
     scores: dict[int, float] = {}
     context = searcher.context()
     for sub, offset in searcher.leaf_searchers():
@@ -126,28 +189,73 @@ def collect(searcher: Searcher, query: wq.Query, count: int, sort: str) -> Ranki
     exhaustively: no block-max skipping and no swapping out of sub-queries that cannot reach
     the top (both leave matches uncounted, and Whoosh then either runs the query again to count
     them or reports too few). Date order takes every match anyway; term at a time, it keeps
-    their relevance scores for the hits as well.
+    their relevance scores for the hits as well. :func:`fast_paths` chooses the paths taken.
     """
+    enabled, taken = _FAST_PATHS.get()
+    found = None
+    if enabled.phrases or not holds_phrase(query):
+        found = _fast_ranking(searcher, query, count, sort, enabled)
+    path, ranking = found or (WHOOSH, _whoosh_ranking(searcher, query, count, sort))
+    if taken is not None:
+        taken.append(path)
+    return ranking
+
+
+def _fast_ranking(
+    searcher: Searcher, query: wq.Query, count: int, sort: str, enabled: FastPaths
+) -> tuple[str, Ranking] | None:
+    """``collect``'s answer from the first fast path enabled that takes the query, and the
+    path's name; ``None`` if none does."""
     if sort == "relevance":
-        found = top_documents(searcher, query, count)
-        if found is not None:
-            return Ranking(*found)
-        collector = collectors.TopCollector(limit=count, usequality=False, replace=0)
-    else:
-        newest_first = sort == "newest"
+        if not enabled.term_at_a_time:
+            return None
+        if enabled.block_max:
+            best = top_documents(searcher, query, count)
+        else:
+            best = _best(segment_scores(searcher, query), count)
+        return None if best is None else (TERM_AT_A_TIME, Ranking(*best))
+    newest_first = sort == "newest"
+    if enabled.first_by_date:
         found = first_by_date(searcher, query, count, newest_first=newest_first)
-        scored = False
-        if found is None:
-            segments = segment_scores(searcher, query, scored=False)
-            if segments is not None:
-                found = segments, sum(len(scores) for _o, _r, scores in segments)
-                scored = scored_anyway(query)
         if found is not None:
             segments, total = found
             items = _by_date(segments, count, newest_first=newest_first)
             # Matched, mostly not scored: the hits shown then get their scores afterwards.
-            return Ranking(items, total, scored=scored)
-        collector = _DateOrder(count, newest_first=newest_first)
+            return FIRST_BY_DATE, Ranking(items, total, scored=False)
+    if enabled.term_at_a_time:
+        scored = segment_scores(searcher, query, scored=False)
+        if scored is not None:
+            total = sum(len(scores) for _o, _r, scores in scored)
+            items = _by_date(scored, count, newest_first=newest_first)
+            return TERM_AT_A_TIME, Ranking(items, total, scored=scored_anyway(query))
+    return None
+
+
+def _best(
+    segments: list[tuple[int, object, dict[int, float]]] | None, limit: int
+) -> tuple[list[tuple[float, int]], int] | None:
+    """The best ``limit`` ``(score, docnum)`` of every match scored, best first, ties to the
+    lower document number, and the number of matches (as :func:`top_documents` gives them
+    without block bounds)."""
+    if segments is None:
+        return None
+    scored = [
+        (score, -offset - docnum)
+        for offset, _r, scores in segments
+        for docnum, score in scores.items()
+    ]
+    best = heapq.nlargest(max(limit, 0), scored)
+    return [(score, -negated) for score, negated in best], len(scored)
+
+
+def _whoosh_ranking(searcher: Searcher, query: wq.Query, count: int, sort: str) -> Ranking:
+    """``collect``'s answer from Whoosh's collector: every match, document at a time."""
+    if sort == "relevance":
+        collector: collectors.Collector = collectors.TopCollector(
+            limit=count, usequality=False, replace=0
+        )
+    else:
+        collector = _DateOrder(count, newest_first=sort == "newest")
     searcher.search_with_collector(query, collector)
     results = collector.results()
     return Ranking(
