@@ -37,6 +37,7 @@ EXAMPLES: dict[type[NewsIndexError], tuple[object, ...]] = {
     ArticleNotFoundError: ("a1",),
     IngestError: (Path("feed.jsonl"), 7, "invalid JSON: Expecting value (column 1)"),
     QuerySyntaxError: ('"open', 0, "the quote opened here is never closed"),
+    errors.InvalidArgumentError: ("page", 0, "limit and page must be at least 1."),
 }
 """Constructor arguments for one instance of each error class."""
 

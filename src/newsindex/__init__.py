@@ -22,6 +22,7 @@ from newsindex.errors import (
     IndexVersionError,
     IndexWriteError,
     IngestError,
+    InvalidArgumentError,
     NewsIndexError,
     QuerySyntaxError,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "IndexVersionError",
     "IndexWriteError",
     "IngestError",
+    "InvalidArgumentError",
     "Judgments",
     "Match",
     "Metrics",

@@ -28,6 +28,7 @@ from newsindex.errors import (
     IndexExistsError,
     IndexVersionError,
     IngestError,
+    InvalidArgumentError,
     NewsIndexError,
 )
 from newsindex.ingest import read_paths, sample_paths
@@ -104,15 +105,19 @@ def _move_old_sample(path: Path, sample: Path) -> None:
             path.rename(sample)
 
 
-def _to_utc(value: dt.date | dt.datetime | str | None, *, end: bool) -> dt.datetime | None:
+def _to_utc(
+    argument: str, value: dt.date | dt.datetime | str | None, *, end: bool
+) -> dt.datetime | None:
     """A naive-UTC bound; a bare date given as ``until`` covers that whole day."""
     if value is None:
         return None
     if isinstance(value, str):  # the same date forms the query syntax accepts
         period = parse_period(value)
         if period is None:
-            raise NewsIndexError(
-                f"'{value}' is not a date: use a form like 2025, 2025-03 or 2025-03-16."
+            raise InvalidArgumentError(
+                argument,
+                value,
+                f"'{value}' is not a date: use a form like 2025, 2025-03 or 2025-03-16.",
             )
         return period[1] if end else period[0]
     if not isinstance(value, dt.datetime):
@@ -303,10 +308,12 @@ class NewsIndex:
         ``memory_mb`` bounds what the import's postings take in memory, all processes together
         (an estimate; each process also holds Python and its libraries): a larger import
         writes its postings out to disk in more pieces, joined when it ends, instead of
-        holding more memory.
+        holding more memory. A ``memory_mb`` below 1 raises :class:`InvalidArgumentError`.
         """
         if memory_mb < 1:
-            raise NewsIndexError(f"memory_mb must be at least 1 (MB), not {memory_mb!r}.")
+            raise InvalidArgumentError(
+                "memory_mb", memory_mb, f"memory_mb must be at least 1 (MB), not {memory_mb!r}."
+            )
         return self._index.write(articles, progress=progress, procs=procs, limitmb=memory_mb)
 
     def add_files(
@@ -367,6 +374,9 @@ class NewsIndex:
         """Search with the web-style query syntax; see the README for the grammar.
 
         ``since`` and ``until`` are inclusive (a date as ``until`` covers that whole day).
+        An unknown ``sort`` or ``match``, a ``limit`` or ``page`` below 1, or a ``since`` or
+        ``until`` string that is not a date raises :class:`InvalidArgumentError`, a
+        ``ValueError``.
 
         ``match`` says how the words must match. ``"all"``: every word (and phrase, field
         clause ...) is required. ``"any"``: every article with any of the words is ranked, those
@@ -385,12 +395,17 @@ class NewsIndex:
         much cheaper when only ids and scores are wanted (exports, evaluation).
         """
         if sort not in SORTS:
-            raise NewsIndexError(f"Unknown sort '{sort}': use one of {', '.join(SORTS)}.")
+            raise InvalidArgumentError(
+                "sort", sort, f"Unknown sort '{sort}': use one of {', '.join(SORTS)}."
+            )
         if match not in MATCHES:
-            raise NewsIndexError(f"Unknown match '{match}': use one of {', '.join(MATCHES)}.")
-        if limit < 1 or page < 1:
-            raise NewsIndexError("limit and page must be at least 1.")
-        since_utc, until_utc = _to_utc(since, end=False), _to_utc(until, end=True)
+            raise InvalidArgumentError(
+                "match", match, f"Unknown match '{match}': use one of {', '.join(MATCHES)}."
+            )
+        for argument, value in (("limit", limit), ("page", page)):
+            if value < 1:
+                raise InvalidArgumentError(argument, value, "limit and page must be at least 1.")
+        since_utc, until_utc = _to_utc("since", since, end=False), _to_utc("until", until, end=True)
         # One searcher for the whole call, this thread's alone until the results are built.
         with self._index.lend() as searcher:
             analyzers = self._index.analyzers(searcher)

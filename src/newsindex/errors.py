@@ -12,7 +12,8 @@ Callers catch :class:`NewsIndexError` and never see Whoosh's or NLTK's exception
      ├── IndexCorruptError      a file of the index is missing or damaged (names the file)
      ├── ArticleNotFoundError   get()/delete() with an id the index does not hold
      ├── IngestError            a bad input record (names file and line)
-     └── QuerySyntaxError       a query that cannot be understood (names the position)
+     ├── QuerySyntaxError       a query that cannot be understood (names the position)
+     └── InvalidArgumentError   a call's argument it does not accept (also a ValueError)
 
 Each message is one sentence naming the problem and, where there is one, the way out.
 
@@ -45,6 +46,7 @@ __all__ = [
     "IndexVersionError",
     "IndexWriteError",
     "IngestError",
+    "InvalidArgumentError",
     "NewsIndexError",
     "QuerySyntaxError",
 ]
@@ -204,3 +206,20 @@ class QuerySyntaxError(NewsIndexError):
         self.position = position
         self.reason = reason
         super().__init__(f"Query error at position {position + 1}: {reason}.")
+
+
+class InvalidArgumentError(NewsIndexError, ValueError):
+    """A call's argument that it does not accept: an unknown sort, a page below 1, a date
+    that is not one. ``argument`` names it and ``value`` is what was given.
+
+    Also a ``ValueError``, what Python raises for a value a function cannot take, so callers
+    may catch it either way.
+    """
+
+    _fields = ("argument", "value", "message")
+
+    def __init__(self, argument: str, value: object, message: str) -> None:
+        self.argument = argument
+        self.value = value
+        self.message = message
+        super().__init__(message)
