@@ -8,6 +8,7 @@
 
 import importlib as _importlib
 import typing as _typing
+from importlib import metadata as _metadata
 
 from newsindex.analysis.analyzer import analyze
 from newsindex.api import DEFAULT_LOCK_TIMEOUT, NewsIndex, default_index_path, sample_index_path
@@ -39,6 +40,12 @@ from newsindex.models import (
     Skipped,
     Sort,
 )
+
+try:
+    __version__ = _metadata.version("newsindex")
+    """The installed distribution's version."""
+except _metadata.PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 if _typing.TYPE_CHECKING:
     from newsindex.evaluation import (
