@@ -1,8 +1,16 @@
 """Shared fixtures: the seed article, a few hand-written articles and small indexes built from them.
 
+Two tiers: ``python -m pytest -m "not slow"`` while editing (under a minute on two cores), and
+``python -m pytest`` (everything, as CI runs it: also the tests marked ``slow``, which kill and
+race processes, stress threads, build the sample, run the benchmarks' smoke mode or try many
+Hypothesis examples). ``--soak`` runs the reliability tests longer still, for releases.
+
 The session index (``news``) holds the seed article, the hand-written articles below and a slice
 of the bundled Wikinews sample (only articles from before 2020, so that every 2025 date belongs
-to an article defined here). Tests that write build their own index under ``tmp_path``.
+to an article defined here). Tests that write build their own index with ``make_index`` (under
+``tmp_path``; module and session fixtures call ``build_index``). Tests that look inside the
+engine go through ``tests/_engine.py``; tests that compare the fast paths with Whoosh's own
+answers live in ``test_equivalence.py``.
 """
 
 from __future__ import annotations
@@ -11,13 +19,15 @@ import datetime as dt
 import itertools
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
+from _engine import counting_spills, segments
 from hypothesis import settings
 
 from newsindex import Article, NewsIndex, read_path
+from newsindex.ingest import read_paths, sample_paths
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_PATH = REPO / "seeds" / "000_cf3f115601c28b53.txt"
@@ -146,6 +156,49 @@ def news(
     index.close()
 
 
+def build_index(path: Path, *commits: Iterable[Article], memory_mb: int | None = None) -> NewsIndex:
+    """A new index at ``path`` holding ``commits``, each added in one commit (one segment
+    each, with the default memory), with ``memory_mb`` as :meth:`NewsIndex.add` takes it if
+    given; no commit: an empty index."""
+    options = {} if memory_mb is None else {"memory_mb": memory_mb}
+    news = NewsIndex.create(path)
+    for articles in commits:
+        news.add(articles, **options)
+    return news
+
+
+@pytest.fixture
+def make_index(tmp_path: Path) -> Iterator[Callable[..., NewsIndex]]:
+    """``make_index(*commits, memory_mb=..., name="index")``: :func:`build_index` under
+    ``tmp_path / name``; every index made is closed after the test."""
+    made: list[NewsIndex] = []
+
+    def make(
+        *commits: Iterable[Article], memory_mb: int | None = None, name: str = "index"
+    ) -> NewsIndex:
+        made.append(build_index(tmp_path / name, *commits, memory_mb=memory_mb))
+        return made[-1]
+
+    yield make
+    for news in made:
+        news.close()
+
+
+@pytest.fixture(scope="session")
+def multi_segment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewsIndex]:
+    """600 sample articles over several segments, some replaced and some deleted."""
+    articles = list(itertools.islice(read_paths(sample_paths()), 600))
+    path = tmp_path_factory.mktemp("multi") / "index"
+    news = build_index(path, articles[:300], articles[300:], memory_mb=1)
+    news.add(articles[::21])  # replaced: the old copies are deleted documents now
+    news.delete([a.id for a in articles[1::7]])
+    made = segments(news)
+    assert len(made) >= 3
+    assert sum(segment.deleted_count() for segment in made) >= 80
+    yield news
+    news.close()
+
+
 @pytest.fixture
 def empty_news(tmp_path: Path) -> Iterator[NewsIndex]:
     """A new empty index under ``tmp_path``."""
@@ -204,17 +257,7 @@ def soak(pytestconfig: pytest.Config) -> bool:
 
 
 @pytest.fixture
-def spills(monkeypatch) -> list[int]:
+def spills(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The runs segment builders write out during the test: the builder's document count
     at each (in this process only; a worker's runs are its own)."""
-    from newsindex.engines.whoosh import writer as writer_module
-
-    written: list[int] = []
-    real = writer_module._SegmentBuilder.spill
-
-    def spill(self) -> None:
-        written.append(self.docnum)
-        real(self)
-
-    monkeypatch.setattr(writer_module._SegmentBuilder, "spill", spill)
-    return written
+    return counting_spills(monkeypatch)
