@@ -8,6 +8,7 @@ import os
 import sys
 
 import pytest
+from _engine import segments
 
 from newsindex import (
     Article,
@@ -53,19 +54,17 @@ class TestAdd:
         assert all(a.id in empty_news for a in hand_articles)
 
     def test_memory_bound_makes_runs_not_a_different_index(
-        self, tmp_path, sample_articles, hand_articles, spills
+        self, make_index, sample_articles, hand_articles, spills
     ):
         """A small `memory_mb` writes postings out in runs: the same articles and hits."""
         if len(sample_articles) < 20:
             pytest.skip("needs the bundled sample for enough text to fill 1 MB")
         articles = (*hand_articles, *sample_articles)
-        default = NewsIndex.create(tmp_path / "default")
-        default.add(articles)
+        default = make_index(articles, name="default")
         assert spills == []  # the default memory holds them all
-        bounded = NewsIndex.create(tmp_path / "bounded")
-        bounded.add(articles, memory_mb=1)
+        bounded = make_index(articles, memory_mb=1, name="bounded")
         assert len(spills) > 1
-        assert len(bounded._index._ix._segments()) == len(default._index._ix._segments()) == 1
+        assert len(segments(bounded)) == len(segments(default)) == 1
         assert len(bounded) == len(default) == len(articles)
         for query in ("harbour", "government", '"prime minister"', "police -said"):
             assert ids(bounded.search(query, limit=50)) == ids(default.search(query, limit=50))

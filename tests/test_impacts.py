@@ -6,10 +6,11 @@ import math
 import struct
 
 import pytest
+from _engine import searcher
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsindex import Article, NewsIndex
+from newsindex import Article
 from newsindex.engines.whoosh.codec import impacts
 from newsindex.engines.whoosh.codec.blocks import block
 from newsindex.engines.whoosh.codec.columns import field_lengths
@@ -78,7 +79,7 @@ def test_no_document_scores_above_its_groups_bound(postings, k1, b, avgfl):
 
 
 @pytest.mark.parametrize("limitmb", [128, 1])
-def test_written_figures_are_those_of_the_blocks(tmp_path, limitmb):
+def test_written_figures_are_those_of_the_blocks(make_index, limitmb):
     """Each block's stored figures are computed from that block (in one go, and joined from
     runs when memory is short), with the title's documents told apart, and its layout is
     where Whoosh's reader finds it."""
@@ -90,9 +91,8 @@ def test_written_figures_are_those_of_the_blocks(tmp_path, limitmb):
         )
         for n in range(1500)
     ]
-    news = NewsIndex.create(tmp_path / "index")
-    news._index.write(articles, limitmb=limitmb)
-    reader = news._index.searcher().reader()
+    news = make_index(articles, memory_mb=limitmb)
+    reader = searcher(news).reader()
     lengths = dict(enumerate(field_lengths(reader, "body")))
     title = reader.postings("title", "ferri")
     titled = set(title.all_ids())
@@ -117,11 +117,10 @@ def test_written_figures_are_those_of_the_blocks(tmp_path, limitmb):
     assert [row[5:] for row in rows] == layouts
 
 
-def test_rare_words_get_no_figures(tmp_path):
+def test_rare_words_get_no_figures(make_index):
     """A word with fewer than MIN_BLOCKS blocks has none (it is read whole)."""
-    news = NewsIndex.create(tmp_path / "index")
-    news.add([Article(id=f"a-{n}", title="T", body=f"ferry {n}") for n in range(300)])
-    reader = news._index.searcher().reader()
+    news = make_index([Article(id=f"a-{n}", title="T", body=f"ferry {n}") for n in range(300)])
+    reader = searcher(news).reader()
     assert read_impacts(reader, b"ferri") is None
 
 

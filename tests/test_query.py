@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 
 import pytest
+from conftest import build_index
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -94,11 +95,10 @@ class TestBoolean:
     @pytest.mark.parametrize(
         ("query", "match"), [("iraq -war", "all"), ("iraq NOT war", "all"), ("iraq -war", "any")]
     )
-    def test_exclusion_when_an_excluded_article_comes_first(self, tmp_path, query, match):
+    def test_exclusion_when_an_excluded_article_comes_first(self, make_index, query, match):
         """An excluded word's article before the first match still excludes every match."""
         # Whoosh's own AndNot matcher kept the first match in that case.
-        news = NewsIndex.create(tmp_path / "ix")
-        news.add(
+        news = make_index(
             [
                 Article(id="other-war", title="A war", body="A war elsewhere."),
                 Article(id="iraq-war", title="Iraq", body="The Iraq war: peace talks."),
@@ -264,15 +264,16 @@ class TestSorting:
         assert ids(small_news.search("talks", sort=sort)) == ["h-march-end", "h-undated"]
 
     @pytest.mark.parametrize("sort", ["newest", "oldest"])
-    def test_date_order_with_a_segment_of_undated_articles(self, tmp_path, sort):
+    def test_date_order_with_a_segment_of_undated_articles(self, make_index, sort):
         """A segment with no dated article (so no date column) sorts last, without an error."""
-        news = NewsIndex.create(tmp_path / "ix")
-        news.add([Article(id="undated", title="Ferry", body="A ferry boat.")])  # one segment
-        news.add([Article(id="dated", title="Ferry", body="A ferry.", published="2020-01-01")])
+        news = make_index(
+            [Article(id="undated", title="Ferry", body="A ferry boat.")],  # one segment
+            [Article(id="dated", title="Ferry", body="A ferry.", published="2020-01-01")],
+        )
         assert ids(news.search("ferry", sort=sort)) == ["dated", "undated"]
 
     @pytest.mark.parametrize("sort", ["newest", "oldest"])
-    def test_date_order_ties_go_to_the_earlier_article_on_every_page(self, tmp_path, sort):
+    def test_date_order_ties_go_to_the_earlier_article_on_every_page(self, make_index, sort):
         """Articles sharing dates, and undated ones, come in date order, ties in the order
         they were added, undated last, across pages and segments."""
         days = ["2021-03-01", None, "2019-07-04", "2021-03-01", None, "2020-01-01"]
@@ -280,9 +281,7 @@ class TestSorting:
             Article(id=f"a{n:02}", title="Ferry", body="A ferry.", published=days[n % 6])
             for n in range(36)
         ]
-        news = NewsIndex.create(tmp_path / "ix")
-        news.add(added[:20])
-        news.add(added[20:])  # a second segment
+        news = make_index(added[:20], added[20:])  # two segments
         dated = [a for a in added if a.published]
         dated.sort(key=lambda a: a.published, reverse=sort == "newest")  # stable: ties in order
         expected = [a.id for a in dated] + [a.id for a in added if not a.published]
@@ -456,8 +455,7 @@ class TestOddQueries:
 @pytest.fixture(scope="module")
 def tiny_news(tmp_path_factory, seed_article, hand_articles):
     """A small index for the property tests."""
-    index = NewsIndex.create(tmp_path_factory.mktemp("tiny") / "index")
-    index.add([seed_article, *hand_articles])
+    index = build_index(tmp_path_factory.mktemp("tiny") / "index", [seed_article, *hand_articles])
     yield index
     index.close()
 

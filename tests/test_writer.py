@@ -7,15 +7,14 @@ import zlib
 
 import attrs
 import pytest
+from _engine import import_directly, searcher, segments, whoosh_index, write_with_whoosh
 from whoosh import fields
-from whoosh.writing import SegmentWriter
 
 from newsindex import Article, NewsIndex
 from newsindex.engines.whoosh import workers as workers_module
 from newsindex.engines.whoosh import writer as writer_module
-from newsindex.engines.whoosh.codec.schema import to_document
 from newsindex.engines.whoosh.workers import BuiltSegment
-from newsindex.engines.whoosh.writer import _locate, import_documents
+from newsindex.engines.whoosh.writer import _locate
 from newsindex.ingest import read_paths, sample_paths
 
 
@@ -32,8 +31,7 @@ def articles() -> list[Article]:
 
 def _contents(news: NewsIndex) -> dict[str, object]:
     """Every posting, field length and stored document of a one-segment index."""
-    searcher = news._index.searcher()
-    reader = searcher.reader()
+    reader = searcher(news).reader()
     postings = {}
     for fieldname, text in reader.all_terms():
         matcher = reader.postings(fieldname, text)
@@ -48,21 +46,18 @@ def _contents(news: NewsIndex) -> dict[str, object]:
     return {"postings": postings, "lengths": lengths, "stored": list(reader.all_stored_fields())}
 
 
-def _whoosh_build(path, articles: list[Article]) -> NewsIndex:
-    news = NewsIndex.create(path)
-    writer = SegmentWriter(news._index._ix)
-    for article in articles:
-        writer.add_document(**to_document(article))
-    writer.commit()
+def _whoosh_build(make_index, articles: list[Article]) -> NewsIndex:
+    """An index of ``articles`` written by Whoosh's own writer: the reference."""
+    news = make_index(name="whoosh")
+    write_with_whoosh(news, articles)
     return news
 
 
-def test_same_postings_lengths_and_stored_fields(tmp_path, articles):
+def test_same_postings_lengths_and_stored_fields(make_index, articles):
     """Postings (ids, weights, positions), field lengths and stored fields equal Whoosh's own."""
-    reference = _contents(_whoosh_build(tmp_path / "whoosh", articles))
-    news = NewsIndex.create(tmp_path / "fast")
-    writer = SegmentWriter(news._index._ix)
-    import_documents(writer, ((a.id, to_document(a)) for a in articles))
+    reference = _contents(_whoosh_build(make_index, articles))
+    news = make_index(name="fast")
+    import_directly(news, articles)
     built = _contents(news)
     assert built["stored"] == reference["stored"]
     assert built["lengths"] == reference["lengths"]
@@ -71,14 +66,14 @@ def test_same_postings_lengths_and_stored_fields(tmp_path, articles):
     assert any(field == "title_only" for field, _text in built["postings"])
 
 
-def test_terms_of_a_recurring_date_are_found_once(tmp_path, articles, monkeypatch):
+def test_terms_of_a_recurring_date_are_found_once(make_index, articles, monkeypatch):
     """Articles sharing a date (or a language) are indexed from the terms found for the first
     of them, and the postings are still Whoosh's own."""
     import datetime as dt
 
     days = [dt.datetime(2024, 3, 1 + n % 3, tzinfo=dt.timezone.utc) for n in range(len(articles))]
     shared = [attrs.evolve(a, published=day) for a, day in zip(articles, days, strict=True)]
-    reference = _contents(_whoosh_build(tmp_path / "whoosh", shared))
+    reference = _contents(_whoosh_build(make_index, shared))
     asked = []
     real = fields.DATETIME.index
     monkeypatch.setattr(
@@ -86,15 +81,15 @@ def test_terms_of_a_recurring_date_are_found_once(tmp_path, articles, monkeypatc
         "index",
         lambda field, value, **kw: asked.append(value) or real(field, value, **kw),
     )
-    news = NewsIndex.create(tmp_path / "fast")
-    import_documents(SegmentWriter(news._index._ix), ((a.id, to_document(a)) for a in shared))
+    news = make_index(name="fast")
+    import_directly(news, shared)
     assert sorted(asked) == sorted({day.replace(tzinfo=None) for day in days})
     assert _contents(news) == reference
 
 
 def _term_stats(news: NewsIndex) -> dict[tuple[str, bytes], tuple]:
     """Every term's entry: weight, frequency, field lengths, highest weight, first and last id."""
-    reader = news._index.searcher().reader()
+    reader = searcher(news).reader()
     stats = {}
     for fieldname, text in reader.all_terms():
         info = reader.term_info(fieldname, text)
@@ -110,32 +105,31 @@ def _term_stats(news: NewsIndex) -> dict[tuple[str, bytes], tuple]:
     return stats
 
 
-def test_runs_written_out_make_the_same_segment(tmp_path, articles, spills):
+def test_runs_written_out_make_the_same_segment(make_index, articles, spills):
     """A tiny memory limit writes runs and one segment equal to one written at once."""
-    reference = _whoosh_build(tmp_path / "whoosh", articles)
-    once = NewsIndex.create(tmp_path / "once")
-    import_documents(SegmentWriter(once._index._ix), ((a.id, to_document(a)) for a in articles))
-    news = NewsIndex.create(tmp_path / "fast")
-    writer = SegmentWriter(news._index._ix)
-    import_documents(writer, ((a.id, to_document(a)) for a in articles), limitmb=1)
+    reference = _whoosh_build(make_index, articles)
+    once = make_index(name="once")
+    import_directly(once, articles)
+    news = make_index(name="fast")
+    import_directly(news, articles, limitmb=1)
     assert len(spills) >= 3
-    assert len(news._index._ix._segments()) == 1
+    assert len(segments(news)) == 1
     assert _contents(news) == _contents(reference)
     assert _term_stats(news) == _term_stats(once)
     assert not (news.path / "MAIN.tmp").exists()
 
 
-def test_runs_with_whole_blocks_are_copied_and_joined(tmp_path, articles, monkeypatch, spills):
+def test_runs_with_whole_blocks_are_copied_and_joined(make_index, articles, monkeypatch, spills):
     """Runs of 140 and 61 articles: common words' blocks copied, then the rest packed after."""
-    reference = _whoosh_build(tmp_path / "whoosh", articles)
-    once = NewsIndex.create(tmp_path / "once")
-    import_documents(SegmentWriter(once._index._ix), ((a.id, to_document(a)) for a in articles))
+    reference = _whoosh_build(make_index, articles)
+    once = make_index(name="once")
+    import_directly(once, articles)
     full = property(lambda self: self.docnum == 140)
     monkeypatch.setattr(writer_module._SegmentBuilder, "full", full)
-    news = NewsIndex.create(tmp_path / "fast")
-    import_documents(SegmentWriter(news._index._ix), ((a.id, to_document(a)) for a in articles))
+    news = make_index(name="fast")
+    import_directly(news, articles)
     assert spills == [140, 201]  # the last run: what is left when the segment ends
-    matcher = news._index.searcher().reader().postings("body", b"the")
+    matcher = searcher(news).reader().postings("body", b"the")
     sizes = [matcher._blocklength]
     while matcher._next_block() is None and not matcher._atend:
         sizes.append(matcher._blocklength)
@@ -147,17 +141,17 @@ def test_runs_with_whole_blocks_are_copied_and_joined(tmp_path, articles, monkey
         assert [(h.id, h.score) for h in news.search(query, limit=50).hits] == expected
 
 
-def test_short_pieces_of_runs_are_packed_into_blocks(tmp_path, articles, monkeypatch, spills):
+def test_short_pieces_of_runs_are_packed_into_blocks(make_index, articles, monkeypatch, spills):
     """With a run after every article, a word is in as many blocks as written at once."""
-    once = NewsIndex.create(tmp_path / "once")
-    import_documents(SegmentWriter(once._index._ix), ((a.id, to_document(a)) for a in articles))
+    once = make_index(name="once")
+    import_directly(once, articles)
     monkeypatch.setattr(writer_module._SegmentBuilder, "full", property(lambda self: True))
-    news = NewsIndex.create(tmp_path / "fast")
-    import_documents(SegmentWriter(news._index._ix), ((a.id, to_document(a)) for a in articles))
+    news = make_index(name="fast")
+    import_directly(news, articles)
     assert len(spills) == len(articles)
 
     def blocks(index: NewsIndex) -> dict[tuple[str, bytes], int]:
-        reader = index._index.searcher().reader()
+        reader = searcher(index).reader()
         counts = {}
         for key in reader.all_terms():
             matcher = reader.postings(*key)
@@ -173,36 +167,36 @@ def test_short_pieces_of_runs_are_packed_into_blocks(tmp_path, articles, monkeyp
 
 
 @pytest.mark.parametrize("procs", [1, 2])
-def test_small_memory_limit_writes_a_segment_per_process(tmp_path, articles, procs, spills):
+def test_small_memory_limit_writes_a_segment_per_process(make_index, articles, procs, spills):
     """A tiny memory limit (and a worker process) write runs, one segment each, the same hits."""
-    reference = _whoosh_build(tmp_path / "whoosh", articles)
-    news = NewsIndex.create(tmp_path / "fast")
-    writer = SegmentWriter(news._index._ix)
-    import_documents(writer, ((a.id, to_document(a)) for a in articles), procs=procs, limitmb=1)
+    reference = _whoosh_build(make_index, articles)
+    news = make_index(name="fast")
+    import_directly(news, articles, procs=procs, limitmb=1)
     if procs == 1:  # the worker's runs are counted in its own process
         assert len(spills) >= 3
-    assert len(news._index._ix._segments()) == procs
+    assert len(segments(news)) == procs
     assert len(news) == len(articles)
     for query in ("peacekeepers", '"prime minister"', "oil date:[2005 TO 2007]", "iraq -war"):
         expected = [hit.id for hit in reference.search(query, limit=50).hits]
         assert [hit.id for hit in news.search(query, limit=50).hits] == expected
 
 
-def test_duplicate_ids_keep_the_last_copy_across_segments_and_workers(tmp_path, articles):
+def test_duplicate_ids_keep_the_last_copy_across_segments_and_workers(make_index, articles):
     """An id sent twice, to different segments and processes, is stored once, last version."""
     first = articles[0]
     changed = Article(id=first.id, title=first.title, body="A replacement body about walruses.")
     batch = [*articles[:150], changed, *articles[150:]]
-    news = NewsIndex.create(tmp_path / "fast")
-    writer = SegmentWriter(news._index._ix)
-    stored = import_documents(writer, ((a.id, to_document(a)) for a in batch), procs=2, limitmb=1)
+    news = make_index(name="fast")
+    stored = import_directly(news, batch, procs=2, limitmb=1)
     assert stored == len(articles)
     assert len(news) == len(articles)
     assert news.get(first.id).body == "A replacement body about walruses."
     assert [hit.id for hit in news.search("walruses").hits] == [first.id]
 
 
-def test_small_batches_spread_over_processes_keep_every_last_copy(tmp_path, articles, monkeypatch):
+def test_small_batches_spread_over_processes_keep_every_last_copy(
+    make_index, articles, monkeypatch
+):
     """Batches of ten with one waiting at a time land in both processes; replaced copies go."""
     monkeypatch.setattr(writer_module, "_BATCH", 10)
     monkeypatch.setattr(workers_module, "_QUEUED_BATCHES", 1)
@@ -211,10 +205,8 @@ def test_small_batches_spread_over_processes_keep_every_last_copy(tmp_path, arti
         for n, article in enumerate(articles[::20])
     ]
     sent = [*articles[:100], *replacements[:5], *articles[100:], *replacements[5:]]
-    news = NewsIndex.create(tmp_path / "fast")
-    writer = SegmentWriter(news._index._ix)
-    documents = ((a.id, to_document(a)) for a in sent)
-    assert import_documents(writer, documents, procs=2, limitmb=1) == len(articles)
+    news = make_index(name="fast")
+    assert import_directly(news, sent, procs=2, limitmb=1) == len(articles)
     assert len(news) == len(articles)
     found = news.search("walrus", limit=50)
     assert sorted(hit.id for hit in found.hits) == sorted(a.id for a in replacements)
@@ -234,12 +226,11 @@ def test_locate_maps_batch_positions_to_segments():
     assert _locate(wanted, built) == [("s0", 0), ("s0", 3), ("s0", 4), ("s0", 5), ("s1", 3)]
 
 
-def test_posting_blocks_pickle_bytes_as_bytes(tmp_path, articles):
+def test_posting_blocks_pickle_bytes_as_bytes(make_index, articles):
     """Blocks use pickle protocol 4: no ``_codecs.encode`` call per position value, as in 2."""
-    news = NewsIndex.create(tmp_path / "fast")
-    writer = SegmentWriter(news._index._ix)
-    import_documents(writer, ((a.id, to_document(a)) for a in articles))
-    reader = news._index.searcher().reader()
+    news = make_index(name="fast")
+    import_directly(news, articles)
+    reader = searcher(news).reader()
     matcher = reader.postings("body", "the")  # long enough for a compressed block
     matcher._read_data()
     start, end = matcher._dataoffset, matcher._nextoffset
@@ -255,8 +246,8 @@ def _segment_files(news: NewsIndex) -> dict[str, bytes]:
     """The files inside a one-segment index's compound file, named without the segment id."""
     from whoosh.filedb.compound import CompoundStorage
 
-    ix = news._index._ix
-    (segment,) = ix._segments()
+    ix = whoosh_index(news)
+    (segment,) = segments(news)
     files = CompoundStorage(ix.storage.open_file(segment.make_filename(".seg")))
     named = {}
     for name in files.list():
@@ -266,13 +257,15 @@ def _segment_files(news: NewsIndex) -> dict[str, bytes]:
     return named
 
 
-def test_short_posting_lists_written_directly_give_the_same_bytes(tmp_path, articles, monkeypatch):
+def test_short_posting_lists_written_directly_give_the_same_bytes(
+    make_index, articles, monkeypatch
+):
     """Terms of one block written straight to the files: byte for byte the general path's."""
-    direct = NewsIndex.create(tmp_path / "direct")
-    import_documents(SegmentWriter(direct._index._ix), ((a.id, to_document(a)) for a in articles))
+    direct = make_index(name="direct")
+    import_directly(direct, articles)
     monkeypatch.setattr(writer_module, "W3FieldWriter", type("NotTheFieldWriter", (), {}))
-    general = NewsIndex.create(tmp_path / "general")
-    import_documents(SegmentWriter(general._index._ix), ((a.id, to_document(a)) for a in articles))
+    general = make_index(name="general")
+    import_directly(general, articles)
     ours, theirs = _segment_files(direct), _segment_files(general)
     assert ours.keys() == theirs.keys() >= {".pst", ".trm"}
     assert ours == theirs
