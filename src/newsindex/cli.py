@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import shutil
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -16,7 +15,6 @@ import click
 from newsindex import (
     DEFAULT_LOCK_TIMEOUT,
     IMPORT_MEMORY_MB,
-    IndexNotFoundError,
     NewsIndex,
     NewsIndexError,
     Sort,
@@ -103,24 +101,13 @@ def _color(stream: TextIO, environ: Mapping[str, str] = os.environ) -> bool:
     return stream.isatty() and not environ.get("NO_COLOR")
 
 
-def _holds_no_articles(folder: Path) -> bool:
-    """Whether ``folder`` holds no index, or an index without articles."""
-    try:
-        with NewsIndex.open(folder) as news:
-            return len(news) == 0
-    except IndexNotFoundError:
-        return True
-    except NewsIndexError:
-        return False
-
-
 @contextlib.contextmanager
 def _undone_if_failed(folder: Path) -> Iterator[None]:
     """Remove what a failed first import into ``folder`` made: the folder and the parents it
     needed, or what it put in a folder that was empty.
 
-    A folder that held anything before is left alone, and so is one that holds articles by the
-    time the import fails (another process's import into the same new folder).
+    A folder that held anything before is left alone, and so is one another process is
+    importing into (see :meth:`NewsIndex.discard`).
     """
     folder = folder.absolute()
     was_empty = folder.is_dir() and not any(folder.iterdir())
@@ -133,16 +120,19 @@ def _undone_if_failed(folder: Path) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        if folder.is_dir() and _holds_no_articles(folder):
-            with contextlib.suppress(OSError):  # the import's own error is the one to report
-                for entry in list(folder.iterdir()):
-                    if entry.is_dir() and not entry.is_symlink():
-                        shutil.rmtree(entry)
-                    else:
-                        entry.unlink()
-                if not was_empty:
-                    for made_folder in made:
-                        made_folder.rmdir()
+        NewsIndex.discard(folder)  # the index, if nobody else's articles are on the way
+        # The import's own error is the one to report: these clean-ups fail quietly.
+        if was_empty:
+            with contextlib.suppress(OSError):
+                folder.mkdir(exist_ok=True)
+        else:
+            for made_folder in made:
+                try:
+                    made_folder.rmdir()  # only while empty: it holds nothing of anyone's
+                except FileNotFoundError:
+                    continue  # discarded with the index
+                except OSError:
+                    break
         raise
 
 

@@ -8,3 +8,6 @@ Queries and indexes analyse text the same way, so this stage sits below both.
 from newsindex.analysis.analyzer import NewsAnalyzer, analyze, plain_analyzer, stemming_analyzer
 
 __all__ = ["NewsAnalyzer", "analyze", "plain_analyzer", "stemming_analyzer"]
+
+# Indexes pickle their analyzers by class: under this package's name, which does not move.
+NewsAnalyzer.__module__ = __name__

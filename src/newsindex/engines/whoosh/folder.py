@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +27,7 @@ from newsindex.errors import (
     IndexExistsError,
     IndexNotFoundError,
     IndexVersionError,
+    NewsIndexError,
 )
 from newsindex.models import Article
 
@@ -32,6 +35,7 @@ __all__ = [
     "OPEN_RETRIES",
     "committed_count",
     "create_index",
+    "discard_empty_index",
     "generation_or_none",
     "holds_index",
     "is_index",
@@ -59,6 +63,44 @@ def generation_or_none(folder: Path) -> int | None:
     except OSError:
         return None
     return generation if generation >= 0 else None
+
+
+_BOOKKEEPING = re.compile(
+    rf"_{INDEX_NAME}_\d+\.toc|{INDEX_NAME}_WRITELOCK|{re.escape(META_FILE)}|terms\.json"
+)
+"""The files an index without articles holds: a table of contents, the lock, the version and
+the terms cache."""
+
+
+def discard_empty_index(path: str | os.PathLike[str]) -> bool:
+    """Delete the index at ``path`` if it holds no articles and the folder nothing else;
+    whether it did. The folder itself goes too once empty.
+
+    For undoing a failed first import. It takes the write lock without waiting, so an index
+    another process is writing (its articles not yet committed) is never touched.
+    """
+    folder = Path(path)
+    if not is_index(folder) or has_segment_files(folder):
+        return False
+    try:
+        lock = take_lock(FileStorage(str(folder)), 0)
+    except NewsIndexError:
+        return False
+    try:
+        names = os.listdir(folder)
+        if not all(_BOOKKEEPING.fullmatch(name) for name in names):
+            return False
+        if committed_count(folder) != 0:
+            return False
+        for name in names:
+            if name != f"{INDEX_NAME}_WRITELOCK":
+                (folder / name).unlink()
+    finally:
+        lock.release()
+    with contextlib.suppress(OSError):
+        (folder / f"{INDEX_NAME}_WRITELOCK").unlink()
+        folder.rmdir()
+    return True
 
 
 def holds_index(path: str | os.PathLike[str]) -> bool:

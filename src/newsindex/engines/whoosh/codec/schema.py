@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from typing import Any
 
 from whoosh import fields, formats
@@ -70,6 +71,14 @@ class TitleOnly(fields.FieldType):
         for term in dict.fromkeys(self.analyzer.terms(title)):
             if term not in inside:
                 yield term.encode("utf-8"), 1, 1.0, b""
+
+
+# A table of contents pickles the schema, naming each field's and analyzer's class by module.
+# They are written under fixed names, whatever module defines the class now, so that moving a
+# module never makes an index unreadable: ``newsindex.schema`` (this module's name when the
+# first indexes were written, kept importable here) and ``newsindex.analysis``.
+TitleOnly.__module__ = "newsindex.schema"
+sys.modules.setdefault("newsindex.schema", sys.modules[__name__])
 
 
 def build_schema(
