@@ -12,6 +12,7 @@ from pathlib import Path
 from newsindex.engines.whoosh.folder import (
     committed_count,
     create_index,
+    discard_empty_index,
     holds_index,
     is_index,
     open_index,
@@ -259,6 +260,16 @@ class NewsIndex:
         interrupted rebuild leaves the old index intact; returns the article count.
         """
         return rebuild_index(path, lock_timeout=lock_timeout, progress=progress)
+
+    @staticmethod
+    def discard(path: str | os.PathLike[str]) -> bool:
+        """Delete the index at ``path`` if it holds no articles and its folder nothing else
+        (what a failed first import leaves); returns whether it did.
+
+        Never waits for the write lock: an index another process is importing into is left
+        alone, even before its first commit.
+        """
+        return discard_empty_index(path)
 
     @staticmethod
     def check(path: str | os.PathLike[str]) -> IndexCheck:
