@@ -28,8 +28,8 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
 from whoosh.reading import SegmentReader
 
-from newsindex.engines.whoosh.codec.schema import build_schema, from_stored
-from newsindex.errors import IndexCorruptError
+from newsindex.engines.whoosh.codec.schema import SCHEMA_VERSION, build_schema, from_stored
+from newsindex.errors import IndexCorruptError, IndexVersionError
 from newsindex.models import Article, IndexCheck
 
 __all__ = [
@@ -58,8 +58,16 @@ DAMAGE = (
     TypeError,
     AttributeError,
     AssertionError,
+    ImportError,
+    OverflowError,
+    MemoryError,
 )
-"""What reading a damaged file raises inside Whoosh (beside its own bare ``Exception``)."""
+"""What reading a damaged file raises inside Whoosh (beside its own bare ``Exception``): a
+damaged table of contents unpickles into anything, an absurd size or a module name included."""
+
+CORRUPT_DATA = (EOFError, struct.error, pickle.UnpicklingError, zlib.error, UnicodeDecodeError)
+"""What only damaged bytes raise (never a bug of ours): reported as damage even when the file
+at fault cannot be named."""
 
 _TOC_FILE = re.compile(rf"_{INDEX_NAME}_(\d+)\.toc")
 _SEGMENT_FILE = re.compile(rf"({INDEX_NAME}_[0-9a-z]+)\.(.+)")
@@ -128,7 +136,10 @@ def find_damage(folder: Path) -> IndexCorruptError | None:
     except Exception as exc:  # any failure to read it is damage
         return IndexCorruptError(folder, toc_name, _reason(exc, folder / toc_name))
     for segment in toc.segments:
-        name = _segment_name(segment)
+        try:
+            name = _segment_name(segment)
+        except Exception:  # not a segment at all: the table of contents is damaged
+            return IndexCorruptError(folder, toc_name, "unreadable")
         try:
             reader = _open_segment(storage, toc.schema, segment)
             try:
@@ -142,7 +153,7 @@ def find_damage(folder: Path) -> IndexCorruptError | None:
 
 
 def _segment_name(segment: Any) -> str:
-    return segment.make_filename(".seg") if segment.compound else segment.segment_id()
+    return str(segment.make_filename(".seg") if segment.compound else segment.segment_id())
 
 
 # --- segments without a table of contents ---------------------------------------------------
@@ -222,6 +233,9 @@ class Salvage:
     """The readable live articles by id."""
     lost: list[str] = attrs.Factory(list)
     """What could not be read: a file and what is wrong with it, or a count of articles."""
+    problems: list[str] = attrs.Factory(list)
+    """Everything found damaged: what is lost, and damage the stored articles survive (a
+    segment's postings, rebuilt from them)."""
     damaged_files: list[str] = attrs.Factory(list)
     """Files of the folder that are damaged (to move aside)."""
     notes: list[str] = attrs.Factory(list)
@@ -234,7 +248,7 @@ class Salvage:
 
 def _read_articles(reader: SegmentReader, name: str, found: Salvage, *, newer: bool = True) -> bool:
     """Add the articles of one segment to ``found``; whether all of them could be read."""
-    bad = 0
+    bad = []
     perdoc = reader._perdoc
     for docnum in range(reader.doc_count_all()):
         if reader.is_deleted(docnum):
@@ -242,16 +256,30 @@ def _read_articles(reader: SegmentReader, name: str, found: Salvage, *, newer: b
         try:
             article = from_stored(perdoc.stored_fields(docnum))
         except Exception:  # a stored article that does not decode is lost, the rest are kept
-            bad += 1
+            bad.append(docnum)
             continue
         if newer or article.id not in found.articles:
             found.articles[article.id] = article
     if bad:
-        found.lost.append(f"{name}: {_articles(bad)} stored but unreadable")
+        ids = _ids_of(reader, bad)
+        named = f" (ids: {', '.join(ids)})" if ids else ""
+        found.lost.append(f"{name}: {_articles(len(bad))} stored but unreadable{named}")
     return not bad
 
 
-def salvage(folder: Path) -> Salvage:
+def _ids_of(reader: SegmentReader, docnums: list[int]) -> list[str]:
+    """The ids of documents whose stored copy is unreadable, from the ``id`` field's postings
+    (so that the articles can be imported again); those that cannot be found are left out."""
+    wanted, ids = set(docnums), {}
+    with contextlib.suppress(Exception):  # the postings may be damaged too
+        for term in reader.lexicon("id"):
+            for docnum in reader.postings("id", term).all_ids():
+                if docnum in wanted:
+                    ids[docnum] = term.decode("utf-8") if isinstance(term, bytes) else term
+    return [ids[docnum] for docnum in sorted(ids)]
+
+
+def salvage(folder: Path, *, check_postings: bool = True) -> Salvage:
     """Every article that can be read from the segments in ``folder``, and what is lost.
 
     With a readable table of contents, its segments are read in commit order (a later copy of
@@ -265,51 +293,77 @@ def salvage(folder: Path) -> Salvage:
         toc = _read_toc(storage)
         segments = [(segment, _segment_name(segment)) for segment in toc.segments]
         schema = toc.schema
-    except Exception as exc:  # a table of contents that cannot be read: read the files
-        found.toc_readable = False
-        toc_name = _latest_toc(folder)
-        if toc_name:
-            found.lost.append(f"{toc_name}: {_reason(exc, folder / toc_name)}")
-            found.damaged_files.append(toc_name)
-        else:
-            found.lost.append("the table of contents is missing")
+    except ImportError as exc:
+        if (exc.name or "").startswith("newsindex"):  # sound, but from another newsindex
+            raise IndexVersionError(folder, "unknown", SCHEMA_VERSION) from None
+        segments = _without_toc(folder, storage, found, exc)
         schema = build_schema()
-        segments = []
-        files = _segment_files(folder)
-        by_age = sorted(files, key=lambda segid: _mtime(folder, files[segid]))
-        for segid in by_age:
-            if f"{segid}.seg" not in files[segid]:
-                found.lost.append(f"{segid}: not a compound segment, cannot be read alone")
-                continue
-            segment = _loose_segment(storage, segid)
-            name = f"{segid}.seg"
-            if segment is None:
-                found.lost.append(f"{name}: unreadable")
-                found.damaged_files.append(name)
-                continue
-            segments.append((segment, name))
-        if segments:
-            found.notes.append(
-                "articles deleted or replaced since the segments were written may be back "
-                "in an earlier version"
-            )
+    except Exception as exc:  # a table of contents that cannot be read: read the files
+        segments = _without_toc(folder, storage, found, exc)
+        schema = build_schema()
     for segment, name in segments:
         found.segments += 1
         try:
             reader = _open_segment(storage, schema, segment)
         except Exception as exc:  # the whole segment is lost
-            found.lost.append(
-                f"{name}: {_reason(exc, folder / name)} ({_articles(segment.doc_count())})"
-            )
+            found.lost.append(f"{name}: {_reason(exc, folder / name)} ({_count_of(segment)})")
             found.damaged_files.extend(_files_of(folder, segment))
             continue
         try:
             if not _read_articles(reader, name, found):
                 found.damaged_files.extend(_files_of(folder, segment))
+            elif check_postings:
+                try:
+                    _check_postings(reader)
+                except Exception as exc:  # the articles survive: the index is rebuilt
+                    found.problems.append(f"{name}: postings {_reason(exc)}")
+                    found.damaged_files.extend(_files_of(folder, segment))
         finally:
             with contextlib.suppress(Exception):
                 reader.close()
+    found.problems[:0] = found.lost
     return found
+
+
+def _count_of(segment: Any) -> str:
+    try:
+        return _articles(segment.doc_count())
+    except Exception:  # a segment object from a damaged table of contents
+        return "articles unknown"
+
+
+def _without_toc(
+    folder: Path, storage: FileStorage, found: Salvage, exc: BaseException
+) -> list[tuple[Any, str]]:
+    """The segments of a folder whose table of contents cannot be read, found from its files."""
+    found.toc_readable = False
+    toc_name = _latest_toc(folder)
+    if toc_name:
+        found.lost.append(f"{toc_name}: {_reason(exc, folder / toc_name)}")
+        found.damaged_files.append(toc_name)
+    else:
+        found.lost.append("the table of contents is missing")
+    segments = []
+    files = _segment_files(folder)
+    by_age = sorted(files, key=lambda segid: _mtime(folder, files[segid]))
+    for segid in by_age:
+        if f"{segid}.seg" not in files[segid]:
+            found.lost.append(f"{segid}: not a compound segment, cannot be read alone")
+            found.damaged_files.extend(files[segid])
+            continue
+        segment = _loose_segment(storage, segid)
+        name = f"{segid}.seg"
+        if segment is None:
+            found.lost.append(f"{name}: unreadable")
+            found.damaged_files.append(name)
+            continue
+        segments.append((segment, name))
+    if segments:
+        found.notes.append(
+            "articles deleted or replaced since the segments were written may be back "
+            "in an earlier version"
+        )
+    return segments
 
 
 def _articles(count: int) -> str:
@@ -339,25 +393,12 @@ def _check_postings(reader: SegmentReader) -> None:
 
 def check_folder(folder: Path, *, version_problem: str | None = None) -> IndexCheck:
     """Read everything in the index at ``folder`` and report what is wrong (nothing writes)."""
-    problems: list[str] = [version_problem] if version_problem else []
     found = salvage(folder)
-    problems += found.lost
+    problems = ([version_problem] if version_problem else []) + found.problems
+    unlisted: list[str] = []
     if found.toc_readable:
-        storage = FileStorage(str(folder))
-        toc = _read_toc(storage)
-        live = sum(s.doc_count() for s in toc.segments)
-        for segment in toc.segments:
-            name = _segment_name(segment)
-            try:
-                reader = _open_segment(storage, toc.schema, segment)
-            except Exception:  # already reported by salvage
-                continue
-            try:
-                _check_postings(reader)
-            except Exception as exc:  # any failure to read the postings is damage
-                problems.append(f"{name}: postings {_reason(exc)}")
-            finally:
-                reader.close()
+        toc = _read_toc(FileStorage(str(folder)))
+        live = sum(segment.doc_count() for segment in toc.segments)
         if not found.lost and live != len(found.articles):
             problems.append(
                 f"the table of contents counts {live:,} articles but {len(found.articles):,} "
@@ -365,9 +406,10 @@ def check_folder(folder: Path, *, version_problem: str | None = None) -> IndexCh
             )
         listed = {segment.segment_id() for segment in toc.segments}
         unlisted = sorted(set(_segment_files(folder)) - listed)
-    else:
-        unlisted = []
-    notes = [f"{segid}: left by an unfinished write, removed by the next one" for segid in unlisted]
+    notes = [
+        f"{segid}: not in the last commit (a write in progress, or left by one that died)"
+        for segid in unlisted
+    ]
     notes += found.notes
     return IndexCheck(
         path=str(folder),

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from whoosh.index import FileIndex
+from whoosh.index import EmptyIndexError, FileIndex
 from whoosh.searching import Searcher
 
 from newsindex.analysis.analyzer import NewsAnalyzer
 from newsindex.engines.whoosh.codec.schema import from_stored
-from newsindex.engines.whoosh.damage import DAMAGE, find_damage
+from newsindex.engines.whoosh.damage import CORRUPT_DATA, DAMAGE, find_damage
 from newsindex.engines.whoosh.folder import (
     OPEN_RETRIES,
     generation_or_none,
@@ -26,7 +27,7 @@ from newsindex.engines.whoosh.searchers import FolderState, SearcherPool, folder
 from newsindex.engines.whoosh.stats import index_stats, newest_published
 from newsindex.engines.whoosh.terms import TERMS_FILE, load_terms
 from newsindex.engines.whoosh.transactions import delete_articles, write_articles
-from newsindex.errors import IndexNotFoundError, IndexWriteError, NewsIndexError
+from newsindex.errors import IndexCorruptError, IndexNotFoundError, IndexWriteError, NewsIndexError
 from newsindex.models import Article, IndexStats
 
 __all__ = ["OpenIndex"]
@@ -104,13 +105,26 @@ class OpenIndex:
             raise exc
         if generation_or_none(self.path) != generation:
             return  # the folder changed under the read: the caller tries again
+        if isinstance(exc, EmptyIndexError):
+            raise missing_error(self.path) from None
+        self._raise_read_failure(exc)
+        if not isinstance(exc, DAMAGE):
+            raise exc
+
+    def _raise_read_failure(self, exc: BaseException) -> None:
+        """Raise our error for a read that failed with ``exc``, if it has one."""
+        if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE):
+            raise NewsIndexError(
+                f"Cannot read the index at '{self.path}': too many open files (raise the limit, "
+                "for example with 'ulimit -n', or search from fewer threads)."
+            ) from None
         damage = find_damage(self.path)
         if damage is not None:
             raise damage from None
         if not self.path.is_dir():
             raise IndexNotFoundError(self.path) from None
-        if not isinstance(exc, DAMAGE):
-            raise exc
+        if isinstance(exc, CORRUPT_DATA):
+            raise IndexCorruptError(self.path, None, "a segment holds unreadable data") from None
 
     @contextlib.contextmanager
     def lend(self) -> Iterator[Searcher]:
@@ -121,10 +135,8 @@ class OpenIndex:
         with self._pool.lend() as searcher:
             try:
                 yield searcher
-            except DAMAGE:
-                damage = find_damage(self.path)
-                if damage is not None:
-                    raise damage from None
+            except DAMAGE as exc:
+                self._raise_read_failure(exc)
                 raise
 
     def searcher(self) -> Searcher:

@@ -21,7 +21,7 @@ from whoosh.index import TOC
 
 from newsindex.engines.whoosh.codec.schema import META_FILE, SCHEMA_VERSION
 from newsindex.engines.whoosh.damage import INDEX_NAME, Salvage, check_folder, salvage
-from newsindex.engines.whoosh.folder import create_index, open_index, write_meta
+from newsindex.engines.whoosh.folder import create_index, holds_index, open_index, write_meta
 from newsindex.engines.whoosh.lock import remove_leftovers, take_lock, write_failure
 from newsindex.engines.whoosh.terms import load_terms, save_terms
 from newsindex.engines.whoosh.transactions import write_articles
@@ -48,7 +48,9 @@ def _version_problem(folder: Path) -> str | None:
 
 
 def _require_folder(folder: Path) -> None:
-    if not folder.is_dir():
+    """An index, sound or damaged, must be there: a check or repair of anything else is an
+    error, never a new index."""
+    if not folder.is_dir() or not holds_index(folder):
         raise IndexNotFoundError(folder)
 
 
@@ -75,8 +77,13 @@ def repair_index(path: str | os.PathLike[str], *, lock_timeout: float = 10.0) ->
     lock = take_lock(storage, lock_timeout)
     try:
         found = salvage(folder)
-        if not found.lost and _version_problem(folder) is None:
+        version = _version_problem(folder)
+        if not found.problems and version is None:
             return RepairReport(path=str(folder), recovered=len(found.articles))
+        if version is not None:
+            found.notes.append(f"rebuilt with this version's schema ({version})")
+        if found.problems != found.lost:
+            found.notes.append("damaged postings were rebuilt from the stored articles")
         try:
             aside = _commit_salvage(folder, found)
         except OSError as exc:

@@ -4,8 +4,10 @@ A Whoosh searcher is not safe to share between threads: its readers move file po
 fill caches as they go, so two threads searching through one searcher read each other's
 bytes (unpickling errors, wrong totals). A :class:`SearcherPool` therefore lends every
 searcher to one caller at a time and takes it back afterwards, opening another when all are
-out; a web app's threads each search through their own, and the pool never holds more than
-the most searches that ran at once.
+out, up to :data:`MAX_SEARCHERS`; past that a thread waits for one to come back. The bound is
+the bound on memory: each searcher reads the parts of the segments it uses into memory of its
+own (Whoosh copies a compound segment's parts out of the mapped file), and Python runs one
+thread at a time anyway, so more searchers would cost memory and gain no speed.
 
 A searcher is kept only while it answers from the folder's latest commit. Before each loan
 the pool looks at the folder: its identity (device and inode, so a folder swapped for another
@@ -26,10 +28,10 @@ from typing import Any
 
 import attrs
 
-__all__ = ["FolderState", "SearcherPool"]
+__all__ = ["MAX_SEARCHERS", "FolderState", "SearcherPool"]
 
-_MAX_IDLE = 32
-"""Idle searchers kept for reuse; more are closed when they come back."""
+MAX_SEARCHERS = 4
+"""Searchers one pool holds at most, idle or on loan."""
 
 
 @attrs.frozen
@@ -63,11 +65,16 @@ class SearcherPool:
         look: Callable[[], FolderState],
         open_searcher: Callable[[], Any],
         on_moved: Callable[[FolderState], None],
+        *,
+        limit: int = MAX_SEARCHERS,
     ) -> None:
         self._look = look
         self._open = open_searcher
         self._on_moved = on_moved
         self._lock = threading.Lock()
+        self._returned = threading.Condition(self._lock)  # a loan came back, or was closed
+        self._limit = limit
+        self._out = 0  # searchers on loan
         self._idle: list[_Loan] = []
         self._state: FolderState | None = None
         self._epoch = 0  # advanced by close(): loans from before it are closed on return
@@ -96,21 +103,27 @@ class SearcherPool:
 
     def _borrow(self) -> _Loan:
         state = self.current()
-        with self._lock:
+        with self._returned:
+            while not self._idle and self._out + len(self._idle) >= self._limit:
+                self._returned.wait()
+            self._out += 1
             if self._idle:
                 return self._idle.pop()
             epoch = self._epoch
-        # Opened outside the lock, so other threads' loans never wait for it.
-        return _Loan(self._open(), state, epoch)
+        try:
+            # Opened outside the lock, so other threads' loans never wait for it.
+            return _Loan(self._open(), state, epoch)
+        except BaseException:
+            with self._returned:
+                self._out -= 1
+                self._returned.notify()
+            raise
 
     def _return(self, loan: _Loan) -> None:
-        with self._lock:
-            keep = (
-                loan.state == self._state
-                and loan.epoch == self._epoch
-                and len(self._idle) < _MAX_IDLE
-            )
-            if keep:
+        with self._returned:
+            self._out -= 1
+            self._returned.notify()
+            if loan.state == self._state and loan.epoch == self._epoch:
                 self._idle.append(loan)
                 return
         _close_all([loan])

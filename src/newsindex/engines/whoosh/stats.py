@@ -11,6 +11,7 @@ from whoosh.searching import Searcher
 from whoosh.util.times import long_to_datetime
 
 from newsindex.engines.whoosh.codec.schema import SCHEMA_VERSION, UNDATED
+from newsindex.errors import IndexNotFoundError
 from newsindex.fields import DATE_FIELD
 from newsindex.models import IndexStats
 
@@ -19,7 +20,11 @@ __all__ = ["index_stats", "newest_published"]
 
 def _size_on_disk(folder: Path) -> int:
     total = 0
-    for entry in os.scandir(folder):
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        raise IndexNotFoundError(folder) from None
+    for entry in entries:
         # A commit in another process may delete a file between the listing and the stat.
         with contextlib.suppress(FileNotFoundError):
             if entry.is_file():
