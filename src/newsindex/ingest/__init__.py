@@ -10,8 +10,9 @@ skipped, and passed to ``on_ignored`` if one is given.
 
 from __future__ import annotations
 
+from newsindex.ingest.common import OnError
 from newsindex.ingest.files import OnIgnored, read_path, read_paths
-from newsindex.ingest.jsonl import OnError, read_json, read_jsonl
+from newsindex.ingest.jsonl import read_json, read_jsonl
 from newsindex.ingest.sample import sample_paths
 from newsindex.ingest.seed import parse_seed, read_seed
 

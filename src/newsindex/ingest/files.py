@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from newsindex.errors import IngestError
-from newsindex.ingest.jsonl import OnError, read_failure, read_json, read_jsonl, report_error
+from newsindex.ingest.common import OnError, read_failure, report_error
+from newsindex.ingest.jsonl import read_json, read_jsonl
 from newsindex.ingest.seed import read_seed
 from newsindex.models import Article
 

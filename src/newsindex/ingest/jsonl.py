@@ -5,71 +5,38 @@ Each record is a JSON object that :meth:`Article.from_dict` understands (``date`
 Every problem becomes an :class:`IngestError` naming file and line. With ``on_error=None`` the
 first one is raised; otherwise ``on_error(err)`` is called and reading goes on with the next
 record ("skip mode").
-
-This module also holds the helpers the other readers share: :func:`clean_text`,
-:func:`decode_text` and :func:`article_from_record`.
 """
 
 from __future__ import annotations
 
 import gzip
-import html
 import json
 import os
 import re
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from newsindex.errors import IngestError
+from newsindex.ingest.common import (
+    OnError,
+    clean_text,
+    decode_text,
+    read_failure,
+    report_error,
+    utf8_reason,
+)
 from newsindex.models import Article
 
-__all__ = [
-    "OnError",
-    "article_from_record",
-    "clean_text",
-    "decode_text",
-    "read_failure",
-    "read_json",
-    "read_jsonl",
-    "report_error",
-]
+__all__ = ["article_from_record", "read_json", "read_jsonl"]
 
-OnError = Callable[[IngestError], None] | None
-"""What to do with a bad record: ``None`` raises it; a callable receives it and reading goes on."""
-
-# C0 controls except \t (09) and \n (0a), plus DEL; \r is turned into \n before this runs.
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _UNESCAPED_FIELDS = frozenset({"title", "body"})
 _GZIP_MAGIC = b"\x1f\x8b"
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 # Not strict: a raw control character inside a string is accepted (clean_text strips it)
 # rather than costing the whole record.
 _DECODER = json.JSONDecoder(strict=False)
-
-
-def clean_text(text: str, *, unescape: bool = False) -> str:
-    """Normalise line ends to ``\\n`` and strip NUL and the other C0 control characters but ``\\t``.
-
-    With ``unescape``, HTML entities (``&ndash;``, ``&amp;``, ``&quot;`` ...) are decoded first, so
-    a control character spelled as an entity is stripped too.
-    """
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if unescape and "&" in text:
-        text = html.unescape(text)
-    return _CONTROL_CHARS.sub("", text)
-
-
-def decode_text(data: bytes, path: str) -> str:
-    """Decode a whole file as UTF-8 (a leading BOM is dropped), naming the line of any bad byte."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise IngestError(path, line, _utf8_reason(exc, exc.start - line_start)) from exc
 
 
 def article_from_record(record: object, path: str, line: int) -> Article:
@@ -144,31 +111,11 @@ def read_json(path: str | os.PathLike[str], *, on_error: OnError = None) -> Iter
         yield article
 
 
-def read_failure(exc: BaseException) -> str:
-    """A short lowercase reason for a file that cannot be read at all."""
-    if isinstance(exc, gzip.BadGzipFile):
-        return "not a valid gzip file"
-    if isinstance(exc, EOFError):
-        return "the gzip file is truncated"
-    if isinstance(exc, zlib.error):
-        return "the gzip file is corrupt"
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"cannot read it: {exc.strerror.lower()}"
-    return f"cannot read it: {exc}"
-
-
-def report_error(err: IngestError, on_error: OnError) -> None:
-    """Raise ``err`` when ``on_error`` is ``None``, else hand it to ``on_error``."""
-    if on_error is None:
-        raise err
-    on_error(err)
-
-
 def _parse_line(raw: bytes, path: str, lineno: int) -> Article:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise IngestError(path, lineno, _utf8_reason(exc, exc.start)) from exc
+        raise IngestError(path, lineno, utf8_reason(exc, exc.start)) from exc
     if lineno == 1:
         text = text.removeprefix("\ufeff")
     try:
@@ -275,10 +222,6 @@ def _json_type(value: object) -> str:
     if isinstance(value, list):
         return "a list"
     return type(value).__name__
-
-
-def _utf8_reason(exc: UnicodeDecodeError, column: int) -> str:
-    return f"not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at column {column + 1})"
 
 
 def _limit_reason(exc: Exception) -> str:

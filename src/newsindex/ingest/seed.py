@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from newsindex.errors import IngestError
-from newsindex.ingest.jsonl import clean_text, decode_text, read_failure
+from newsindex.ingest.common import clean_text, decode_text, read_failure
 from newsindex.models import Article, parse_datetime
 
 __all__ = ["BANNER_SOURCES", "parse_seed", "read_seed", "seed_article_id"]
