@@ -417,6 +417,12 @@ class NewsIndex:
             if value < 1:
                 raise InvalidArgumentError(argument, value, "limit and page must be at least 1.")
         since_utc, until_utc = _to_utc("since", since, end=False), _to_utc("until", until, end=True)
+        if since_utc is not None and until_utc is not None and since_utc >= until_utc:
+            raise InvalidArgumentError(
+                "since",
+                since,
+                f"since ({since}) is after until ({until}): the range starts after it ends.",
+            )
         # One searcher for the whole call, this thread's alone until the results are built.
         with self._index.lend() as searcher:
             analyzers = self._index.analyzers(searcher)

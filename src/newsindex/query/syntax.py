@@ -49,15 +49,22 @@ MAX_DEPTH = 32
 """Parentheses nest at most this deep."""
 
 MAX_CLAUSES = 64
-"""A query holds at most this many different words, phrases, prefixes and date clauses: the
-cost of a conjunction grows much faster than its length, and no one types more."""
+"""A query with boolean structure (``OR``, groups) holds at most this many different words,
+phrases, prefixes and date clauses: the cost of a conjunction grows much faster than its
+length, and no one types more. A longer query without such structure (a pasted paragraph) is
+prose: ranked by any-word matching, never an error."""
 
 _MIN_PREFIX = 2
 
 _SLOP = re.compile(r"~(\d{1,3})?")
+_BOOST = re.compile(r"\^(\d{1,3}(?:\.\d{1,3})?)(?![^\s()])")
+_FUZZY = re.compile(r"~\d*$")
 _FIELD_PREFIX = re.compile(r"([A-Za-z_]+):")
 _RANGE_SPLIT = re.compile(r"\s+to\s+", re.IGNORECASE)
-_WORD_END = frozenset('()"')
+_QUOTES = '"\u201c\u201d\u201e\u201f\u00ab\u00bb'
+"""Quotation marks that open or close a phrase: straight, curly (English and German) and
+guillemets; a phrase runs from one to the next, whichever they are."""
+_WORD_END = frozenset("()" + _QUOTES)
 _OPERATORS = {"OR": "or", "AND": "and", "NOT": "not"}
 
 
@@ -68,6 +75,7 @@ class _Tok:
     pos: int
     slop: int = 0
     field: str = ""
+    boost: float = 1.0
 
 
 # --- lexing and parsing ------------------------------------------------------------------------
@@ -83,14 +91,25 @@ def _lex(q: str) -> list[_Tok]:
         elif c in "()":
             tokens.append(_Tok(c, c, i))
             i += 1
-        elif c == '"':
-            close = q.find('"', i + 1)
+        elif c in _QUOTES:
+            close = next((j for j in range(i + 1, n) if q[j] in _QUOTES), -1)
             end = n if close < 0 else close
             text, start, i = q[i + 1 : end], i, min(n, end + 1)
             slop = _SLOP.match(q, i) if close >= 0 else None
             if slop:
                 i = slop.end()
-            tokens.append(_Tok("phrase", text, start, int(slop.group(1) or 0) if slop else 0))
+            raised = _BOOST.match(q, i) if close >= 0 else None
+            if raised:
+                i = raised.end()
+            tokens.append(
+                _Tok(
+                    "phrase",
+                    text,
+                    start,
+                    int(slop.group(1) or 0) if slop else 0,
+                    boost=float(raised.group(1)) if raised else 1.0,
+                )
+            )
         elif c in "-+" and i + 1 < n and not q[i + 1].isspace() and q[i + 1] not in "-+)":
             if c == "-":
                 tokens.append(_Tok("not", c, i))
@@ -111,11 +130,27 @@ def _lex(q: str) -> list[_Tok]:
             j = i
             while j < n and not q[j].isspace() and q[j] not in _WORD_END:
                 j += 1
-            word = q[i:j]
+            word, boost = q[i:j], 1.0
+            if (found := _BOOST.search(word)) and found.end() == len(word) and found.start():
+                word, boost = word[: found.start()], float(found.group(1))
+            if _FUZZY.search(word) and word[0].isalnum():
+                raise QuerySyntaxError(
+                    q,
+                    i + word.rindex("~"),
+                    f"'{word}' asks for fuzzy matching, which newsindex does not do yet: search "
+                    'the word alone, or quote words with ~N ("a b"~3) to find them near each other',
+                )
             kind = _OPERATORS.get(word, "word")
-            tokens.append(_Tok(kind, word, i))
+            tokens.append(_Tok(kind, word, i, boost=boost))
             i = j
     return tokens
+
+
+def _boosted(node: Node | None, tok: _Tok) -> Node | None:
+    """``node`` with the boost its token was given (``word^2``)."""
+    if tok.boost == 1.0 or not isinstance(node, (Term, Phrase, Prefix)):
+        return node
+    return attrs.evolve(node, boost=tok.boost)
 
 
 def parse_period(text: str) -> tuple[dt.datetime, dt.datetime] | None:
@@ -218,9 +253,9 @@ class _Parser:
         if tok.kind == "field":
             return self.fielded(tok)
         if tok.kind == "phrase":
-            return self.text(self.field, tok.text, tok.slop, phrase=True)
+            return _boosted(self.text(self.field, tok.text, tok.slop, phrase=True), tok)
         if tok.kind == "word":
-            return self.word(self.field, tok)
+            return _boosted(self.word(self.field, tok), tok)
         raise self.error(tok.pos, f"'{tok.text}' needs a word on each side")
 
     def fielded(self, ftok: _Tok) -> Node | None:
@@ -239,9 +274,9 @@ class _Parser:
                 )
             return Dates(period[0], period[1], tok.text)
         if tok.kind == "word":
-            return self.word(field, tok)
+            return _boosted(self.word(field, tok), tok)
         if tok.kind == "phrase":
-            return self.text(field, tok.text, tok.slop, phrase=True)
+            return _boosted(self.text(field, tok.text, tok.slop, phrase=True), tok)
         if tok.kind == "(":
             self.i -= 1
             outer, self.field = self.field, field
@@ -331,7 +366,24 @@ def parse_query(
     if not has_positive(tree):
         raise QuerySyntaxError(text, 0, "the query only excludes words; add a word to search for")
     if (clauses := len(leaves(tree))) > MAX_CLAUSES:
-        raise QuerySyntaxError(
-            text, 0, f"the query has {clauses} different words or clauses, more than {MAX_CLAUSES}"
-        )
+        if syntax and _has_or(tree):
+            raise QuerySyntaxError(
+                text,
+                0,
+                f"the query has {clauses} different words or clauses, more than {MAX_CLAUSES}",
+            )
+        if syntax:  # a pasted paragraph, not a list of requirements: prose
+            return parse_query(text, analyzers, syntax=False)
     return ParsedQuery(text, tree, plain, prose=not syntax)
+
+
+def _has_or(tree: Node) -> bool:
+    """Whether ``tree`` has an ``OR``: boolean structure someone wrote, not pasted prose (whose
+    quotes, parentheses and dashes are punctuation)."""
+    if isinstance(tree, Or):
+        return True
+    if isinstance(tree, And):
+        return any(_has_or(item) for item in tree.items)
+    if isinstance(tree, Not):
+        return _has_or(tree.item)
+    return False

@@ -35,6 +35,8 @@ class Term:
     """The field searched; None: the default text fields (title and body)."""
     text: str
     """The term, as the index holds it (stemmed in the text fields)."""
+    boost: float = 1.0
+    """How much a match weighs against the query's other items (``word^2``)."""
 
 
 @attrs.frozen
@@ -47,6 +49,8 @@ class Phrase:
     """The terms, in order."""
     slop: int = 0
     """How many positions the words may stray (0: adjacent)."""
+    boost: float = 1.0
+    """How much a match weighs against the query's other items (``"..."^2``)."""
 
 
 @attrs.frozen
@@ -57,6 +61,8 @@ class Prefix:
     """The field searched; None: the default text fields."""
     prefixes: tuple[str, ...]
     """The normalised prefixes (one per form the typed prefix takes)."""
+    boost: float = 1.0
+    """How much a match weighs against the query's other items (``peace*^2``)."""
 
 
 @attrs.frozen
@@ -138,6 +144,8 @@ def has_positive(node: Node) -> bool:
 
 def describe(node: Node) -> str:
     """The tree as query text (how the query was understood)."""
+    if isinstance(node, (Term, Phrase, Prefix)) and node.boost != 1.0:
+        return f"{describe(attrs.evolve(node, boost=1.0))}^{node.boost:g}"
     if isinstance(node, Term):
         return f"{node.field}:{node.text}" if node.field else node.text
     if isinstance(node, Phrase):

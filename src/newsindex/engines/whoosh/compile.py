@@ -80,15 +80,20 @@ def compile_tree(node: Node, reader) -> wq.Query:
     if isinstance(node, Term):
         if node.field == "id":
             return TermQuery("id", node.text)
-        return either(TermQuery(f, node.text, boost=b) for f, b in _fields(node.field))
+        return either(TermQuery(f, node.text, boost=b * node.boost) for f, b in _fields(node.field))
     if isinstance(node, Phrase):
         return either(
-            PhraseQuery(f, list(node.words), slop=node.slop + 1, boost=b)
+            PhraseQuery(f, list(node.words), slop=node.slop + 1, boost=b * node.boost)
             for f, b in _fields(node.field)
         )
     if isinstance(node, Prefix):
         return either(
-            wq.Or([TermQuery(f, t, boost=b) for t in _expand_prefix(reader, f, node.prefixes)])
+            wq.Or(
+                [
+                    TermQuery(f, t, boost=b * node.boost)
+                    for t in _expand_prefix(reader, f, node.prefixes)
+                ]
+            )
             for f, b in _fields(node.field)
         )
     if isinstance(node, Dates):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Any
 
 import attrs
 from whoosh import query as wq
@@ -14,7 +15,16 @@ from newsindex.models import Match
 from newsindex.query.syntax import LONG_QUERY_WORDS, STOP_WORDS
 from newsindex.query.tree import And, Dates, Node, Not, Or, ParsedQuery, Phrase, Term
 
-__all__ = ["RankedQuery", "compile_ranked", "is_ranked", "rank_items", "stop_terms", "top_items"]
+__all__ = [
+    "MAX_RANKED_ITEMS",
+    "RankedQuery",
+    "compile_ranked",
+    "is_ranked",
+    "keep_selective",
+    "rank_items",
+    "stop_terms",
+    "top_items",
+]
 
 
 def top_items(tree: Node) -> tuple[Node, ...]:
@@ -76,6 +86,37 @@ def rank_items(tree: Node, *, split: bool, stop_terms: frozenset[str]) -> Ranked
         counts[item] = counts.get(item, 0) + 1
     optional = tuple((item, math.sqrt(count)) for item, count in counts.items())
     return RankedQuery(optional, tuple(required), tuple(excluded))
+
+
+MAX_RANKED_ITEMS = 64
+"""A ranked query keeps at most this many items, the most selective: a pasted paragraph's
+rarest words say what it is about, and its common ones only cost time (Lucene's more-like-this
+keeps 25 words by the same reasoning)."""
+
+
+def _selectivity(item: Node, weight: float, reader: Any) -> float:
+    """What an item tells about the text it came from: its weight in the query times its
+    inverse document frequency (phrases and prefixes first; words no article holds, none)."""
+    if not isinstance(item, Term):
+        return math.inf
+    fields = ("title", "body") if item.field is None else (item.field,)
+    frequency = sum(reader.doc_frequency(field, item.text) for field in fields)
+    if frequency == 0:
+        return 0.0
+    return weight * math.log(1 + reader.doc_count_all() / frequency)
+
+
+def keep_selective(ranked: RankedQuery, reader: Any, limit: int = MAX_RANKED_ITEMS) -> RankedQuery:
+    """``ranked`` with only its ``limit`` most telling optional items, in their order in the
+    query: repeated and rare words (a pasted article's own vocabulary) before common ones."""
+    if len(ranked.optional) <= limit:
+        return ranked
+    order = sorted(
+        range(len(ranked.optional)),
+        key=lambda i: (-_selectivity(*ranked.optional[i], reader), i),
+    )
+    kept = sorted(order[:limit])
+    return attrs.evolve(ranked, optional=tuple(ranked.optional[i] for i in kept))
 
 
 def compile_ranked(ranked: RankedQuery, reader) -> wq.Query:

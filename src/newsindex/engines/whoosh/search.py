@@ -19,12 +19,15 @@ from newsindex.engines.whoosh.hits import make_hits, match_spec
 from newsindex.engines.whoosh.ranked import (
     compile_ranked,
     is_ranked,
+    keep_selective,
     rank_items,
     stop_terms,
     top_items,
 )
+from newsindex.errors import QuerySyntaxError
 from newsindex.models import Match, SearchResults, Sort
-from newsindex.query.tree import And, Dates, ParsedQuery
+from newsindex.query.syntax import MAX_CLAUSES
+from newsindex.query.tree import And, Dates, ParsedQuery, leaves
 
 __all__ = ["MATCHES", "SORTS", "run_search"]
 
@@ -71,7 +74,10 @@ def run_search(
     ranks every article that has any of the words (exclusions and date filters still apply);
     stop words outside phrases are dropped, so the words that carry the meaning decide the
     order, and an article with more of the rarer words ranks higher through BM25 itself.
-    ``"auto"`` is ``"any"`` for prose (text parsed with ``syntax=False``) and for a typed
+    A ranked query keeps its :data:`~.ranked.MAX_RANKED_ITEMS` most selective items (the
+    rarest words: a pasted article's own vocabulary), so any length of text is a search.
+    ``"auto"`` is ``"any"`` for prose (text parsed with ``syntax=False``, or a paragraph too long
+    to be a list of requirements) and for a typed
     query of at least :data:`LONG_QUERY_WORDS` plain words (no quotes, operators or fields: a
     description or a question, not a list of requirements), and ``"all"`` otherwise, so a short
     typed query keeps web-search behaviour.
@@ -82,9 +88,17 @@ def run_search(
         tree = And((*top_items(tree), date_filter))
     if is_ranked(parsed, match):
         ranked = rank_items(tree, split=parsed.plain, stop_terms=stop_terms(body_analyzer))
+        ranked = keep_selective(ranked, searcher.reader())
         query = compile_ranked(ranked, searcher.reader())
         tree = ranked.tree()
     else:
+        if (clauses := len(leaves(tree))) > MAX_CLAUSES:
+            raise QuerySyntaxError(
+                parsed.text,
+                0,
+                f"the query has {clauses} different words or clauses, more than {MAX_CLAUSES} "
+                "can all be required: rank them by any word instead (match 'any')",
+            )
         query = compile_tree(tree, searcher.reader())
     ranking = collect(searcher, query, page * limit, sort)
     first = (page - 1) * limit
