@@ -8,10 +8,11 @@ each block's exact best score, which no stored bound can beat.
 Every block that holds such a document must be decoded and scored by any exact evaluation,
 so the share printed is the least that block-max skipping could leave.
 
-Imports of newsindex internals: ``newsindex.engines.whoosh.pruning.top_documents`` (swapped
-for a spy that keeps the query the search compiled), ``newsindex.engines.whoosh.accumulate``
-(``segment_scores``, ``term_at_a_time_context``, ``matcher_size``) and
-``newsindex.engines.whoosh.postings.posting_blocks``.
+Imports of newsindex internals: ``newsindex.engines.whoosh.accumulate`` (``segment_scores``,
+``term_at_a_time_context``, ``matcher_size``) and
+``newsindex.engines.whoosh.postings.posting_blocks``; through the harness's
+``compiled_query``, ``newsindex.engines.whoosh.pruning.top_documents`` (swapped for a spy
+that keeps the query the search compiled).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import argparse
 import heapq
 from collections.abc import Sequence
 
-from benchmarks.probes._harness import add_corpus_options, open_index, own_searcher, swapped
+from benchmarks.probes import _harness as harness
 from benchmarks.queries import DEEP_PAGE, PAGE_SIZE
 from newsindex.engines.whoosh.accumulate import (
     matcher_size,
@@ -28,44 +29,23 @@ from newsindex.engines.whoosh.accumulate import (
     term_at_a_time_context,
 )
 from newsindex.engines.whoosh.postings import posting_blocks
-from newsindex.engines.whoosh.pruning import top_documents
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.probes.deep_blocks",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = harness.probe_parser("deep_blocks", __doc__)
     parser.add_argument("words", nargs="+", help="Words to look at, e.g. year state one.")
-    parser.add_argument(
-        "--index", help="A newsindex index [default: one built from --corpus and --scale]."
-    )
     parser.add_argument("--page", type=int, default=DEEP_PAGE, help=f"The page [{DEEP_PAGE}].")
-    add_corpus_options(parser)
+    harness.add_index_options(parser, queries=False)
     return parser.parse_args(argv)
-
-
-def compiled_query(index, word: str, page: int):
-    """The Whoosh query ``index.search(word, page=page)`` evaluates."""
-    seen = []
-
-    def spy(searcher, query, limit):
-        seen.append(query)
-        return top_documents(searcher, query, limit)
-
-    with swapped(top_documents, spy):
-        index.search(word, limit=PAGE_SIZE, page=page)
-    return seen[0] if seen else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
-    with open_index(args) as index:
-        searcher = own_searcher(index)
+    with harness.open_index(args) as index:
+        searcher = harness.own_searcher(index)
         context = term_at_a_time_context(searcher)
         for word in args.words:
-            query = compiled_query(index, word, args.page)
+            query = harness.compiled_query(index, word, page=args.page)
             found = segment_scores(searcher, query) if query is not None else None
             if found is None:
                 print(f"{word}: not evaluated term at a time")

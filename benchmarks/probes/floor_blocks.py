@@ -16,27 +16,28 @@ swapped for a spy wherever the engine binds it, ``place`` and ``block_at``).
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Sequence
 
-from benchmarks.probes._harness import add_index_options, open_index, queries_of, search, swapped
+from benchmarks.probes import _harness as harness
 from newsindex.engines.whoosh.codec.blocks import block, block_at, place
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.probes.floor_blocks",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_index_options(parser, kinds=("words", "phrase", "deep"))
+    parser = harness.probe_parser("floor_blocks", __doc__)
+    harness.add_index_options(parser, kinds=("words", "phrase", "deep"))
     parser.add_argument("--runs", type=int, default=5, help="Runs per query; the best counts [5].")
     return parser.parse_args(argv)
 
 
+def decode_again(read: list[tuple]) -> None:
+    """Each block of ``read`` (as the spy records them) decoded again, the same way."""
+    for matcher, where, values, _count in read:
+        block_at(matcher, where, values=values)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
-    queries = queries_of(args)
+    queries = harness.queries_of(args)
     record: list[tuple] = []
 
     def spy(matcher, *, values: bool = False):
@@ -45,25 +46,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         record.append((matcher, where, values, len(found[0])))
         return found
 
-    with open_index(args) as index:
+    with harness.open_index(args) as index:
         for kind in dict.fromkeys(query.kind for query in queries):
             rows = []
             for query in (query for query in queries if query.kind == kind):
-                now = float("inf")
-                for _ in range(args.runs):
-                    start = time.perf_counter()
-                    search(index, query)
-                    now = min(now, time.perf_counter() - start)
+                now, _found = harness.best_of(args.runs, harness.search, index, query)
                 record.clear()
-                with swapped(block, spy):  # block_at reads through it too
-                    search(index, query)
+                with harness.swapped(block, spy):  # block_at reads through it too
+                    harness.search(index, query)
                 read = list(record)
-                alone = float("inf")
-                for _ in range(args.runs):
-                    start = time.perf_counter()
-                    for matcher, where, values, _count in read:
-                        block_at(matcher, where, values=values)
-                    alone = min(alone, time.perf_counter() - start)
+                alone, _none = harness.best_of(args.runs, decode_again, read)
                 postings = sum(row[3] for row in read)
                 rows.append((now * 1000, alone * 1000, len(read), postings, query.label()))
             rows.sort()

@@ -20,13 +20,11 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.probes._harness import add_corpus_options, load_articles
-from newsindex import IMPORT_MEMORY_MB, NewsIndex
+from benchmarks.probes import _harness as harness
 
 STAGES = {
     "adding documents": "add_document",
@@ -40,18 +38,8 @@ STAGES = {
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.probes.import_profile",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_corpus_options(parser)
-    parser.add_argument(
-        "--memory-mb",
-        type=int,
-        default=IMPORT_MEMORY_MB,
-        help=f"The import's memory setting; lower it to see runs written [{IMPORT_MEMORY_MB}].",
-    )
+    parser = harness.probe_parser("import_profile", __doc__)
+    harness.add_import_options(parser)
     parser.add_argument(
         "--top", type=int, default=25, help="Functions listed by own and by cumulative time [25]."
     )
@@ -72,16 +60,14 @@ def stage_times(stats: pstats.Stats) -> dict[str, float]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
-    articles = load_articles(args)
-    with tempfile.TemporaryDirectory(prefix="newsindex-probe-") as folder:
-        index = NewsIndex.create(Path(folder) / "index")
+    articles = harness.load_articles(args)
+    with harness.scratch_index() as index:
         profiler = cProfile.Profile()
         start = time.perf_counter()
         profiler.enable()
         index.add(articles, procs=1, memory_mb=args.memory_mb)
         profiler.disable()
         spent = time.perf_counter() - start
-        index.close()
     stats = pstats.Stats(profiler)
     print(f"{len(articles):,} articles in one process: {spent:.1f} s under the profiler")
     for label, seconds in stage_times(stats).items():

@@ -24,16 +24,13 @@ import argparse
 import collections
 import contextlib
 import functools
-import tempfile
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from whoosh.codec import whoosh3
 from whoosh.filedb import filetables
 
-from benchmarks.probes._harness import add_corpus_options, load_articles, swapped
-from newsindex import IMPORT_MEMORY_MB, NewsIndex
+from benchmarks.probes import _harness as harness
 from newsindex.engines.whoosh import writer
 from newsindex.engines.whoosh.codec import postfile
 
@@ -84,35 +81,24 @@ FUNCTIONS = (
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.probes.import_steps",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_corpus_options(parser)
-    parser.add_argument(
-        "--memory-mb",
-        type=int,
-        default=IMPORT_MEMORY_MB,
-        help=f"The import's memory setting; lower it to see runs written [{IMPORT_MEMORY_MB}].",
-    )
+    parser = harness.probe_parser("import_steps", __doc__)
+    harness.add_import_options(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
-    articles = load_articles(args)
+    articles = harness.load_articles(args)
     with contextlib.ExitStack() as stack:
         for owner, name, label in METHODS:
             original = getattr(owner, name)
             setattr(owner, name, _timer(original, label))
             stack.callback(setattr, owner, name, original)
         for function, label in FUNCTIONS:
-            stack.enter_context(swapped(function, _timer(function, label)))
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="newsindex-")))
+            stack.enter_context(harness.swapped(function, _timer(function, label)))
+        index = stack.enter_context(harness.scratch_index())
         start = time.process_time()
-        with NewsIndex.create(folder / "index") as index:
-            index.add(articles, procs=1, memory_mb=args.memory_mb)
+        index.add(articles, procs=1, memory_mb=args.memory_mb)
         total = time.process_time() - start
     print(f"{len(articles):,} articles in one process: {total:.2f} CPU s")
     width = max(map(len, spent), default=0)

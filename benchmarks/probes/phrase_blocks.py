@@ -10,9 +10,10 @@ own searcher, with the block reader swapped for a spy that records each block.
 
 Imports of newsindex internals: ``newsindex.engines.whoosh.codec.blocks.block`` (swapped
 for the spy wherever the engine binds it), ``newsindex.engines.whoosh.accumulate
-.segment_scores``, ``newsindex.engines.whoosh.postings.posting_blocks`` and
-``newsindex.engines.whoosh.pruning.top_documents`` (a spy keeps the compiled query); it
-also reads Whoosh's ``_postfile`` of matchers and term readers and a matcher's ``_term``.
+.segment_scores`` and ``newsindex.engines.whoosh.postings.posting_blocks``; through the
+harness's ``compiled_query``, ``newsindex.engines.whoosh.pruning.top_documents`` (a spy keeps
+the compiled query). It also reads Whoosh's ``_postfile`` of matchers and term readers and a
+matcher's ``_term``.
 """
 
 from __future__ import annotations
@@ -20,63 +21,35 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from benchmarks.probes._harness import (
-    add_index_options,
-    open_index,
-    own_searcher,
-    queries_of,
-    swapped,
-)
-from benchmarks.queries import PAGE_SIZE
+from benchmarks.probes import _harness as harness
 from newsindex import analyze
 from newsindex.engines.whoosh.accumulate import segment_scores
 from newsindex.engines.whoosh.codec.blocks import block
 from newsindex.engines.whoosh.postings import posting_blocks
-from newsindex.engines.whoosh.pruning import top_documents
-
-FIELDS = ("title", "body")
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.probes.phrase_blocks",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_index_options(parser, kinds=("phrase",))
+    parser = harness.probe_parser("phrase_blocks", __doc__)
+    harness.add_index_options(parser, kinds=("phrase",))
     return parser.parse_args(argv)
 
 
-def compiled_query(index, text: str):
-    """The Whoosh query ``index.search(text)`` evaluates."""
-    seen = []
-
-    def spy(searcher, query, limit):
-        seen.append(query)
-        return top_documents(searcher, query, limit)
-
-    with swapped(top_documents, spy):
-        index.search(text, limit=PAGE_SIZE)
-    return seen[0] if seen else None
+def documents_with(reader, field: str, term: str) -> set[int]:
+    """The documents of one segment (``reader``) with ``term`` in ``field``."""
+    if (field, term) not in reader:
+        return set()
+    blocks = posting_blocks(reader.postings(field, term), reader=reader)
+    return {docnum for docnums, _weights in blocks for docnum in docnums}
 
 
 def with_every_word(searcher, terms: list[str]) -> dict[tuple[int, str], set[int]]:
     """(a segment's postings file, field) -> the documents with every term in that field."""
-    every = {}
-    for sub, _offset in searcher.leaf_searchers():
-        reader = sub.reader()
-        for field in FIELDS:
-            sets = []
-            for term in terms:
-                ids: set[int] = set()
-                if (field, term) in reader:
-                    for docnums, _weights in posting_blocks(
-                        reader.postings(field, term), reader=reader
-                    ):
-                        ids.update(docnums)
-                sets.append(ids)
-            every[(id(reader._terms._postfile), field)] = set.intersection(*sets)
-    return every
+    return {
+        (id(reader._terms._postfile), field): set.intersection(
+            *(documents_with(reader, field, term) for term in terms)
+        )
+        for _sub, reader, field in harness.field_readers(searcher)
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,16 +62,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return found
 
     decoded = holding = 0
-    with open_index(args) as index:
-        searcher = own_searcher(index)
-        for query in queries_of(args):
-            compiled = compiled_query(index, query.newsindex_query())
+    with harness.open_index(args) as index:
+        searcher = harness.own_searcher(index)
+        for query in harness.queries_of(args):
+            compiled = harness.compiled_query(index, query.newsindex_query())
             if compiled is None:
                 continue
             terms = [term for word in query.words for term in analyze(word)[:1]]
             every = with_every_word(searcher, terms)
             record.clear()
-            with swapped(block, spy):
+            with harness.swapped(block, spy):
                 segment_scores(searcher, compiled)
             decoded += len(record)
             holding += sum(

@@ -26,18 +26,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.probes._harness import KINDS, add_index_options, open_index, queries_of, search
+from benchmarks.probes import _harness as harness
 
 _Function = tuple[str, int, str]
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.probes.query_profile",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_index_options(parser, kinds=KINDS)
+    parser = harness.probe_parser("query_profile", __doc__)
+    harness.add_index_options(parser, kinds=harness.KINDS)
     parser.add_argument(
         "--passes", type=int, default=3, help="Profiled passes over each kind's queries [3]."
     )
@@ -88,10 +84,10 @@ def stage_shares(stats: pstats.Stats) -> dict[str, float]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
-    queries = queries_of(args)
-    with open_index(args) as index:
+    queries = harness.queries_of(args)
+    with harness.open_index(args) as index:
         for query in queries:  # opens the readers and fills the caches
-            search(index, query)
+            harness.search(index, query)
         print("| kind | p50 ms | decoding blocks | BM25 | building matchers | snippets |")
         print("|---|---:|---:|---:|---:|---:|")
         for kind in dict.fromkeys(query.kind for query in queries):
@@ -99,13 +95,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             times = []
             for query in chosen:
                 start = time.perf_counter()
-                search(index, query)
+                harness.search(index, query)
                 times.append(time.perf_counter() - start)
             profiler = cProfile.Profile()
             profiler.enable()
             for _ in range(args.passes):
                 for query in chosen:
-                    search(index, query)
+                    harness.search(index, query)
             profiler.disable()
             stats = pstats.Stats(profiler)
             shares = stage_shares(stats)

@@ -20,29 +20,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from collections.abc import Sequence
 
-from benchmarks.probes._harness import (
-    add_index_options,
-    open_index,
-    own_searcher,
-    percentile,
-    queries_of,
-)
+from benchmarks.probes import _harness as harness
 from newsindex import analyze
 from newsindex.engines.whoosh.codec.blocks import block
 
-FIELDS = ("title", "body")
-
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.probes.word_floor",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_index_options(parser, kinds=("word", "sorted", "deep", "date"))
+    parser = harness.probe_parser("word_floor", __doc__)
+    harness.add_index_options(parser, kinds=("word", "sorted", "deep", "date"))
     parser.add_argument("--runs", type=int, default=3, help="Runs per word; the best counts [3].")
     return parser.parse_args(argv)
 
@@ -51,46 +38,35 @@ def read_word(searcher, term: bytes, *, score: bool) -> int:
     """Decode (and with ``score``, score) every block of ``term`` in title and body; returns
     the number of postings."""
     count = 0
-    for sub, _offset in searcher.leaf_searchers():
-        reader = sub.reader()
-        for field in FIELDS:
-            if (field, term) not in reader:
-                continue
-            matcher = reader.postings(field, term)
-            matcher = getattr(matcher, "child", matcher)  # past the deleted-documents filter
-            scorer = searcher.weighting.scorer(sub, field, term) if score else None
-            while matcher.is_active():
-                docnums, weights = block(matcher)
-                if scorer is not None:
-                    scorer.scores(docnums, weights)
-                count += len(docnums)
-                matcher._next_block()
+    for sub, reader, field in harness.field_readers(searcher):
+        if (field, term) not in reader:
+            continue
+        matcher = reader.postings(field, term)
+        matcher = getattr(matcher, "child", matcher)  # past the deleted-documents filter
+        scorer = searcher.weighting.scorer(sub, field, term) if score else None
+        while matcher.is_active():
+            docnums, weights = block(matcher)
+            if scorer is not None:
+                scorer.scores(docnums, weights)
+            count += len(docnums)
+            matcher._next_block()
     return count
-
-
-def _best(runs: int, searcher, term: bytes, *, score: bool) -> tuple[float, int]:
-    best, count = float("inf"), 0
-    for _ in range(runs):
-        start = time.perf_counter()
-        count = read_word(searcher, term, score=score)
-        best = min(best, time.perf_counter() - start)
-    return best, count
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
-    queries = queries_of(args)
+    queries = harness.queries_of(args)
     per_posting: list[float] = []
     rows: dict[str, list[tuple[float, int, str]]] = {}
-    with open_index(args) as index:
-        searcher = own_searcher(index)
+    with harness.open_index(args) as index:
+        searcher = harness.own_searcher(index)
         for query in queries:
             terms = analyze(query.words[0])
             if not terms:
                 continue
             term = terms[0].encode("utf-8")
-            decoding, count = _best(args.runs, searcher, term, score=False)
-            floor, _count = _best(args.runs, searcher, term, score=True)
+            decoding, count = harness.best_of(args.runs, read_word, searcher, term, score=False)
+            floor, _count = harness.best_of(args.runs, read_word, searcher, term, score=True)
             if count > 1000:
                 per_posting.append(decoding / count * 1e6)
             rows.setdefault(query.kind, []).append((floor * 1000, count, query.words[0]))
@@ -98,10 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"decoding: {statistics.median(per_posting):.2f} µs per posting (median)")
     for kind, found in rows.items():
         ms = sorted(row[0] for row in found)
+        p50, p95 = (harness.percentile(ms, p) for p in (0.5, 0.95))
         over = sum(row[0] > 10 for row in found)
         worst = max(found)
         print(
-            f"{kind}: floor p50 {percentile(ms, 0.5):.1f} / p95 {percentile(ms, 0.95):.1f} ms; "
+            f"{kind}: floor p50 {p50:.1f} / p95 {p95:.1f} ms; "
             f"{over} of {len(found)} over 10 ms; worst {worst[2]!r}, {worst[1]:,} postings, "
             f"{worst[0]:.1f} ms"
         )
