@@ -43,13 +43,12 @@ from newsindex.engines.whoosh.codec.columns import dates
 from newsindex.engines.whoosh.codec.impacts import read_impacts
 
 
-@pytest.mark.parametrize("sort", ["newest", "oldest"])
-@pytest.mark.parametrize("in_order", [True, False])
-def test_date_order_reads_few_blocks_of_articles_added_by_date(
-    make_index, monkeypatch, sort, in_order
-):
-    """Articles added in date order: a word's newest or oldest are found reading few of its
-    blocks; added in any order, with ties and undated articles, the answers are the same."""
+@pytest.fixture(scope="module", params=[True, False], ids=["in-order", "shuffled"])
+def ferries(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[NewsIndex, bool]]:
+    """2,000 articles about ferries, some undated, added in date order or shuffled; and
+    whether in order."""
     start = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
     articles = [
         Article(
@@ -60,9 +59,18 @@ def test_date_order_reads_few_blocks_of_articles_added_by_date(
         )
         for n in range(2000)
     ]
-    if not in_order:
+    if not request.param:
         random.Random(4).shuffle(articles)
-    news = make_index(articles)
+    news = build_index(tmp_path_factory.mktemp("ferries") / "index", articles)
+    yield news, request.param
+    news.close()
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_date_order_reads_few_blocks_of_articles_added_by_date(ferries, monkeypatch, sort):
+    """Articles added in date order: a word's newest or oldest are found reading few of its
+    blocks; added in any order, with ties and undated articles, the answers are the same."""
+    news, in_order = ferries
     for page in (1, 3):
         fast, whoosh = by_date_and_whoosh(news, "ferry", sort, 10, page)
         assert fast == whoosh
@@ -152,10 +160,9 @@ def test_a_phrase_in_date_order_is_evaluated_once(multi_segment, monkeypatch, qu
     assert [hit.score for hit in results.hits] == fast[1][:10]
 
 
-@pytest.mark.parametrize("limit", [1, 10])
-def test_block_bounds_leave_weak_blocks_unscored(make_index, monkeypatch, limit):
-    """Blocks of articles mentioning a word once in a long text are left unscored when the
-    best page is full of articles about it; the answers stay exact."""
+@pytest.fixture(scope="module")
+def weak_and_strong(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewsIndex]:
+    """700 long articles mentioning `ferry` once, 30 short ones about ferries, 20 headlines."""
     filler = " ".join(f"word{n}" for n in range(300))
     weak = [
         Article(id=f"weak-{n}", title=f"Report {n}", body=f"{filler} ferry {filler}")
@@ -169,7 +176,17 @@ def test_block_bounds_leave_weak_blocks_unscored(make_index, monkeypatch, limit)
         Article(id=f"headline-{n}", title=f"Ferry timetable {n}", body="Boats leave hourly.")
         for n in range(20)
     ]
-    news = make_index([*weak[:350], *strong[:15], *headlines, *weak[350:], *strong[15:]])
+    added = [*weak[:350], *strong[:15], *headlines, *weak[350:], *strong[15:]]
+    news = build_index(tmp_path_factory.mktemp("weak") / "index", added)
+    yield news
+    news.close()
+
+
+@pytest.mark.parametrize("limit", [1, 10])
+def test_block_bounds_leave_weak_blocks_unscored(weak_and_strong, monkeypatch, limit):
+    """Blocks of articles mentioning a word once in a long text are left unscored when the
+    best page is full of articles about it; the answers stay exact."""
+    news = weak_and_strong
     bounded, plain, with_bounds, without = bounded_and_plain(news, monkeypatch, "ferry", limit)
     assert bounded == plain
     assert bounded.total == 750
@@ -182,7 +199,8 @@ def test_block_bounds_leave_weak_blocks_unscored(make_index, monkeypatch, limit)
 def impact_news(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewsIndex]:
     """2,400 dated articles in shuffled order, in two segments (one joined from runs): long
     ones mention `ferry` once or twice, a few short ones often; some titles have it. All
-    mention `harbour`, which no title has, the same few short ones often."""
+    mention `harbour`, which no title has, the same few short ones often. Seconds to build:
+    the tests that read it are marked slow."""
     rng = random.Random(7)
     filler = [f"word{n}" for n in range(400)]
     articles = []
@@ -231,6 +249,7 @@ def _impact_blocks(news: NewsIndex, term: bytes) -> int:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("limit", [1, 10, 100])
 def test_impacts_give_the_same_best_pages(impact_news, monkeypatch, limit):
     """With blocks bounded by their impacts, the best pages and totals are those found
@@ -248,6 +267,7 @@ def test_impacts_give_the_same_best_pages(impact_news, monkeypatch, limit):
     assert_whoosh_agrees(impact_news, "ferry", limit)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("limit", [1, 10])
 def test_impacts_bound_a_word_no_title_has(impact_news, monkeypatch, limit):
     """A word only bodies have is bounded by its impacts too: the same answers as without
@@ -267,6 +287,7 @@ def test_impacts_bound_a_word_no_title_has(impact_news, monkeypatch, limit):
     assert_whoosh_agrees(impact_news, "harbour", limit)
 
 
+@pytest.mark.slow
 def test_impacts_whose_blocks_do_not_fill_the_posting_list_are_not_used(impact_news, monkeypatch):
     """Impacts whose block lengths do not add up to the posting list's are not used."""
     from newsindex.engines.whoosh.codec import impacts as impacts_module
@@ -284,6 +305,7 @@ def test_impacts_whose_blocks_do_not_fill_the_posting_list_are_not_used(impact_n
     assert bounded == plain
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
 @pytest.mark.parametrize("limit", [1, 10, 45])
 def test_date_order_finds_a_words_blocks_from_its_impacts(impact_news, monkeypatch, sort, limit):
@@ -309,6 +331,7 @@ def _counting_headers_walked(monkeypatch) -> list[int]:
     return walked
 
 
+@pytest.mark.slow
 def test_holds_reads_the_one_block_from_impacts(impact_news, monkeypatch):
     """Whether a segment's posting list holds a document (asked for snippets) is answered from
     the one block the impacts place it in, as from the block headers."""
@@ -331,6 +354,7 @@ def test_holds_reads_the_one_block_from_impacts(impact_news, monkeypatch):
         monkeypatch.undo()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("impacts", [True, False])
 @pytest.mark.parametrize("shape", ["consecutive", "dense", "sparse", "mixed"])
 def test_postings_of_wanted_documents_whatever_their_spread(
@@ -377,6 +401,7 @@ def _counting_goto(monkeypatch) -> list[int]:
     return walked
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("part", ["block", "wanted"])
 def test_a_words_blocks_found_from_impacts_wherever_the_list_stands(impact_news, monkeypatch, part):
     """From a posting list moved into a later block (as an intersection moves it), its
@@ -437,6 +462,7 @@ def _impact_bounds_and_best(news: NewsIndex, word: str) -> list[tuple[float, flo
     return found
 
 
+@pytest.mark.slow
 def test_impact_bounds_hold_for_every_block(impact_news):
     """No article of a block scores above its bound, with or without its title score."""
     found = _impact_bounds_and_best(impact_news, "ferry")

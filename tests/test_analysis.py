@@ -395,6 +395,7 @@ def test_whoosh_indexes_and_finds_with_the_analyzer() -> None:
         )
 
 
+@pytest.mark.slow
 @settings(deadline=None)
 @given(st.one_of(st.text(), TRICKY))
 def test_spans_are_ordered_in_bounds_and_clean(text: str) -> None:
@@ -426,6 +427,7 @@ def test_pickled_analyzer_gives_the_same_terms(text: str) -> None:
     assert pickle.loads(pickle.dumps(analyzer)).terms(text) == analyzer.terms(text)
 
 
+@pytest.mark.slow  # every code point
 def test_every_character_folding_to_ascii_is_a_candidate_word_start():
     """A word starting with any non-ASCII word character that folds to an ASCII letter or
     digit is found by the highlighting scan for its term (so skipping other scripts never
@@ -465,6 +467,7 @@ def test_mark_table_holds_this_pythons_unicode_version():
     assert any(first <= 0x0303 <= last for first, last in marks.mark_ranges())  # a tilde
 
 
+@pytest.mark.slow  # every text of the sample
 def test_texts_without_combining_marks_are_read_with_the_unmarked_pattern() -> None:
     """The pattern without marks gives the same tokens as the full one on every text of the
     bundled sample that has no combining mark; a text with one is read with the full one."""
@@ -602,6 +605,7 @@ def test_highlight_scan_finds_every_word_that_may_start_with_a_head(text, data):
         assert [span for span in wanted if span not in found] == []
 
 
+@pytest.mark.slow  # every word of the sample
 def test_highlight_scan_finds_every_word_of_the_sample_by_its_stem() -> None:
     """Every word of the bundled sample is a candidate for its own stem, checked on its first
     three letters: Snowball's changes there are allowed for (``dying`` -> ``die``)."""
@@ -622,6 +626,7 @@ def test_highlight_scan_finds_every_word_of_the_sample_by_its_stem() -> None:
     assert missed == []
 
 
+@pytest.mark.slow  # every word of up to four letters of the alphabet
 def test_snowball_keeps_the_first_three_letters_but_for_y_i_and_an_added_e() -> None:
     """All words of up to four letters from an alphabet of vowels and common consonants, and
     those letters before each ending Snowball removes: the candidate patterns for a word's

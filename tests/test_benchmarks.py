@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # the smoke run builds every engine's index: half a minute
+
 REPO = Path(__file__).resolve().parent.parent
 KINDS = ("word", "words", "phrase", "title", "date", "sorted", "deep")
 BUILD_METRICS = (

@@ -93,6 +93,7 @@ def test_small_blocks_hold_tuples_and_are_unpickled_whole(sample_index):
     assert {1, ARRAY_BLOCKS_FROM - 1} <= sizes
 
 
+@pytest.mark.slow
 def test_blocks_of_whooshs_own_writer_are_unpickled_whole(make_index, articles):
     """Blocks Whoosh's writer made (tuples) are not taken for newsindex's; read, they agree."""
     news = make_index()

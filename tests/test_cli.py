@@ -346,6 +346,7 @@ class TestSearch:
 
 
 class TestDefaultLocation:
+    @pytest.mark.slow
     def test_builds_sample(self, tmp_path):
         """With no index yet, `search` builds the sample in its own folder, says so, finds it."""
         from newsindex.ingest import sample_paths
@@ -368,6 +369,7 @@ class TestDefaultLocation:
         assert again.stderr == note
         assert hits_of(again) == hits_of(result)
 
+    @pytest.mark.slow
     def test_own_index_never_mixes_with_sample(self, tmp_path):
         """After the sample was searched, `index` without --index starts the user's own index."""
         env = {"NEWSINDEX_DIR": None, "XDG_DATA_HOME": str(tmp_path)}
@@ -382,6 +384,7 @@ class TestDefaultLocation:
         assert [hit["id"] for hit in hits_of(searched)] == ["j1"]
         assert run("search", "peacekeepers", env=env).stdout == "No articles match peacekeep.\n"
 
+    @pytest.mark.slow
     def test_sample_an_older_version_built_moves_out(self, tmp_path, seed_path):
         """A sample that an older newsindex built in the default folder moves to its own."""
         from newsindex.ingest import sample_paths

@@ -205,7 +205,7 @@ def test_open_instance_follows_a_repair(index):
     assert news.search("ferry").total == 30
 
 
-@pytest.mark.parametrize("count", [1, 5, 40_000])
+@pytest.mark.parametrize("count", [1, 5, pytest.param(40_000, marks=pytest.mark.slow)])
 def test_document_count_from_the_stored_column(count):
     """The stored column's layout gives back its document count, small and with offsets."""
     from array import array

@@ -214,6 +214,7 @@ def test_threads_share_one_instance(shared, expected):
     assert done == THREADS * 300
 
 
+@pytest.mark.slow
 def test_threads_share_one_instance_switching_constantly(shared, expected):
     """With a thread switch every microsecond, 16 threads still get the one-thread answers."""
     previous = sys.getswitchinterval()
@@ -245,6 +246,7 @@ def article_count(answer: object) -> int | None:
     return answer if isinstance(answer, int) else None
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="reads the worker's output with select")
 def test_threads_share_one_instance_during_commits(sample_index, tmp_path):
     """While another process commits, threads get unchanged answers and a count that only grows."""
@@ -308,6 +310,7 @@ def test_threads_share_one_instance_during_commits(sample_index, tmp_path):
             assert {f: n for f, n in held.items() if n > 1 or f.endswith(" (deleted)")} == {}
 
 
+@pytest.mark.slow
 @needs_proc
 def test_threads_leave_open_files_and_memory_flat(shared, expected):
     """Rounds of new threads searching one instance leave open files and memory where they were."""

@@ -3,7 +3,9 @@
 Each test runs a search with the fast paths, then with them off (``fast_paths(False)``:
 Whoosh's own collector, matchers and scoring), and compares. What the fast paths read and
 skip is tested in ``test_accumulate.py``; this file holds only their equivalence with Whoosh,
-as bm25s keeps its comparison tests apart from its unit tests.
+as bm25s keeps its comparison tests apart from its unit tests. The tests over the session's
+``multi_segment`` index run in the everyday tier; those that build larger indexes of their own
+are marked slow.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ PHRASES = [
 
 @pytest.fixture(scope="module")
 def two_segments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewsIndex]:
-    """800 sample articles in two segments, none deleted."""
+    """800 sample articles in two segments, none deleted (its tests are marked slow)."""
     articles = list(itertools.islice(read_paths(sample_paths()), 800))
     news = build_index(tmp_path_factory.mktemp("bounded") / "index", articles[:400], articles[400:])
     assert len(segments(news)) == 2
@@ -92,7 +94,7 @@ def two_segments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewsIndex
 
 @pytest.fixture(scope="module")
 def sample_news(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewsIndex]:
-    """400 bundled sample articles in a few segments."""
+    """400 bundled sample articles in a few segments (its tests are marked slow)."""
     articles = itertools.islice(read_paths(sample_paths()), 400)
     news = build_index(tmp_path_factory.mktemp("compile") / "index", articles, memory_mb=2)
     yield news
@@ -102,7 +104,7 @@ def sample_news(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewsIndex]
 @pytest.fixture(scope="module")
 def mixed_news(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewsIndex]:
     """900 articles written by newsindex (with impacts), then 900 by Whoosh's own writer
-    (without, as a merge or an older newsindex leaves a segment)."""
+    (without, as a merge or an older newsindex leaves a segment); its tests are marked slow."""
     filler = [f"word{n}" for n in range(200)]
     rng = random.Random(3)
 
@@ -157,6 +159,7 @@ def test_date_order_same_as_whoosh_collector(multi_segment, query, sort):
     assert fast[2] > 0 or query in ("peacekeepers", "author:ivanyshyn")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("query", ["said", "government", "police", "kyiv", "title:president"])
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
 @pytest.mark.parametrize("limit", [1, 10, 45])
@@ -168,6 +171,7 @@ def test_date_order_from_block_ranges_is_whooshs(two_segments, query, sort, limi
     assert fast[0] > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("query", ["said", "government", "police", "minister", "kyiv"])
 @pytest.mark.parametrize("limit", [1, 10, 100])
 def test_block_bounds_give_the_same_best_pages(two_segments, monkeypatch, query, limit):
@@ -195,6 +199,7 @@ def test_match_counts_from_frequencies_are_whooshs(make_index, query):
     assert_whoosh_agrees(news, query, 10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("query", ["ferry", "harbour", "body:ferry"])
 @pytest.mark.parametrize("limit", [1, 10])
 def test_a_segment_without_impacts_beside_one_with_them(mixed_news, query, limit):
@@ -231,6 +236,7 @@ def test_phrase_checks_remembered_by_positions_stay_exact(make_index):
     assert found.total == 40
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("query", PHRASES)
 def test_phrases_match_as_whooshs_own(sample_news, monkeypatch, query):
     """Exact phrases checked as position sets find the same articles with the same scores as

@@ -301,6 +301,9 @@ SOAK_ONLY = {
 """Heavy runs left to soak mode. By default the 20 MB article goes through the CLI, which takes
 the parallel path for inputs of 4 MB or more, and the many tiny articles through ``add_files``
 in one process and in two."""
+SLOW = {"huge_article", "many_tiny"}
+"""Cases whose runs are marked ``slow``: seconds each, where the others take a tenth. Runs in
+two processes (a forked worker each) are marked ``slow`` too."""
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -316,7 +319,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 if soak or (test, name, procs) not in SOAK_ONLY:
                     mode = "skip" if skip else "strict"
                     ident = "-".join(str(part) for part in (name, mode, procs) if part)
-                    params.append(pytest.param(name, skip, procs, id=ident))
+                    marks = [pytest.mark.slow] if name in SLOW or procs == 2 else []
+                    params.append(pytest.param(name, skip, procs, id=ident, marks=marks))
     metafunc.parametrize(("name", "skip", "procs"), params)
 
 

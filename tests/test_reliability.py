@@ -2,8 +2,9 @@
 
 Processes are real: ``tests/_workers.py`` runs imports in subprocesses that the tests race,
 signal and kill (``SIGKILL``) at random points. ``--soak`` (or ``NEWSINDEX_SOAK=1``) runs the same
-tests longer for release checks: more processes, more kills, more articles. The bad-input matrix
-is in ``test_ingest_matrix.py``.
+tests longer for release checks: more processes, more kills, more articles. The tests that start
+processes or try many Hypothesis examples are marked ``slow``. The bad-input matrix is in
+``test_ingest_matrix.py``.
 """
 
 from __future__ import annotations
@@ -329,6 +330,7 @@ NESTED_QUERIES = st.recursive(
 """Queries built from the grammar's pieces, nested: groups in groups, negations, field groups."""
 
 
+@pytest.mark.slow
 @settings(deadline=None)
 @given(query=NESTED_QUERIES)
 def test_nested_near_valid_queries(query_news, query):
@@ -341,6 +343,7 @@ def test_group_of_excluded_words(query_news):
     results_or_syntax_error(query_news, "ceasefire (-budget -talks)")
 
 
+@pytest.mark.slow
 @settings(deadline=None)
 @given(query=st.text(min_size=200, max_size=2_000))
 def test_long_random_text(query_news, query):
@@ -351,6 +354,7 @@ def test_long_random_text(query_news, query):
 # --- readers during writes --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("procs", [1, 2])
 def test_readers_see_old_or_new_never_between(base_index, spawn, soak, procs):
     """While another process imports, readers count the old or the new total, never between."""
@@ -381,6 +385,7 @@ def test_readers_see_old_or_new_never_between(base_index, spawn, soak, procs):
 # --- several writers --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_concurrent_writers_all_succeed(tmp_path, spawn, soak):
     """Several processes importing at once all succeed, one after another; nothing is lost."""
     index = tmp_path / "index"
@@ -395,6 +400,7 @@ def test_concurrent_writers_all_succeed(tmp_path, spawn, soak):
         assert news.search("reliability").total == writers * each
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("procs", [1, 2])
 def test_second_writer_gets_index_locked_error(base_index, spawn, procs):
     """A writer that times out gets IndexLockedError naming the folder; nothing is written."""
@@ -417,6 +423,7 @@ def test_second_writer_gets_index_locked_error(base_index, spawn, procs):
     assert len(snapshot(base_index)) == 200 + HOLD_AFTER + 10
 
 
+@pytest.mark.slow
 def test_cli_reports_a_locked_index_in_one_line(base_index, spawn, monkeypatch):
     """`newsindex index` on a locked index exits 1 with one `Error:` line, no traceback."""
     holder = spawn("hold", base_index, "held", HOLD_AFTER + 1, 1, stdin=True)
@@ -439,6 +446,7 @@ def test_cli_reports_a_locked_index_in_one_line(base_index, spawn, monkeypatch):
     assert holder.finish() == 0
 
 
+@pytest.mark.slow
 def test_waiting_writer_gets_its_turn(base_index, spawn):
     """A writer with a long enough timeout waits for the holder and then succeeds."""
     holder = spawn("hold", base_index, "held", HOLD_AFTER + 10, 1, stdin=True)
@@ -468,6 +476,7 @@ def committed_batches(index: Path, prefix: str, batches: int, size: int) -> int:
     raise AssertionError(f"not a whole number of batches: {len(stored)} articles")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("procs", [1, 2], ids=["one-process", "two-processes"])
 def test_killed_imports_keep_the_last_commit(tmp_path, spawn, soak, procs):
     """SIGKILL at random points leaves exactly the last commit; the rerun completes the set."""
@@ -494,6 +503,7 @@ def test_killed_imports_keep_the_last_commit(tmp_path, spawn, soak, procs):
     assert_tidy(index)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not LINUX_PROC, reason="finds the worker processes through /proc")
 def test_killed_worker_process_fails_the_import(base_index, spawn):
     """If a worker of a parallel import dies, the import fails and commits nothing."""
@@ -516,6 +526,7 @@ def test_killed_worker_process_fails_the_import(base_index, spawn):
     assert_tidy(base_index)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not LINUX_PROC, reason="finds the worker processes through /proc")
 def test_killed_parallel_writer_leaves_no_workers_and_no_lock(base_index, spawn):
     """Killing a parallel import's parent ends its workers and frees the lock at once."""
@@ -675,6 +686,7 @@ def test_leftovers_of_dead_writers_are_removed(small_news):
     assert len(small_news) == 6
 
 
+@pytest.mark.slow
 def test_lock_dies_with_its_process(base_index, spawn):
     """The write lock is an OS lock: killing its holder frees it, with nothing to clean by hand."""
     before = snapshot(base_index)

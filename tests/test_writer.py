@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pickle
 import zlib
+from collections.abc import Iterator
 
 import attrs
 import pytest
 from _engine import import_directly, searcher, segments, whoosh_index, write_with_whoosh
+from conftest import build_index
 from whoosh import fields
 
 from newsindex import Article, NewsIndex
@@ -27,6 +29,24 @@ def articles() -> list[Article]:
         if len(found) == 201:
             break
     return found
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory, articles) -> Iterator[NewsIndex]:
+    """The articles written by Whoosh's own writer: what the fast writer must store."""
+    news = build_index(tmp_path_factory.mktemp("whoosh") / "index")
+    write_with_whoosh(news, articles)
+    yield news
+    news.close()
+
+
+@pytest.fixture(scope="module")
+def once(tmp_path_factory: pytest.TempPathFactory, articles) -> Iterator[NewsIndex]:
+    """The articles imported in one go, their postings held in memory to the end."""
+    news = build_index(tmp_path_factory.mktemp("once") / "index")
+    import_directly(news, articles)
+    yield news
+    news.close()
 
 
 def _contents(news: NewsIndex) -> dict[str, object]:
@@ -53,19 +73,17 @@ def _whoosh_build(make_index, articles: list[Article]) -> NewsIndex:
     return news
 
 
-def test_same_postings_lengths_and_stored_fields(make_index, articles):
+def test_same_postings_lengths_and_stored_fields(once, reference):
     """Postings (ids, weights, positions), field lengths and stored fields equal Whoosh's own."""
-    reference = _contents(_whoosh_build(make_index, articles))
-    news = make_index(name="fast")
-    import_directly(news, articles)
-    built = _contents(news)
-    assert built["stored"] == reference["stored"]
-    assert built["lengths"] == reference["lengths"]
-    assert built["postings"].keys() == reference["postings"].keys()
-    assert built["postings"] == reference["postings"]
+    built, whooshs = _contents(once), _contents(reference)
+    assert built["stored"] == whooshs["stored"]
+    assert built["lengths"] == whooshs["lengths"]
+    assert built["postings"].keys() == whooshs["postings"].keys()
+    assert built["postings"] == whooshs["postings"]
     assert any(field == "title_only" for field, _text in built["postings"])
 
 
+@pytest.mark.slow
 def test_terms_of_a_recurring_date_are_found_once(make_index, articles, monkeypatch):
     """Articles sharing a date (or a language) are indexed from the terms found for the first
     of them, and the postings are still Whoosh's own."""
@@ -105,11 +123,8 @@ def _term_stats(news: NewsIndex) -> dict[tuple[str, bytes], tuple]:
     return stats
 
 
-def test_runs_written_out_make_the_same_segment(make_index, articles, spills):
+def test_runs_written_out_make_the_same_segment(make_index, articles, once, reference, spills):
     """A tiny memory limit writes runs and one segment equal to one written at once."""
-    reference = _whoosh_build(make_index, articles)
-    once = make_index(name="once")
-    import_directly(once, articles)
     news = make_index(name="fast")
     import_directly(news, articles, limitmb=1)
     assert len(spills) >= 3
@@ -119,11 +134,11 @@ def test_runs_written_out_make_the_same_segment(make_index, articles, spills):
     assert not (news.path / "MAIN.tmp").exists()
 
 
-def test_runs_with_whole_blocks_are_copied_and_joined(make_index, articles, monkeypatch, spills):
+@pytest.mark.slow
+def test_runs_with_whole_blocks_are_copied_and_joined(
+    make_index, articles, once, reference, monkeypatch, spills
+):
     """Runs of 140 and 61 articles: common words' blocks copied, then the rest packed after."""
-    reference = _whoosh_build(make_index, articles)
-    once = make_index(name="once")
-    import_directly(once, articles)
     full = property(lambda self: self.docnum == 140)
     monkeypatch.setattr(writer_module._SegmentBuilder, "full", full)
     news = make_index(name="fast")
@@ -141,10 +156,11 @@ def test_runs_with_whole_blocks_are_copied_and_joined(make_index, articles, monk
         assert [(h.id, h.score) for h in news.search(query, limit=50).hits] == expected
 
 
-def test_short_pieces_of_runs_are_packed_into_blocks(make_index, articles, monkeypatch, spills):
+@pytest.mark.slow  # a run written out, and joined, after every article
+def test_short_pieces_of_runs_are_packed_into_blocks(
+    make_index, articles, once, monkeypatch, spills
+):
     """With a run after every article, a word is in as many blocks as written at once."""
-    once = make_index(name="once")
-    import_directly(once, articles)
     monkeypatch.setattr(writer_module._SegmentBuilder, "full", property(lambda self: True))
     news = make_index(name="fast")
     import_directly(news, articles)
@@ -166,10 +182,12 @@ def test_short_pieces_of_runs_are_packed_into_blocks(make_index, articles, monke
     assert news.stats().size_bytes <= once.stats().size_bytes * 1.01
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("procs", [1, 2])
-def test_small_memory_limit_writes_a_segment_per_process(make_index, articles, procs, spills):
+def test_small_memory_limit_writes_a_segment_per_process(
+    make_index, articles, reference, procs, spills
+):
     """A tiny memory limit (and a worker process) write runs, one segment each, the same hits."""
-    reference = _whoosh_build(make_index, articles)
     news = make_index(name="fast")
     import_directly(news, articles, procs=procs, limitmb=1)
     if procs == 1:  # the worker's runs are counted in its own process
@@ -181,6 +199,7 @@ def test_small_memory_limit_writes_a_segment_per_process(make_index, articles, p
         assert [hit.id for hit in news.search(query, limit=50).hits] == expected
 
 
+@pytest.mark.slow  # a parallel import
 def test_duplicate_ids_keep_the_last_copy_across_segments_and_workers(make_index, articles):
     """An id sent twice, to different segments and processes, is stored once, last version."""
     first = articles[0]
@@ -194,6 +213,7 @@ def test_duplicate_ids_keep_the_last_copy_across_segments_and_workers(make_index
     assert [hit.id for hit in news.search("walruses").hits] == [first.id]
 
 
+@pytest.mark.slow  # a parallel import
 def test_small_batches_spread_over_processes_keep_every_last_copy(
     make_index, articles, monkeypatch
 ):
@@ -257,6 +277,7 @@ def _segment_files(news: NewsIndex) -> dict[str, bytes]:
     return named
 
 
+@pytest.mark.slow
 def test_short_posting_lists_written_directly_give_the_same_bytes(
     make_index, articles, monkeypatch
 ):
