@@ -1,9 +1,10 @@
 """Shared fixtures: the seed article, a few hand-written articles and small indexes built from them.
 
 Two tiers: ``python -m pytest -m "not slow"`` while editing (under a minute on two cores), and
-``python -m pytest`` (everything, as CI runs it: also the tests marked ``slow``, which kill and
-race processes, stress threads, build the sample, run the benchmarks' smoke mode or try many
-Hypothesis examples). ``--soak`` runs the reliability tests longer still, for releases.
+``python -m pytest``, everything, as CI runs it: also the tests marked ``slow``, which start, race
+and kill processes, import in parallel, stress threads, build the sample or indexes of thousands
+of articles, run the benchmarks' smoke mode or try many Hypothesis examples. ``--soak`` runs the
+reliability tests longer still, for releases.
 
 The session index (``news``) holds the seed article, the hand-written articles below and a slice
 of the bundled Wikinews sample (only articles from before 2020, so that every 2025 date belongs
