@@ -20,6 +20,7 @@ import datetime as dt
 import itertools
 import os
 import random
+import shutil
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -183,6 +184,25 @@ def make_index(tmp_path: Path) -> Iterator[Callable[..., NewsIndex]]:
     yield make
     for news in made:
         news.close()
+
+
+@pytest.fixture(scope="session")
+def index_copies(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """``index_copies(path, *commits)``: a copy at ``path`` of an index folder holding
+    ``commits`` (as :func:`build_index` adds them), each distinct folder built once per
+    session; for tests that damage, lock or change a small index of their own."""
+    built: dict[tuple[tuple[Article, ...], ...], Path] = {}
+
+    def copy(path: Path, *commits: Iterable[Article]) -> Path:
+        key = tuple(tuple(articles) for articles in commits)
+        if key not in built:
+            folder = tmp_path_factory.mktemp("built") / "index"
+            build_index(folder, *key).close()
+            built[key] = folder
+        shutil.copytree(built[key], path)  # file times kept: damage checks read them
+        return path
+
+    return copy
 
 
 @pytest.fixture(scope="session")

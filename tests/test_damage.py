@@ -47,12 +47,9 @@ DAMAGE = {
 
 
 @pytest.fixture
-def index(tmp_path) -> Path:
+def index(tmp_path, index_copies) -> Path:
     """An index of 30 articles in one segment."""
-    folder = tmp_path / "index"
-    with NewsIndex.create(folder) as news:
-        news.add(ARTICLES)
-    return folder
+    return index_copies(tmp_path / "index", ARTICLES)
 
 
 @pytest.fixture

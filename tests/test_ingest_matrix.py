@@ -256,12 +256,9 @@ CASES: dict[str, Callable[[Path, bool], Expect]] = {
 
 
 @pytest.fixture
-def index(tmp_path: Path) -> Path:
+def index(tmp_path: Path, index_copies) -> Path:
     """An index folder holding the ``BEFORE`` articles."""
-    path = tmp_path / "index"
-    with NewsIndex.create(path) as news:
-        news.add(BEFORE)
-    return path
+    return index_copies(tmp_path / "index", BEFORE)
 
 
 def build(name: str, tmp_path: Path, soak: bool) -> Expect:

@@ -213,12 +213,9 @@ def time_limit(seconds: int) -> Iterator[None]:
 
 
 @pytest.fixture
-def base_index(tmp_path: Path) -> Path:
+def base_index(tmp_path: Path, index_copies) -> Path:
     """An index folder holding 200 generated articles (ids ``old-...``)."""
-    path = tmp_path / "index"
-    with NewsIndex.create(path) as news:
-        news.add(articles("old", 200))
-    return path
+    return index_copies(tmp_path / "index", articles("old", 200))
 
 
 # --- any query string -------------------------------------------------------------------------

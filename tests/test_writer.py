@@ -123,6 +123,7 @@ def _term_stats(news: NewsIndex) -> dict[tuple[str, bytes], tuple]:
     return stats
 
 
+@pytest.mark.slow  # test_api checks a one-megabyte import's hits in the everyday tier
 def test_runs_written_out_make_the_same_segment(make_index, articles, once, reference, spills):
     """A tiny memory limit writes runs and one segment equal to one written at once."""
     news = make_index(name="fast")
