@@ -6,6 +6,7 @@ index: a segment cut in half, emptied or deleted, the table of contents emptied 
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -212,7 +213,8 @@ def test_document_count_from_the_stored_column(count):
     lengths.byteswap()
     data = b"".join(values) + lengths.tobytes()
     if count > 2**15:
-        offsets = array("I", [0] * count)
+        offsets = array("I", itertools.accumulate((len(v) for v in values[:-1]), initial=0))
+        offsets.byteswap()
         data += offsets.tobytes() + b"IIX"
     else:
         data += b"I"

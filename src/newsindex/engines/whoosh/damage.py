@@ -194,11 +194,17 @@ def _column_count(data: bytes) -> int | None:
             lengths.append(item[0])
             if sum(lengths) == start:
                 return count
-        else:
-            block = array(length_code, data[start:lengths_end])
-            block.byteswap()
-            if sum(block) == start:
-                return count
+        else:  # offsets too: check the first offset and the last value's end, then all
+            first = array(offset_code, data[lengths_end : lengths_end + offset_size])
+            last = array(offset_code, data[top - offset_size : top])
+            tail_length = array(length_code, data[lengths_end - size : lengths_end])
+            for item in (first, last, tail_length):
+                item.byteswap()
+            if first[0] == 0 and last[0] + tail_length[0] == start:
+                block = array(length_code, data[start:lengths_end])
+                block.byteswap()
+                if sum(block) == start:
+                    return count
 
 
 def _loose_segment(storage: FileStorage, segid: str) -> W3Segment | None:
