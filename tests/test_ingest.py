@@ -23,7 +23,7 @@ from newsindex.ingest import (
     read_seed,
     sample_paths,
 )
-from newsindex.models import Article
+from newsindex.models import Article, make_article_id
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "seeds" / "000_cf3f115601c28b53.txt"
@@ -270,10 +270,23 @@ def test_jsonl_bad_bytes_are_reported_on_their_line(tmp_path):
     ("record", "reason"),
     [
         ({"title": 5}, "field 'title': expected text, not int"),
-        ({"title": "t", "date": [2024]}, "field 'date': a date must be a string, not list"),
+        (
+            {"title": "t", "date": [2024]},
+            "field 'date': a date must be a string or a number, not list",
+        ),
         (
             {"title": "t", "date": "2025-13-45"},
-            "field 'date': invalid date '2025-13-45' (expected YYYY-MM-DD or ISO 8601)",
+            "field 'date': invalid date '2025-13-45' "
+            "(expected ISO 8601, RFC 822, '16 March 2025' or seconds since 1970)",
+        ),
+        (
+            {"title": "t", "pubDate": "03/04/2025"},
+            "field 'pubDate': ambiguous date '03/04/2025': 3 April 2025 or 4 March 2025; "
+            "write it as YYYY-MM-DD (2025-04-03 or 2025-03-04)",
+        ),
+        (
+            {"title": "t", "source": {"id": None}},
+            "field 'source': a source given as an object needs a 'name' string",
         ),
         (
             {"title": "t", "author": {"n": 1}},
@@ -374,6 +387,231 @@ def test_jsonl_arbitrary_records_yield_articles_or_ingest_errors(tmp_path, recor
         assert err.line == 1
     else:
         assert article.title.strip() or article.body.strip()
+
+
+# --- the field names of news exports ---------------------------------------------------------
+
+
+def read_record(tmp_path: Path, record: dict[str, object]) -> Article:
+    """The one article a JSON Lines file holding ``record`` gives."""
+    (article,) = read_jsonl(write_jsonl(tmp_path / "news.jsonl", record))
+    return article
+
+
+def test_content_and_pub_date_are_read(tmp_path):
+    """An RSS-style record's content is the body and its pubDate (RFC 822) the date."""
+    article = read_record(
+        tmp_path,
+        {
+            "title": "Italy stays out",
+            "content": "Italy does not plan to send troops.",
+            "pubDate": "Sun, 16 Mar 2025 04:16:00 +0000",
+        },
+    )
+    assert article.body == "Italy does not plan to send troops."
+    assert article.published == dt.datetime(2025, 3, 16, 4, 16, tzinfo=UTC)
+
+
+def test_headline_and_text_are_read(tmp_path):
+    """headline is the title and text the body."""
+    article = read_record(tmp_path, {"headline": "Rates rise", "text": "The bank raised rates."})
+    assert (article.title, article.body) == ("Rates rise", "The bank raised rates.")
+
+
+def test_newsapi_article_fields(tmp_path):
+    """A NewsAPI article: source object, author, publishedAt, url; content wins over description."""
+    article = read_record(
+        tmp_path,
+        {
+            "source": {"id": "bbc-news", "name": "BBC News"},
+            "author": "Jane Doe",
+            "title": "Summit ends",
+            "description": "A short summary.",
+            "url": "https://example.com/summit",
+            "publishedAt": "2025-03-16T04:16:00Z",
+            "content": "The summit ended late.",
+        },
+    )
+    assert article.source == "BBC News"
+    assert article.authors == ("Jane Doe",)
+    assert article.body == "The summit ended late."
+    assert article.url == "https://example.com/summit"
+    assert article.published == dt.datetime(2025, 3, 16, 4, 16, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("record", "field", "expected"),
+    [
+        ({"title": "t", "body": "b", "content": "c", "text": "x"}, "body", "b"),
+        ({"title": "t", "body": " ", "articleBody": "a", "summary": "s"}, "body", "a"),
+        ({"title": "t", "summary": "s"}, "body", "s"),
+        ({"title": "t", "description": "d", "summary": "s"}, "body", "d"),
+        ({"headline": "h", "title": "t"}, "title", "t"),
+        ({"title": "t", "link": "https://a.example/x"}, "url", "https://a.example/x"),
+        ({"title": "t", "byline": "Ann Lee"}, "authors", ("Ann Lee",)),
+        ({"title": "t", "creator": ["Ann Lee", "Bo Li"]}, "authors", ("Ann Lee", "Bo Li")),
+        ({"title": "t", "authors": ["A B"], "author": "C D"}, "authors", ("A B",)),
+        ({"title": "t", "source": "Reuters"}, "source", "Reuters"),
+        (
+            {"title": "t", "datePublished": "2025-03-16", "date": "2024-01-01"},
+            "published",
+            dt.datetime(2024, 1, 1, tzinfo=UTC),
+        ),
+        (
+            {"title": "t", "published_at": "2025-03-16 04:16:00"},
+            "published",
+            dt.datetime(2025, 3, 16, 4, 16, tzinfo=UTC),
+        ),
+    ],
+)
+def test_field_names_and_their_precedence(tmp_path, record, field, expected):
+    """Each field comes from the first of its keys that holds a value."""
+    assert getattr(read_record(tmp_path, record), field) == expected
+
+
+# --- HTML in titles and bodies ---------------------------------------------------------------
+
+
+def test_html_body_becomes_paragraphs_of_text(tmp_path):
+    """Tags go, block elements become paragraph breaks, entities decode, scripts are dropped."""
+    body = (
+        '<p>The <a href="https://example.com/m">minister</a> said &ldquo;no&rdquo;.</p>\n'
+        "<script>var x = 1;</script><style>p {color: red}</style>"
+        "<div>Second\n   paragraph<br>next line</div><ul><li>one</li><li>two</li></ul>"
+    )
+    article = read_record(tmp_path, {"title": "<b>Minister</b> &amp; aides", "body": body})
+    assert article.title == "Minister & aides"
+    assert article.body == (
+        "The minister said \u201cno\u201d.\n\nSecond paragraph\nnext line\n\none\n\ntwo"
+    )
+
+
+def test_plain_text_with_angle_brackets_is_left_alone(tmp_path):
+    """Text without HTML tags keeps its line breaks and its < and >."""
+    body = "Inflation <3% is the goal.\n\nIf x < y and y > z, then  x < z."
+    assert read_record(tmp_path, {"title": "t", "body": body}).body == body
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("Sun, 16 Mar 2025 04:16:00 +0000", dt.datetime(2025, 3, 16, 4, 16, tzinfo=UTC)),
+        ("Sun, 16 Mar 2025 04:16:00 GMT", dt.datetime(2025, 3, 16, 4, 16, tzinfo=UTC)),
+        ("16 Mar 2025 06:16:00 +0200", dt.datetime(2025, 3, 16, 4, 16, tzinfo=UTC)),
+        ("2025-03-16T04:16:00Z", dt.datetime(2025, 3, 16, 4, 16, tzinfo=UTC)),
+        ("2025-03-16T06:16:00+02:00", dt.datetime(2025, 3, 16, 4, 16, tzinfo=UTC)),
+        ("2025-03-16T04:16:00.123456Z", dt.datetime(2025, 3, 16, 4, 16, 0, 123456, tzinfo=UTC)),
+        ("2025-03-16 04:16:00", dt.datetime(2025, 3, 16, 4, 16, tzinfo=UTC)),
+        ("2025-03-16", dt.datetime(2025, 3, 16, tzinfo=UTC)),
+        ("16 March 2025", dt.datetime(2025, 3, 16, tzinfo=UTC)),
+        ("March 16, 2025", dt.datetime(2025, 3, 16, tzinfo=UTC)),
+        ("Sunday, March 16th, 2025", dt.datetime(2025, 3, 16, tzinfo=UTC)),
+        ("16 Sept. 2025", dt.datetime(2025, 9, 16, tzinfo=UTC)),
+        ("16/03/2025", dt.datetime(2025, 3, 16, tzinfo=UTC)),
+        ("03/16/2025", dt.datetime(2025, 3, 16, tzinfo=UTC)),
+        ("04.04.2025", dt.datetime(2025, 4, 4, tzinfo=UTC)),
+        (1742098560, dt.datetime(2025, 3, 16, 4, 16, tzinfo=UTC)),
+        (1742098560000, dt.datetime(2025, 3, 16, 4, 16, tzinfo=UTC)),
+        (1742098560.5, dt.datetime(2025, 3, 16, 4, 16, 0, 500000, tzinfo=UTC)),
+    ],
+)
+def test_dates_news_exports_write(tmp_path, written, expected):
+    """RFC 822, ISO 8601 variants, written months, unambiguous d/m/y and epoch numbers parse."""
+    published = read_record(tmp_path, {"title": "t", "date": written}).published
+    assert published == expected
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["yesterday", "2025-02-30", "31 June 2025", "Smarch 3, 2025", "Sun, 32 Mar 2025 04:16:00 GMT"],
+)
+def test_impossible_dates_are_still_errors(tmp_path, written):
+    """What is not a date stays a bad record naming the key and the value."""
+    path = write_jsonl(tmp_path / "news.jsonl", {"title": "t", "pubDate": written})
+    err = raised(lambda: read_jsonl(path))
+    assert (err.line, err.reason) == (
+        1,
+        f"field 'pubDate': invalid date {written!r} "
+        "(expected ISO 8601, RFC 822, '16 March 2025' or seconds since 1970)",
+    )
+
+
+# --- keys that are not read ----------------------------------------------------------------
+
+STORY = "The minister said the talks would go on for another week. " * 3
+
+
+def test_unknown_key_holding_the_body_is_an_error(tmp_path):
+    """A record with no body and a long text under another key names that key."""
+    path = write_jsonl(tmp_path / "news.jsonl", {"title": "t", "story": STORY, "note": "short"})
+    err = raised(lambda: read_jsonl(path))
+    assert (err.line, err.reason) == (
+        1,
+        "the article has no body, and key 'story' holding a text of 33 words is not read: "
+        "rename it to 'body'",
+    )
+
+
+def test_unknown_key_holding_the_date_is_an_error(tmp_path):
+    """A record with no date and a date under a key named like one names that key."""
+    record = {"title": "t", "body": "b", "reading_time": 4, "created_time": "2025-03-16"}
+    path = write_jsonl(tmp_path / "news.jsonl", record)
+    err = raised(lambda: read_jsonl(path))
+    assert (err.line, err.reason) == (
+        1,
+        "the article has no date, and key 'created_time' holding one is not read: "
+        "rename it to 'published'",
+    )
+
+
+def test_unknown_keys_beside_a_body_and_date_are_ignored(tmp_path):
+    """With a body and a date, other long texts and dates are ignored as before."""
+    record = {"title": "t", "body": "b", "date": "2025-03-16", "story": STORY, "dateModified": 1}
+    article = read_record(tmp_path, {**record, "updated_time": "2025-03-17"})
+    assert (article.body, article.published) == ("b", dt.datetime(2025, 3, 16, tzinfo=UTC))
+
+
+def test_skip_mode_lists_a_record_with_an_ignored_key(tmp_path):
+    """In skip mode the record with an ignored body is reported and the next one still read."""
+    path = write_jsonl(tmp_path / "news.jsonl", {"title": "t", "story": STORY}, {"title": "ok"})
+    errors: list[IngestError] = []
+    assert [a.title for a in read_jsonl(path, on_error=errors.append)] == ["ok"]
+    assert [(e.line, "'story'" in e.reason) for e in errors] == [(1, True)]
+
+
+# --- URLs and ids ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://a.example/story?utm_source=x&utm_medium=y", "https://a.example/story"),
+        ("https://a.example/story?id=7&fbclid=abc&UTM_Campaign=z", "https://a.example/story?id=7"),
+        ("https://a.example/story?gclid=1#comments", "https://a.example/story"),
+        ("https://a.example/story?id=7&x=%20y", "https://a.example/story?id=7&x=%20y"),
+        ("https://a.example/#/news/7", "https://a.example/#/news/7"),
+        ("https://a.example/#!news/7", "https://a.example/#!news/7"),
+    ],
+)
+def test_urls_lose_tracking_parameters_and_fragments(tmp_path, url, kept):
+    """Tracking parameters and plain fragments go; other parameters and routes stay as written."""
+    article = read_record(tmp_path, {"title": "t", "url": url})
+    assert article.url == kept
+    assert article.id == make_article_id(kept, "t", "")
+
+
+def test_the_same_story_shared_twice_is_one_article(tmp_path):
+    """Two shares of one URL give one id, the id the bare URL always had."""
+    path = write_jsonl(
+        tmp_path / "news.jsonl",
+        {"title": "a", "url": "https://a.example/s?utm_source=tw"},
+        {"title": "b", "url": "https://a.example/s?fbclid=9#top"},
+    )
+    first, second = read_jsonl(path)
+    assert first.id == second.id == make_article_id("https://a.example/s", "", "")
 
 
 # --- .json ---------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Read articles from JSON: JSON Lines (``.jsonl``, ``.ndjson``, gzipped or not) and ``.json``.
 
-Each record is a JSON object that :meth:`Article.from_dict` understands (``date``, ``author`` and
-``categories`` are accepted for ``published``, ``authors`` and ``tags``; other keys are ignored).
+Each record is a JSON object read by :func:`newsindex.ingest.records.article_from_record`, which
+knows the field names of common news exports (``content``, ``headline``, ``pubDate``,
+``publishedAt`` ...) and says which key wins when a record has several.
 Every problem becomes an :class:`IngestError` naming file and line. With ``on_error=None`` the
 first one is raised; otherwise ``on_error(err)`` is called and reading goes on with the next
 record ("skip mode").
@@ -21,36 +22,21 @@ from typing import Any
 from newsindex.errors import IngestError
 from newsindex.ingest.common import (
     OnError,
-    clean_text,
     decode_text,
     read_failure,
     report_error,
     utf8_reason,
 )
+from newsindex.ingest.records import _json_type, article_from_record
 from newsindex.models import Article
 
 __all__ = ["article_from_record", "read_json", "read_jsonl"]
 
-_UNESCAPED_FIELDS = frozenset({"title", "body"})
 _GZIP_MAGIC = b"\x1f\x8b"
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 # Not strict: a raw control character inside a string is accepted (clean_text strips it)
 # rather than costing the whole record.
 _DECODER = json.JSONDecoder(strict=False)
-
-
-def article_from_record(record: object, path: str, line: int) -> Article:
-    """Turn one decoded JSON value into an article, or raise an :class:`IngestError`.
-
-    String fields are cleaned with :func:`clean_text`; ``title`` and ``body`` are HTML-unescaped.
-    """
-    if not isinstance(record, dict):
-        raise IngestError(path, line, f"expected a JSON object, found {_json_type(record)}")
-    data = {key: _clean_value(key, value) for key, value in record.items()}
-    try:
-        return Article.from_dict(data)
-    except (ValueError, TypeError) as exc:
-        raise IngestError(path, line, _explain(data, exc)) from exc
 
 
 def read_jsonl(path: str | os.PathLike[str], *, on_error: OnError = None) -> Iterator[Article]:
@@ -185,43 +171,6 @@ def _json_values(text: str, path: str) -> Iterator[tuple[int, Any]]:
 def _check_end(text: str, pos: int) -> None:
     if pos != len(text):
         raise json.JSONDecodeError("Extra data", text, pos)
-
-
-def _clean_value(key: str, value: Any) -> Any:
-    if isinstance(value, str):
-        return clean_text(value, unescape=key in _UNESCAPED_FIELDS)
-    if isinstance(value, list):
-        return [clean_text(item) if isinstance(item, str) else item for item in value]
-    return value
-
-
-def _explain(data: dict[str, Any], exc: Exception) -> str:
-    """The model's complaint, prefixed with the field that caused it when one field alone does.
-
-    The model's converters do not say which field they were converting, so each field is tried
-    on its own next to a placeholder text (this runs only for bad records).
-    """
-    for key, value in data.items():
-        placeholder = {"title": "-"} if key == "body" else {"body": "-"}
-        try:
-            Article.from_dict({**placeholder, key: value})
-        except (ValueError, TypeError) as field_exc:
-            return f"field {key!r}: {field_exc}"
-    return str(exc)
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
 
 
 def _limit_reason(exc: Exception) -> str:
