@@ -661,6 +661,90 @@ def test_json_top_level_scalar_is_an_error(tmp_path):
     )
 
 
+NEWSAPI = """{
+  "status": "ok",
+  "totalResults": 3,
+  "articles": [
+    {"source": {"id": null, "name": "BBC News"}, "title": "One", "content": "First."},
+    {"source": {"id": null, "name": "BBC News"}, "title": "Two",
+     "publishedAt": "yesterday"},
+    {"title": "Three", "description": "Third."}
+  ]
+}
+"""
+
+
+def test_json_newsapi_envelope_is_read_as_its_articles(tmp_path):
+    """A NewsAPI response yields its articles; a bad one is named by line and index."""
+    path = tmp_path / "top.json"
+    path.write_text(NEWSAPI, encoding="utf-8")
+    errors: list[IngestError] = []
+    articles = list(read_json(path, on_error=errors.append))
+    assert [(a.title, a.body, a.source) for a in articles] == [
+        ("One", "First.", "BBC News"),
+        ("Three", "Third.", None),
+    ]
+    assert [(e.path, e.line, e.reason) for e in errors] == [
+        (
+            str(path),
+            6,
+            "articles[1]: field 'publishedAt': invalid date 'yesterday' "
+            "(expected ISO 8601, RFC 822, '16 March 2025' or seconds since 1970)",
+        )
+    ]
+
+
+@pytest.mark.parametrize("key", ["items", "data"])
+def test_json_items_or_data_envelope(tmp_path, key):
+    """An object with no article keys around an items or data array is an envelope."""
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps({"count": 2, key: [{"title": "a"}, {"headline": "b"}]}))
+    assert [a.title for a in read_json(path)] == ["a", "b"]
+
+
+def test_json_article_with_a_data_list_is_not_an_envelope(tmp_path):
+    """An object with a title is one article, whatever lists it also holds."""
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps({"title": "t", "data": [{"title": "x"}]}))
+    assert [a.title for a in read_json(path)] == ["t"]
+
+
+def test_json_newsapi_error_response_is_one_error(tmp_path):
+    """A saved NewsAPI error response is reported with its message, not as an empty article."""
+    path = tmp_path / "top.json"
+    path.write_text(
+        json.dumps({"status": "error", "code": "apiKeyInvalid", "message": "Your key is invalid."})
+    )
+    err = raised(lambda: read_json(path))
+    assert (err.line, err.reason) == (1, "an error response, not articles: Your key is invalid.")
+
+
+def test_json_envelope_syntax_error_names_its_line(tmp_path):
+    """A missing comma inside an envelope's array is a syntax error at its line."""
+    path = tmp_path / "top.json"
+    path.write_text('{"articles": [\n  {"title": "a"}\n  {"title": "b"}\n]}\n')
+    err = raised(lambda: read_json(path))
+    assert (err.line, err.reason) == (3, "invalid JSON: Expecting ',' delimiter (column 3)")
+
+
+def test_json_gz_and_ndjson_gz_are_read(tmp_path):
+    """.json.gz and .ndjson.gz files are found in folders and read like their plain forms."""
+    (tmp_path / "a.json.gz").write_bytes(gzip.compress(NEWSAPI.encode(), mtime=0))
+    (tmp_path / "b.ndjson.gz").write_bytes(gzip.compress(b'{"title": "nd"}\n', mtime=0))
+    errors: list[IngestError] = []
+    titles = [a.title for a in read_paths(tmp_path, on_error=errors.append)]
+    assert titles == ["One", "Three", "nd"]
+    assert [e.line for e in errors] == [6]
+
+
+def test_json_gz_truncated_is_one_error(tmp_path):
+    """A cut-off gzipped .json is one error for the whole file."""
+    path = tmp_path / "a.json.gz"
+    path.write_bytes(gzip.compress(NEWSAPI.encode(), mtime=0)[:-10])
+    err = raised(lambda: read_json(path))
+    assert (err.line, err.reason) == (0, "the gzip file is truncated")
+
+
 # --- files and folders ---------------------------------------------------------------------
 
 
@@ -728,7 +812,8 @@ def test_unsupported_explicit_file_is_an_error(tmp_path):
     err = raised(lambda: read_path(path))
     assert (err.path, err.line) == (str(path), 0)
     assert err.reason == (
-        "unsupported file type '.pdf' (expected .txt, .jsonl, .ndjson, .jsonl.gz or .json)"
+        "unsupported file type '.pdf' "
+        "(expected .txt, .jsonl, .ndjson, .jsonl.gz, .ndjson.gz, .json or .json.gz)"
     )
 
 

@@ -1,11 +1,11 @@
 """Readers that turn files into :class:`~newsindex.models.Article` objects.
 
 Supported inputs: the seed text format (``.txt``, one article per file), JSON Lines (``.jsonl``,
-``.ndjson``, ``.jsonl.gz``), ``.json`` (one article object or an array of them) and folders of
-these. Every reader yields articles lazily and reports each bad record as an
-:class:`~newsindex.errors.IngestError` naming file and line: raised when ``on_error`` is ``None``,
-passed to ``on_error`` otherwise (and reading goes on). Files of other types inside a folder are
-skipped, and passed to ``on_ignored`` if one is given.
+``.ndjson``, gzipped or not), ``.json`` (one article object, an array of them or an envelope
+around an array, gzipped or not) and folders of these. Every reader yields articles lazily and
+reports each bad record as an :class:`~newsindex.errors.IngestError` naming file and line:
+raised when ``on_error`` is ``None``, passed to ``on_error`` otherwise (and reading goes on).
+Files of other types inside a folder are skipped, and passed to ``on_ignored`` if one is given.
 """
 
 from __future__ import annotations

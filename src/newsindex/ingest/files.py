@@ -38,7 +38,9 @@ FILE_TYPES: dict[str, Callable[..., Iterator[Article]]] = {
     ".jsonl": read_jsonl,
     ".ndjson": read_jsonl,
     ".jsonl.gz": read_jsonl,
+    ".ndjson.gz": read_jsonl,
     ".json": read_json,
+    ".json.gz": read_json,
 }
 """File name endings (lowercase) and their readers, called as ``reader(path, on_error=...)``."""
 

@@ -27,12 +27,14 @@ from newsindex.ingest.common import (
     report_error,
     utf8_reason,
 )
-from newsindex.ingest.records import _json_type, article_from_record
+from newsindex.ingest.records import KNOWN_KEYS, article_from_record, json_type
 from newsindex.models import Article
 
 __all__ = ["article_from_record", "read_json", "read_jsonl"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_ENVELOPE_KEYS = ("articles", "items", "data")
+_END = object()  # marks the end of an array
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 # Not strict: a raw control character inside a string is accepted (clean_text strips it)
 # rather than costing the whole record.
@@ -71,27 +73,36 @@ def read_jsonl(path: str | os.PathLike[str], *, on_error: OnError = None) -> Ite
 
 
 def read_json(path: str | os.PathLike[str], *, on_error: OnError = None) -> Iterator[Article]:
-    """Yield the articles of a ``.json`` file holding one article object or an array of them.
+    """Yield the articles of a ``.json`` file: one article object, an array of them, or an
+    envelope around an array (NewsAPI's ``{"status": "ok", "articles": [...]}``).
 
+    An envelope is an object with none of an article's keys and an ``articles``, ``items`` or
+    ``data`` array (the first of these it has); errors in its articles name the key and index
+    (``articles[3]: ...``). Gzipped files are recognised by their content, whatever the name.
     Errors name the line where the offending object starts. A syntax error ends the file (in
     skip mode: one error, then the next file); a bad object in an array skips only that object.
     """
     name = str(path)
     try:
-        text = decode_text(Path(path).read_bytes(), name)
-    except OSError as exc:
+        data = Path(path).read_bytes()
+        if data.startswith(_GZIP_MAGIC):
+            data = gzip.decompress(data)
+        text = decode_text(data, name)
+    except (OSError, EOFError, zlib.error) as exc:
         report_error(IngestError(name, 0, read_failure(exc)), on_error)
         return
     except IngestError as err:
         report_error(err, on_error)
         return
-    for line, value in _json_values(text, name):
+    for line, value, label in _json_values(text, name):
         if isinstance(value, IngestError):  # a syntax error: the rest cannot be read
             report_error(value, on_error)
             return
         try:
             article = article_from_record(value, name, line)
         except IngestError as err:
+            if label:
+                err = IngestError(err.path, err.line, f"{label}: {err.reason}")
             report_error(err, on_error)
             continue
         yield article
@@ -113,11 +124,12 @@ def _parse_line(raw: bytes, path: str, lineno: int) -> Article:
     return article_from_record(record, path, lineno)
 
 
-def _json_values(text: str, path: str) -> Iterator[tuple[int, Any]]:
-    """The top-level object, or each element of the top-level array, with its starting line.
+def _json_values(text: str, path: str) -> Iterator[tuple[int, Any, str | None]]:
+    """The top-level object, each element of the top-level array, or each article of an
+    envelope, with its starting line and, for an envelope's articles, ``key[index]``.
 
-    A syntax error is yielded (as ``(line, IngestError)``) rather than raised, so the caller can
-    tell it apart from an error raised by its own error handler.
+    A syntax error is yielded (as ``(line, IngestError, None)``) rather than raised, so the
+    caller can tell it apart from an error raised by its own error handler.
     """
     counted_to, line = 0, 1
 
@@ -130,42 +142,113 @@ def _json_values(text: str, path: str) -> Iterator[tuple[int, Any]]:
     def skip_space(pos: int) -> int:
         return _JSON_SPACE.match(text, pos).end()  # type: ignore[union-attr]  # always matches
 
-    try:
-        pos = skip_space(0)
-        start = line_at(pos)
-        if not text.startswith("[", pos):
-            value, pos = _DECODER.raw_decode(text, pos)
-            _check_end(text, skip_space(pos))
-            if not isinstance(value, dict):
-                found = _json_type(value)
-                reason = f"expected a JSON object or an array of objects, found {found}"
-                yield start, IngestError(path, start, reason)
-                return
-            yield start, value
-            return
+    def array(pos: int) -> Iterator[tuple[int, Any, int]]:
+        """Each element of the array opening at ``pos``, its line, and where it ends."""
         pos = skip_space(pos + 1)
         if text.startswith("]", pos):
-            _check_end(text, skip_space(pos + 1))
+            yield 0, _END, pos + 1
             return
         while True:
             start = line_at(pos)
             value, pos = _DECODER.raw_decode(text, pos)
-            yield start, value
+            pos = skip_space(pos)
+            if text.startswith(",", pos):
+                yield start, value, pos
+                pos = skip_space(pos + 1)
+            elif text.startswith("]", pos):
+                yield start, value, pos
+                yield 0, _END, pos + 1
+                return
+            else:
+                yield start, value, pos
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+
+    def members(pos: int) -> tuple[dict[str, Any], dict[str, list[tuple[int, Any]]], int]:
+        """The object opening at ``pos``: its members, the lines of its envelope arrays' elements,
+        and where it ends."""
+        found: dict[str, Any] = {}
+        lines: dict[str, list[tuple[int, Any]]] = {}
+        pos = skip_space(pos + 1)
+        if text.startswith("}", pos):
+            return found, lines, pos + 1
+        while True:
+            if not text.startswith('"', pos):
+                raise json.JSONDecodeError(
+                    "Expecting property name enclosed in double quotes", text, pos
+                )
+            key, pos = _DECODER.raw_decode(text, pos)
+            pos = skip_space(pos)
+            if not text.startswith(":", pos):
+                raise json.JSONDecodeError("Expecting ':' delimiter", text, pos)
+            pos = skip_space(pos + 1)
+            if key in _ENVELOPE_KEYS and text.startswith("[", pos):
+                elements = []
+                for at, value, end in array(pos):
+                    if value is _END:
+                        pos = end
+                    else:
+                        elements.append((at, value))
+                lines[key] = elements
+                found[key] = [value for _, value in elements]
+            else:
+                found[key], pos = _DECODER.raw_decode(text, pos)
             pos = skip_space(pos)
             if text.startswith(",", pos):
                 pos = skip_space(pos + 1)
-            elif text.startswith("]", pos):
-                _check_end(text, skip_space(pos + 1))
-                return
+            elif text.startswith("}", pos):
+                return found, lines, pos + 1
             else:
                 raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+
+    try:
+        pos = skip_space(0)
+        start = line_at(pos)
+        if text.startswith("{", pos):
+            found, lines, pos = members(pos)
+            _check_end(text, skip_space(pos))
+            key = _envelope_key(found)
+            if key is None:
+                yield start, found, None
+            elif found.get("status") == "error":
+                reason = f"an error response, not articles: {found.get('message', '')}"
+                yield start, IngestError(path, start, reason.rstrip(": ")), None
+            else:
+                for index, (at, value) in enumerate(lines.get(key, [])):
+                    yield at, value, f"{key}[{index}]"
+            return
+        if not text.startswith("[", pos):
+            value, pos = _DECODER.raw_decode(text, pos)
+            _check_end(text, skip_space(pos))
+            found_type = json_type(value)
+            reason = f"expected a JSON object or an array of objects, found {found_type}"
+            yield start, IngestError(path, start, reason), None
+            return
+        for at, value, end in array(pos):
+            if value is _END:
+                _check_end(text, skip_space(end))
+            else:
+                yield at, value, None
     except json.JSONDecodeError as exc:
         yield (
             exc.lineno,
             IngestError(path, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})"),
+            None,
         )
     except (ValueError, RecursionError) as exc:
-        yield 0, IngestError(path, 0, f"invalid JSON: {_limit_reason(exc)}")
+        yield 0, IngestError(path, 0, f"invalid JSON: {_limit_reason(exc)}"), None
+
+
+def _envelope_key(found: dict[str, Any]) -> str | None:
+    """The key of the articles when ``found`` is an envelope around them, else ``None``.
+
+    A NewsAPI error response (``"status": "error"``) counts as an envelope, so it is reported
+    as one rather than as an article without text.
+    """
+    if any(key in KNOWN_KEYS for key in found):
+        return None
+    if found.get("status") == "error" and "message" in found:
+        return "articles"
+    return next((k for k in _ENVELOPE_KEYS if isinstance(found.get(k), list)), None)
 
 
 def _check_end(text: str, pos: int) -> None:

@@ -42,7 +42,7 @@ from newsindex.ingest.dates import parse_date
 from newsindex.ingest.markup import html_to_text, looks_like_html
 from newsindex.models import Article
 
-__all__ = ["FIELD_KEYS", "article_from_record", "strip_tracking"]
+__all__ = ["FIELD_KEYS", "KNOWN_KEYS", "article_from_record", "strip_tracking"]
 
 FIELD_KEYS: dict[str, tuple[str, ...]] = {
     "id": ("id",),
@@ -58,7 +58,8 @@ FIELD_KEYS: dict[str, tuple[str, ...]] = {
 }
 """Each article field and the record keys it is read from, first found first."""
 
-_KNOWN_KEYS = frozenset(key for keys in FIELD_KEYS.values() for key in keys)
+KNOWN_KEYS = frozenset(key for keys in FIELD_KEYS.values() for key in keys)
+"""Every key :func:`article_from_record` reads."""
 _TRACKING = frozenset({"fbclid", "gclid"})
 _BODY_LIKE_WORDS = 20
 _DATE_LIKE_FROM = 946_684_800  # 2000-01-01 in seconds: smaller numbers are counts, not times
@@ -67,7 +68,7 @@ _DATE_LIKE_FROM = 946_684_800  # 2000-01-01 in seconds: smaller numbers are coun
 def article_from_record(record: object, path: str, line: int) -> Article:
     """Turn one decoded JSON value into an article, or raise an :class:`IngestError`."""
     if not isinstance(record, dict):
-        raise IngestError(path, line, f"expected a JSON object, found {_json_type(record)}")
+        raise IngestError(path, line, f"expected a JSON object, found {json_type(record)}")
     chosen = {field: _choose(record, keys) for field, keys in FIELD_KEYS.items()}
     fields: dict[str, Any] = {}
     for field, (key, value) in chosen.items():
@@ -169,7 +170,7 @@ def _text(value: str, *, paragraphs: bool) -> str:
 
 def _ignored_key(record: dict[str, Any], fields: dict[str, Any]) -> str | None:
     """Why the record would lose a field to a key newsindex does not read, or ``None``."""
-    unknown = [key for key in record if key not in _KNOWN_KEYS]
+    unknown = [key for key in record if key not in KNOWN_KEYS]
     if not str(fields.get("body", "")).strip():
         for key in unknown:
             value = record[key]
@@ -197,7 +198,7 @@ def _reads_as_date(value: object) -> bool:
         return False
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
