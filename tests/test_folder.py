@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from whoosh.filedb.filestore import FileStorage
 
 from newsindex import Article, NewsIndex
@@ -41,3 +43,25 @@ def test_discard_never_touches_an_index_being_written(tmp_path):
     finally:
         lock.release()
     assert NewsIndex.open(tmp_path).stats().articles == 0
+
+
+def test_a_lock_on_a_removed_lock_file_locks_nothing(tmp_path):
+    """A writer that was waiting on the lock file a discard removed does not count as holding
+    the lock: the lock is taken on the file at the path, or the index is gone."""
+    import pytest
+
+    from newsindex import IndexNotFoundError
+    from newsindex.engines.whoosh.lock import _still_there, take_lock
+
+    NewsIndex.create(tmp_path / "index").close()
+    waiting = FileStorage(str(tmp_path / "index")).lock("MAIN_WRITELOCK")
+    assert waiting.acquire(blocking=False)
+    waiting.release()
+    waiting.fd = os.open(waiting.filename, os.O_RDONLY)  # opened before the discard
+    try:
+        assert NewsIndex.discard(tmp_path / "index") is True
+        assert _still_there(waiting) is False
+    finally:
+        os.close(waiting.fd)
+    with pytest.raises(IndexNotFoundError):
+        take_lock(FileStorage(str(tmp_path / "index")), 0)

@@ -121,3 +121,31 @@ def test_keep_selective_keeps_the_rarest_and_repeated_words_in_order():
         Term(None, "w8"),
         Phrase(None, ("a", "b")),
     ]
+
+
+@pytest.mark.parametrize(
+    ("query", "position", "reason"),
+    [
+        ('"peace talks"~1234', 13, "'~' after a phrase takes a number up to 999"),
+        ('"peace talks"^2x', 13, "'^' takes a number, as in \"...\"^2"),
+        ("(peace OR talks)^3", 16, "'^' applies to a word or a phrase, not to a group"),
+    ],
+)
+def test_suffixes_never_change_meaning_silently(news, query, position, reason):
+    """A malformed slop or boost is an error at its position, never a word of its own."""
+    with pytest.raises(QuerySyntaxError) as info:
+        news.search(query)
+    assert (info.value.position, info.value.reason) == (position, reason)
+
+
+@pytest.mark.parametrize("tail", [" Source: Reuters", " (unclosed", " approx~", " NOT"])
+def test_pasted_text_with_stray_syntax_is_still_a_search(news, prose, tail):
+    """Pasted text of more than 64 words that would be a syntax error is searched as prose."""
+    results = news.search(" ".join(prose[:80]) + tail)
+    assert results.total > 0
+
+
+def test_an_id_that_is_not_text_is_a_caller_mistake(news):
+    """get(123) is InvalidArgumentError (a ValueError), never Whoosh's TypeError."""
+    with pytest.raises(InvalidArgumentError, match="An article id is text, not int"):
+        news.get(123)

@@ -84,3 +84,16 @@ def test_a_swapped_folder_is_reported_once():
     with pool.lend():
         pass
     assert moved == [FolderState((1, 2), 3)]
+
+
+def test_a_late_look_never_moves_back_to_an_older_commit():
+    """A thread that looked at the folder before a commit another thread has seen gets the
+    newer commit's searcher, never an older one kept for it."""
+    state, opened = [FolderState((1, 1), 6)], []
+    pool = make_pool(state, opened)
+    with pool.lend() as newer:
+        pass
+    state[0] = FolderState((1, 1), 5)  # what a slow thread read before commit 6
+    assert pool.current() == FolderState((1, 1), 6)
+    with pool.lend() as lent:
+        assert lent is newer

@@ -129,6 +129,14 @@ def _to_utc(
     return value + dt.timedelta(microseconds=1) if end else value
 
 
+def _check_id(article_id: object) -> None:
+    """An article id is text (a web route's ``<int:id>`` must be turned back into one)."""
+    if not isinstance(article_id, str):
+        raise InvalidArgumentError(
+            "article_id", article_id, f"An article id is text, not {type(article_id).__name__}."
+        )
+
+
 class NewsIndex:
     """A news search index in a folder on disk.
 
@@ -365,6 +373,8 @@ class NewsIndex:
     def delete(self, ids: Iterable[str]) -> int:
         """Delete articles by id in one commit; an unknown id raises and deletes nothing."""
         ids = [ids] if isinstance(ids, str) else list(ids)
+        for article_id in ids:
+            _check_id(article_id)
         return self._index.delete(ids)
 
     # --- reading -------------------------------------------------------------------------------
@@ -442,6 +452,7 @@ class NewsIndex:
 
     def get(self, article_id: str) -> Article:
         """The stored article with this id; raises :class:`ArticleNotFoundError`."""
+        _check_id(article_id)
         article = self._index.article(article_id)
         if article is None:
             raise ArticleNotFoundError(article_id)

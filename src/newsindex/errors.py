@@ -23,13 +23,13 @@ constructor takes the facts of the failure, stores each under an attribute of th
 lists those names in constructor order in ``_fields`` and passes its message to the base
 class; :meth:`NewsIndexError.__reduce__` rebuilds it from them::
 
-    class IndexCorruptError(NewsIndexError):
+    class IndexWriteError(NewsIndexError):
         _fields = ("path", "reason")
 
         def __init__(self, path: object, reason: str) -> None:
             self.path = str(path)
             self.reason = reason
-            super().__init__(f"The index at '{self.path}' is damaged ({reason}): ...")
+            super().__init__(f"Writing to the index at '{self.path}' failed ({reason}) ...")
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ __all__ = ["NewsAnalyzer", "analyze", "plain_analyzer", "stemming_analyzer"]
 
 
 # Python's \w has no combining marks, so "Pin\u0303era" (decomposed input) or Hindi words
-# would fall apart at every accent. They come from a table per Unicode version (_marks); no
+# would fall apart at every accent. They come from a table per Unicode version (marks); no
 # combining mark is a regex metacharacter, so the ranges need no escaping.
 _MARKS = "".join(f"{chr(first)}-{chr(last)}" for first, last in mark_ranges())
 _LETTER = r"[^\W\d_]"

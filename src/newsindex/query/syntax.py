@@ -56,7 +56,7 @@ prose: ranked by any-word matching, never an error."""
 
 _MIN_PREFIX = 2
 
-_SLOP = re.compile(r"~(\d{1,3})?")
+_SLOP = re.compile(r"~(\d{1,3})?(?![^\s()^])")
 _BOOST = re.compile(r"\^(\d{1,3}(?:\.\d{1,3})?)(?![^\s()])")
 _FUZZY = re.compile(r"~\d*$")
 _FIELD_PREFIX = re.compile(r"([A-Za-z_]+):")
@@ -91,6 +91,10 @@ def _lex(q: str) -> list[_Tok]:
         elif c in "()":
             tokens.append(_Tok(c, c, i))
             i += 1
+            if c == ")" and i < n and q[i] in "^~":
+                raise QuerySyntaxError(
+                    q, i, f"'{q[i]}' applies to a word or a phrase, not to a group"
+                )
         elif c in _QUOTES:
             close = next((j for j in range(i + 1, n) if q[j] in _QUOTES), -1)
             end = n if close < 0 else close
@@ -98,9 +102,13 @@ def _lex(q: str) -> list[_Tok]:
             slop = _SLOP.match(q, i) if close >= 0 else None
             if slop:
                 i = slop.end()
+            elif close >= 0 and q.startswith("~", i):
+                raise QuerySyntaxError(q, i, "'~' after a phrase takes a number up to 999")
             raised = _BOOST.match(q, i) if close >= 0 else None
             if raised:
                 i = raised.end()
+            elif close >= 0 and q.startswith("^", i):
+                raise QuerySyntaxError(q, i, "'^' takes a number, as in \"...\"^2")
             tokens.append(
                 _Tok(
                     "phrase",
@@ -354,6 +362,19 @@ def parse_query(
     """
     if not isinstance(text, str):
         raise QuerySyntaxError(str(text), 0, "the query must be text")
+    if not syntax or len(text.split()) <= MAX_CLAUSES:
+        return _parse(text, analyzers, syntax=syntax)
+    try:
+        return _parse(text, analyzers, syntax=True)
+    except QuerySyntaxError as error:
+        if "different words or clauses" in error.reason:
+            raise  # boolean structure over too many clauses: the cap is what it is for
+        return _parse(text, analyzers, syntax=False)  # pasted text, read as its words
+
+
+def _parse(
+    text: str, analyzers: Callable[[str | None], NewsAnalyzer], *, syntax: bool
+) -> ParsedQuery:
     parser = _Parser(text, analyzers, syntax=syntax)
     if syntax:
         tree = parser.parse()
@@ -373,7 +394,7 @@ def parse_query(
                 f"the query has {clauses} different words or clauses, more than {MAX_CLAUSES}",
             )
         if syntax:  # a pasted paragraph, not a list of requirements: prose
-            return parse_query(text, analyzers, syntax=False)
+            return _parse(text, analyzers, syntax=False)
     return ParsedQuery(text, tree, plain, prose=not syntax)
 
 

@@ -13,6 +13,7 @@ Nothing here writes: :func:`salvage` only reads, and the index layer commits wha
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import pickle
 import re
@@ -20,7 +21,7 @@ import struct
 import zlib
 from array import array
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import attrs
 from whoosh.codec.whoosh3 import W3Codec, W3Segment
@@ -29,16 +30,19 @@ from whoosh.index import TOC
 from whoosh.reading import SegmentReader
 
 from newsindex.engines.whoosh.codec.schema import SCHEMA_VERSION, build_schema, from_stored
-from newsindex.errors import IndexCorruptError, IndexVersionError
+from newsindex.errors import IndexCorruptError, IndexVersionError, NewsIndexError
 from newsindex.models import Article, IndexCheck
 
 __all__ = [
+    "CORRUPT_DATA",
     "DAMAGE",
     "INDEX_NAME",
     "Salvage",
+    "access_error",
     "check_folder",
     "find_damage",
     "has_segment_files",
+    "is_access_failure",
     "salvage",
 ]
 
@@ -66,6 +70,27 @@ DAMAGE = (
 damaged table of contents unpickles into anything, an absurd size or a module name included."""
 
 CORRUPT_DATA = (EOFError, struct.error, pickle.UnpicklingError, zlib.error, UnicodeDecodeError)
+
+_NOT_DAMAGE_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EMFILE, errno.ENFILE})
+"""Failures to read a sound file: no permission, no file handle left."""
+
+
+def is_access_failure(exc: BaseException) -> TypeGuard[OSError]:
+    """Whether ``exc`` says a file could not be opened or read for a reason that is not
+    damage (permissions, no file handles): such files are never reported lost."""
+    return isinstance(exc, OSError) and exc.errno in _NOT_DAMAGE_ERRNOS
+
+
+def access_error(folder: Path, exc: OSError) -> NewsIndexError:
+    """Our error for a file of the index that cannot be read though it may be sound."""
+    name = Path(exc.filename).name if exc.filename else "a file"
+    reason = (exc.strerror or str(exc)).lower()
+    return NewsIndexError(
+        f"Cannot read {name} in the index at '{folder}' ({reason}): the index may be sound; "
+        "fix the permissions or the open-file limit and try again."
+    )
+
+
 """What only damaged bytes raise (never a bug of ours): reported as damage even when the file
 at fault cannot be named."""
 
@@ -133,7 +158,9 @@ def find_damage(folder: Path) -> IndexCorruptError | None:
         return None
     try:
         toc = _read_toc(storage)
-    except Exception as exc:  # any failure to read it is damage
+    except Exception as exc:  # any failure to read it is damage, but for access
+        if is_access_failure(exc):
+            return None
         return IndexCorruptError(folder, toc_name, _reason(exc, folder / toc_name))
     for segment in toc.segments:
         try:
@@ -147,7 +174,9 @@ def find_damage(folder: Path) -> IndexCorruptError | None:
                     reader.stored_fields(reader.doc_count_all() - 1)
             finally:
                 reader.close()
-        except Exception as exc:  # any failure to read it is damage
+        except Exception as exc:  # any failure to read it is damage, but for access
+            if is_access_failure(exc):
+                return None
             return IndexCorruptError(folder, name, _reason(exc, folder / name))
     return None
 
@@ -299,6 +328,11 @@ def salvage(folder: Path, *, check_postings: bool = True) -> Salvage:
         toc = _read_toc(storage)
         segments = [(segment, _segment_name(segment)) for segment in toc.segments]
         schema = toc.schema
+    except OSError as exc:
+        if is_access_failure(exc):
+            raise access_error(folder, exc) from None
+        segments = _without_toc(folder, storage, found, exc)
+        schema = build_schema()
     except ImportError as exc:
         if (exc.name or "").startswith("newsindex"):  # sound, but from another newsindex
             raise IndexVersionError(folder, "unknown", SCHEMA_VERSION) from None
@@ -311,7 +345,9 @@ def salvage(folder: Path, *, check_postings: bool = True) -> Salvage:
         found.segments += 1
         try:
             reader = _open_segment(storage, schema, segment)
-        except Exception as exc:  # the whole segment is lost
+        except Exception as exc:  # the whole segment is lost, unless it only cannot be opened
+            if is_access_failure(exc):
+                raise access_error(folder, exc) from None
             found.lost.append(f"{name}: {_reason(exc, folder / name)} ({_count_of(segment)})")
             found.damaged_files.extend(_files_of(folder, segment))
             continue

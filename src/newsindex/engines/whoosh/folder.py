@@ -92,14 +92,14 @@ def discard_empty_index(path: str | os.PathLike[str]) -> bool:
             return False
         if committed_count(folder) != 0:
             return False
-        for name in names:
+        for name in names:  # the lock file last, while still held: see take_lock
             if name != f"{INDEX_NAME}_WRITELOCK":
                 (folder / name).unlink()
+        (folder / f"{INDEX_NAME}_WRITELOCK").unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            folder.rmdir()
     finally:
         lock.release()
-    with contextlib.suppress(OSError):
-        (folder / f"{INDEX_NAME}_WRITELOCK").unlink()
-        folder.rmdir()
     return True
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -14,7 +13,13 @@ from whoosh.searching import Searcher
 
 from newsindex.analysis.analyzer import NewsAnalyzer
 from newsindex.engines.whoosh.codec.schema import from_stored
-from newsindex.engines.whoosh.damage import CORRUPT_DATA, DAMAGE, find_damage
+from newsindex.engines.whoosh.damage import (
+    CORRUPT_DATA,
+    DAMAGE,
+    access_error,
+    find_damage,
+    is_access_failure,
+)
 from newsindex.engines.whoosh.folder import (
     OPEN_RETRIES,
     generation_or_none,
@@ -27,7 +32,7 @@ from newsindex.engines.whoosh.searchers import FolderState, SearcherPool, folder
 from newsindex.engines.whoosh.stats import index_stats, newest_published
 from newsindex.engines.whoosh.terms import TERMS_FILE, load_terms
 from newsindex.engines.whoosh.transactions import delete_articles, write_articles
-from newsindex.errors import IndexCorruptError, IndexNotFoundError, IndexWriteError, NewsIndexError
+from newsindex.errors import IndexCorruptError, IndexNotFoundError, NewsIndexError
 from newsindex.models import Article, IndexStats
 
 __all__ = ["OpenIndex"]
@@ -67,7 +72,7 @@ class OpenIndex:
         except FileNotFoundError:
             raise IndexNotFoundError(self.path) from None
         except OSError as exc:
-            raise IndexWriteError(self.path, (exc.strerror or str(exc)).lower()) from None
+            raise access_error(self.path, exc) from None
         if generation < 0:
             raise missing_error(self.path)
         return FolderState(identity, generation)
@@ -108,16 +113,12 @@ class OpenIndex:
         if isinstance(exc, EmptyIndexError):
             raise missing_error(self.path) from None
         self._raise_read_failure(exc)
-        if not isinstance(exc, DAMAGE):
-            raise exc
+        raise exc  # neither a commit nor damage explains it: the error itself, unchanged
 
     def _raise_read_failure(self, exc: BaseException) -> None:
         """Raise our error for a read that failed with ``exc``, if it has one."""
-        if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE):
-            raise NewsIndexError(
-                f"Cannot read the index at '{self.path}': too many open files (raise the limit, "
-                "for example with 'ulimit -n', or search from fewer threads)."
-            ) from None
+        if is_access_failure(exc):
+            raise access_error(self.path, exc) from None
         damage = find_damage(self.path)
         if damage is not None:
             raise damage from None
@@ -135,7 +136,7 @@ class OpenIndex:
         with self._pool.lend() as searcher:
             try:
                 yield searcher
-            except DAMAGE as exc:
+            except (*CORRUPT_DATA, OSError) as exc:  # what only the files' state explains
                 self._raise_read_failure(exc)
                 raise
 

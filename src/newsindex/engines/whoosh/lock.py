@@ -17,7 +17,12 @@ from whoosh.util.filelock import LockBase
 from newsindex.engines.whoosh.codec.schema import META_FILE
 from newsindex.engines.whoosh.damage import INDEX_NAME, find_damage
 from newsindex.engines.whoosh.terms import TERMS_FILE
-from newsindex.errors import IndexLockedError, IndexReadOnlyError, IndexWriteError
+from newsindex.errors import (
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexReadOnlyError,
+    IndexWriteError,
+)
 
 __all__ = ["LOCK_POLL", "damage_or_failure", "remove_leftovers", "take_lock", "write_failure"]
 
@@ -53,18 +58,34 @@ def take_lock(storage: FileStorage, timeout: float) -> LockBase:
     process dies, so a crashed writer blocks the index no longer than it lives.
     """
     folder = storage.folder
+    if not os.path.isdir(folder):
+        raise IndexNotFoundError(folder)
     if not os.access(folder, os.W_OK):
         raise IndexReadOnlyError(folder)
     lock = storage.lock(f"{INDEX_NAME}_WRITELOCK")
     deadline = time.monotonic() + timeout
     try:
-        while not lock.acquire(blocking=False):
+        while True:
+            if lock.acquire(blocking=False):
+                if _still_there(lock):
+                    return lock
+                lock.release()  # the file was removed while we waited: lock the one there now
             if time.monotonic() >= deadline:
                 raise IndexLockedError(folder, timeout)
             time.sleep(LOCK_POLL)
+    except FileNotFoundError:
+        raise IndexNotFoundError(folder) from None
     except OSError as exc:
         raise write_failure(folder, exc) from None
-    return lock
+
+
+def _still_there(lock: LockBase) -> bool:
+    """Whether the file ``lock`` holds is still the lock file at its path: a lock taken on a
+    file another process removed (discarding an empty index) locks nothing."""
+    try:
+        return os.fstat(lock.fd).st_ino == os.stat(lock.filename).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def remove_leftovers(storage: FileStorage) -> None:

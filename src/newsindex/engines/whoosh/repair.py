@@ -21,14 +21,23 @@ from whoosh.index import TOC
 
 from newsindex.engines.whoosh.codec.schema import META_FILE, SCHEMA_VERSION
 from newsindex.engines.whoosh.damage import INDEX_NAME, Salvage, check_folder, salvage
-from newsindex.engines.whoosh.folder import create_index, holds_index, open_index, write_meta
+from newsindex.engines.whoosh.folder import (
+    create_index,
+    generation_or_none,
+    holds_index,
+    open_index,
+    write_meta,
+)
 from newsindex.engines.whoosh.lock import remove_leftovers, take_lock, write_failure
 from newsindex.engines.whoosh.terms import load_terms, save_terms
 from newsindex.engines.whoosh.transactions import write_articles
-from newsindex.errors import IndexNotFoundError, IndexReadOnlyError
+from newsindex.errors import IndexNotFoundError, IndexReadOnlyError, NewsIndexError
 from newsindex.models import IndexCheck, RepairReport
 
 __all__ = ["check_index", "repair_index"]
+
+_CHECK_ATTEMPTS = 5
+"""A check that a commit overtook is run again, this many times at most."""
 
 _SCRATCH = ".repair"
 """The scratch folder, inside the index folder, where a repair builds the new index."""
@@ -61,7 +70,18 @@ def check_index(path: str | os.PathLike[str]) -> IndexCheck:
     """
     folder = Path(path)
     _require_folder(folder)
-    return check_folder(folder, version_problem=_version_problem(folder))
+    for _attempt in range(_CHECK_ATTEMPTS):
+        before = generation_or_none(folder)
+        try:
+            report = check_folder(folder, version_problem=_version_problem(folder))
+        except FileNotFoundError:  # a commit removed what was being read
+            report = None
+        if report is not None and generation_or_none(folder) == before:
+            return report
+    raise NewsIndexError(
+        f"The index at '{folder}' changed under every check (another process is writing): "
+        "check it again when the writes are done."
+    )
 
 
 def repair_index(path: str | os.PathLike[str], *, lock_timeout: float = 10.0) -> RepairReport:

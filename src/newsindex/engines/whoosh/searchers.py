@@ -84,6 +84,13 @@ class SearcherPool:
         state = self._look()
         stale: list[_Loan] = []
         with self._lock:
+            known = self._state
+            if (
+                known is not None
+                and state.identity == known.identity
+                and state.generation < known.generation
+            ):
+                return known  # looked before a commit that another thread has already seen
             if state != self._state:
                 if self._state is not None and state.identity != self._state.identity:
                     self._on_moved(state)
