@@ -27,6 +27,7 @@ __all__ = [
     "SearchResults",
     "Skipped",
     "Sort",
+    "canonical_url",
     "make_article_id",
     "parse_datetime",
 ]
@@ -106,11 +107,37 @@ def _to_language(value: object) -> str:
     return _to_text(value).strip() or "en"
 
 
+_TRACKING = frozenset({"fbclid", "gclid"})
+
+
+def canonical_url(url: str) -> str:
+    """``url`` without tracking parameters and fragment; unchanged (the same string) without them.
+
+    A fragment that is a route (``#/...``, ``#!...``) names a page of its own and is kept.
+    """
+    base, hash_mark, fragment = url.partition("#")
+    if hash_mark and fragment.startswith(("/", "!")):
+        base, fragment = url, ""
+    address, question, query = base.partition("?")
+    if question:
+        params = [p for p in query.split("&") if p and not _is_tracking(p.partition("=")[0])]
+        base = address + ("?" + "&".join(params) if params else "")
+    return base
+
+
+def _is_tracking(name: str) -> bool:
+    name = name.lower()
+    return name.startswith("utm_") or name in _TRACKING
+
+
 def make_article_id(url: str | None, title: str, body: str) -> str:
-    """A stable 16-hex-digit id: from the URL when there is one, else from the text.
+    """A stable 16-hex-digit id: from the URL when there is one (as :func:`canonical_url`
+    gives it, so a story shared twice is one article), else from the text.
 
     Re-importing the same article therefore replaces it instead of adding a duplicate.
     """
+    if url:
+        url = canonical_url(url.strip())
     key = "url:" + url.strip() if url else "text:" + title.strip() + "\n" + body.strip()
     return hashlib.blake2b(key.encode("utf-8"), digest_size=8).hexdigest()
 

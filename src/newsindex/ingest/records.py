@@ -40,9 +40,9 @@ from newsindex.errors import IngestError
 from newsindex.ingest.common import clean_text
 from newsindex.ingest.dates import parse_date
 from newsindex.ingest.markup import html_to_text, looks_like_html
-from newsindex.models import Article
+from newsindex.models import Article, canonical_url
 
-__all__ = ["FIELD_KEYS", "KNOWN_KEYS", "article_from_record", "strip_tracking"]
+__all__ = ["FIELD_KEYS", "KNOWN_KEYS", "article_from_record"]
 
 FIELD_KEYS: dict[str, tuple[str, ...]] = {
     "id": ("id",),
@@ -60,7 +60,6 @@ FIELD_KEYS: dict[str, tuple[str, ...]] = {
 
 KNOWN_KEYS = frozenset(key for keys in FIELD_KEYS.values() for key in keys)
 """Every key :func:`article_from_record` reads."""
-_TRACKING = frozenset({"fbclid", "gclid"})
 _BODY_LIKE_WORDS = 20
 _DATE_LIKE_FROM = 946_684_800  # 2000-01-01 in seconds: smaller numbers are counts, not times
 
@@ -89,21 +88,6 @@ def article_from_record(record: object, path: str, line: int) -> Article:
         raise IngestError(path, line, _explain(fields, chosen, exc)) from exc
 
 
-def strip_tracking(url: str) -> str:
-    """``url`` without tracking parameters and fragment; unchanged (the same string) without them.
-
-    A fragment that is a route (``#/...``, ``#!...``) names a page of its own and is kept.
-    """
-    base, hash_mark, fragment = url.partition("#")
-    if hash_mark and fragment.startswith(("/", "!")):
-        base, fragment = url, ""
-    address, question, query = base.partition("?")
-    if question:
-        params = [p for p in query.split("&") if p and not _is_tracking(p.partition("=")[0])]
-        base = address + ("?" + "&".join(params) if params else "")
-    return base
-
-
 def _explain(fields: dict[str, Any], chosen: dict[str, Any], exc: Exception) -> str:
     """The model's complaint, prefixed with the key that caused it when one field alone does.
 
@@ -117,11 +101,6 @@ def _explain(fields: dict[str, Any], chosen: dict[str, Any], exc: Exception) -> 
         except (ValueError, TypeError) as field_exc:
             return f"field {chosen[field][0]!r}: {field_exc}"
     return str(exc)
-
-
-def _is_tracking(name: str) -> bool:
-    name = name.lower()
-    return name.startswith("utm_") or name in _TRACKING
 
 
 def _choose(record: dict[str, Any], keys: Iterable[str]) -> tuple[str | None, Any]:
@@ -144,7 +123,7 @@ def _convert(field: str, value: Any) -> Any:
     if field == "id" and isinstance(value, int) and not isinstance(value, bool):
         return str(value)  # numeric ids are common in JSON exports
     if field == "url" and isinstance(value, str):
-        return strip_tracking(value.strip())
+        return canonical_url(value.strip())
     if field == "source" and isinstance(value, dict):
         return _name_of(value, "a source")
     if isinstance(value, str):

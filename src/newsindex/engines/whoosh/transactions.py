@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
+import attrs
 from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 from whoosh.util.filelock import LockBase
@@ -27,7 +30,7 @@ from newsindex.engines.whoosh.lock import damage_or_failure, remove_leftovers, t
 from newsindex.engines.whoosh.terms import save_terms
 from newsindex.engines.whoosh.writer import IMPORT_MEMORY_MB, import_documents
 from newsindex.errors import ArticleNotFoundError
-from newsindex.models import Article
+from newsindex.models import Article, make_article_id
 
 __all__ = [
     "Progress",
@@ -170,6 +173,23 @@ def delete_articles(ix: FileIndex, ids: Iterable[str], *, lock_timeout: float = 
     return len(docnums)
 
 
+def _stored(searcher: Searcher) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Every live document's number and stored fields, in document order."""
+    reader = searcher.reader()
+    for docnum in reader.all_doc_ids():
+        yield docnum, reader.stored_fields(docnum)
+
+
+def _current_id(article: Article) -> str:
+    """The article's id as this version makes it: an id an earlier version made from the
+    article's URL as written is made again from its canonical URL; any other id is kept."""
+    if article.url:
+        written = hashlib.blake2b(f"url:{article.url.strip()}".encode(), digest_size=8)
+        if article.id == written.hexdigest():
+            return make_article_id(article.url, article.title, article.body)
+    return article.id
+
+
 def rebuild_index(
     path: str | os.PathLike[str], *, lock_timeout: float = 10.0, progress: Progress | None = None
 ) -> int:
@@ -187,8 +207,19 @@ def rebuild_index(
     try:
         writer.schema = build_schema()
         with ix.searcher() as searcher:  # the old commit, read while the new one is written
-            for stored in searcher.all_stored_fields():
-                writer.add_document(**to_document(from_stored(stored)))
+            # Ids made from a URL by an earlier schema are made again; two articles that then
+            # share an id (one story shared twice) are one, the later.
+            last = {
+                _current_id(from_stored(stored)): docnum for docnum, stored in _stored(searcher)
+            }
+            for docnum, stored in _stored(searcher):
+                article = from_stored(stored)
+                article_id = _current_id(article)
+                if last[article_id] != docnum:
+                    continue
+                if article_id != article.id:
+                    article = attrs.evolve(article, id=article_id)
+                writer.add_document(**to_document(article))
                 count += 1
                 if progress and count % _PROGRESS_EVERY == 0:
                     progress(count)

@@ -27,9 +27,10 @@ __all__ = [
 META_FILE = "newsindex.json"
 """Beside Whoosh's files: which newsindex schema version wrote the index."""
 
-SCHEMA_VERSION = 2
-"""Bumped whenever the fields or the analysis change in a way old indexes cannot serve
-(2: the ``title_only`` field)."""
+SCHEMA_VERSION = 3
+"""Bumped whenever the fields, the analysis or the way ids are made change in a way old
+indexes cannot serve (2: the ``title_only`` field; 3: ids from URLs leave out tracking
+parameters and fragments, so ``reindex`` makes such ids again)."""
 
 
 TITLE_ONLY_FIELD = "title_only"
