@@ -3,9 +3,9 @@
 Every collection is a folder holding ``docs.jsonl``, ``queries.jsonl`` and ``qrels.tsv`` (TREC
 qrels), the layout :mod:`newsindex.evaluation` reads. For each one this indexes the documents
 with newsindex, runs every query through ``NewsIndex.search`` as plain text (the default
-``match="auto"``), ranks the same documents with the two plain BM25 baselines of
+``match="auto"``), ranks the same documents with the three plain BM25 baselines of
 ``benchmarks/baselines.py``, and prints MAP, nDCG@10, P@10 and R@100 side by side with the
-difference to the better baseline::
+difference to the best baseline::
 
     python benchmarks/eval.py --corpora ../corpora                  # every collection in there
     python benchmarks/eval.py --corpora ../corpora --collections adi,med
