@@ -16,6 +16,7 @@ from pathlib import Path
 
 from newsindex.errors import IngestError
 from newsindex.ingest.common import OnError, read_failure, report_error
+from newsindex.ingest.feeds import read_feed
 from newsindex.ingest.jsonl import read_json, read_jsonl
 from newsindex.ingest.seed import read_seed
 from newsindex.models import Article
@@ -41,6 +42,9 @@ FILE_TYPES: dict[str, Callable[..., Iterator[Article]]] = {
     ".ndjson.gz": read_jsonl,
     ".json": read_json,
     ".json.gz": read_json,
+    ".rss": read_feed,
+    ".atom": read_feed,
+    ".xml": read_feed,
 }
 """File name endings (lowercase) and their readers, called as ``reader(path, on_error=...)``."""
 
