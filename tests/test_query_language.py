@@ -149,3 +149,12 @@ def test_an_id_that_is_not_text_is_a_caller_mistake(news):
     """get(123) is InvalidArgumentError (a ValueError), never Whoosh's TypeError."""
     with pytest.raises(InvalidArgumentError, match="An article id is text, not int"):
         news.get(123)
+
+
+def test_a_pasted_lede_with_a_quotation_is_ranked(news):
+    """Five or more words with a quoted phrase among them read as a paragraph: ranked by any
+    of them (the phrase kept whole), not a list in which every word is required."""
+    results = news.search('Meloni said "durable solutions" were needed for Ukraine')
+    assert results.query == '(meloni OR said OR "durabl solut" OR need OR ukrain)'
+    assert results.hits[0].id == SEED_ID
+    assert news.search('"durable solutions" Meloni').query == '"durabl solut" AND meloni'

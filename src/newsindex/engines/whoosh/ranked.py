@@ -37,7 +37,14 @@ def is_ranked(parsed: ParsedQuery, match: Match) -> bool:
         return False
     if match == "any":
         return True
-    return parsed.prose or (parsed.plain and len(top_items(parsed.tree)) >= LONG_QUERY_WORDS)
+    items = top_items(parsed.tree)
+    return parsed.prose or (len(items) >= LONG_QUERY_WORDS and (parsed.plain or _prose_like(items)))
+
+
+def _prose_like(items: tuple[Node, ...]) -> bool:
+    """Whether a typed query's items are only words and quoted phrases, in no field: a
+    paragraph with quotations in it (a lede, a press release), not a list of requirements."""
+    return all(isinstance(item, (Term, Phrase)) and item.field is None for item in items)
 
 
 @functools.lru_cache(maxsize=8)
