@@ -143,6 +143,20 @@ def _open_for_writing(index_dir: Path | None, lock_timeout: float) -> NewsIndex:
     return NewsIndex.open_default(create=True, lock_timeout=lock_timeout)
 
 
+def _column_map(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str]:
+    """``--map title=headline,published=date`` (the option may be repeated) as a dict."""
+    mapping: dict[str, str] = {}
+    for value in values:
+        for pair in value.split(","):
+            field, equals, column = pair.partition("=")
+            if not equals or not field.strip() or not column.strip():
+                raise click.BadParameter(f"{pair!r} is not FIELD=COLUMN (as in title=headline).")
+            mapping[field.strip()] = column.strip()
+    return mapping
+
+
 def _progress(count: int) -> None:
     click.echo(f"\r{count:,} articles ...", nl=False, err=True)
 
@@ -157,6 +171,21 @@ def main() -> None:
     click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)),
     click.option("--skip-bad", is_flag=True, help="Leave out bad records instead of failing."),
     click.option(
+        "--format",
+        "input_format",
+        metavar="FORMAT",
+        help="Read standard input (and files named) as this format: jsonl, json, csv, tsv, txt ... "
+        "[default: told by name, else by content].",
+    ),
+    click.option(
+        "--map",
+        "column_map",
+        multiple=True,
+        callback=_column_map,
+        metavar="FIELD=COLUMN,...",
+        help="Read an article field from a CSV/TSV column of another name: title=headline.",
+    ),
+    click.option(
         "--memory-mb",
         type=click.IntRange(1),
         default=IMPORT_MEMORY_MB,
@@ -169,18 +198,25 @@ def index(
     index_dir: Path | None,
     paths: tuple[Path, ...],
     skip_bad: bool,
+    input_format: str | None,
+    column_map: dict[str, str],
     memory_mb: int,
     lock_timeout: float,
 ) -> None:
-    """Import articles from files or folders (.txt seed format, .jsonl, .json)."""
+    """Import articles from files, folders or - for standard input (.jsonl, .json, .csv, .tsv,
+    .txt seed format ...)."""
     folder = index_dir or default_index_path()
     show_progress = sys.stderr.isatty()
+    stdin = sys.stdin.buffer
+    sources = [stdin if path == Path("-") else path for path in paths]
     with _undone_if_failed(folder), _open_for_writing(index_dir, lock_timeout) as news:
         summary = news.add_files(
-            paths,
+            sources,
             skip_errors=skip_bad,
             progress=_progress if show_progress else None,
             memory_mb=memory_mb,
+            format=input_format,
+            column_map=column_map,
         )
     if show_progress:
         click.echo("", err=True)
