@@ -813,8 +813,8 @@ def test_unsupported_explicit_file_is_an_error(tmp_path):
     assert (err.path, err.line) == (str(path), 0)
     assert err.reason == (
         "unsupported file type '.pdf' "
-        "(expected .txt, .jsonl, .ndjson, .jsonl.gz, .ndjson.gz, .json, .json.gz, .rss, .atom "
-        "or .xml)"
+        "(expected .txt, .jsonl, .ndjson, .jsonl.gz, .ndjson.gz, .json, .json.gz, .csv, .csv.gz, "
+        ".tsv, .tsv.gz, .rss, .atom or .xml)"
     )
 
 

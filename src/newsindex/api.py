@@ -32,7 +32,7 @@ from newsindex.errors import (
     InvalidArgumentError,
     NewsIndexError,
 )
-from newsindex.ingest import read_paths, sample_paths
+from newsindex.ingest import Source, read_paths, sample_paths
 from newsindex.models import (
     Article,
     ImportSummary,
@@ -58,9 +58,11 @@ PARALLEL_IMPORT_BYTES = 4_000_000
 """Imports of at least this much input run in two processes (the importer and one worker)."""
 
 
-def _input_bytes(paths: Iterable[Path]) -> int:
+def _input_bytes(paths: Iterable[Source]) -> int:
     total = 0
     for path in paths:
+        if not isinstance(path, Path):
+            continue
         if path.is_file():
             total += path.stat().st_size
         elif path.is_dir():
@@ -337,14 +339,17 @@ class NewsIndex:
 
     def add_files(
         self,
-        paths: Iterable[str | os.PathLike[str]],
+        paths: Iterable[Source],
         *,
         skip_errors: bool = False,
         progress: Progress | None = None,
         procs: int | None = None,
         memory_mb: int = IMPORT_MEMORY_MB,
+        format: str | None = None,
+        column_map: Mapping[str, str] | None = None,
     ) -> ImportSummary:
-        """Import files and folders (seed text, JSON Lines, JSON) in one commit.
+        """Import files, folders and binary streams (seed text, JSON Lines, JSON, CSV, TSV ...)
+        in one commit.
 
         By default the first bad record raises :class:`IngestError` and nothing is imported;
         with ``skip_errors`` bad records are left out and listed in the summary. Files of other
@@ -352,8 +357,13 @@ class NewsIndex:
         skipped unlisted). An id that occurs more than once is stored in its last version.
         Large imports use two processes unless ``procs`` says otherwise; ``memory_mb`` is as
         for :meth:`add`.
+
+        A stream (``sys.stdin.buffer``) is read by its content unless ``format`` names one of
+        ``newsindex.ingest.input_formats()``; ``format`` also overrides the type of files named
+        explicitly. ``column_map`` maps article fields to CSV/TSV columns
+        (``{"title": "headline"}``); a mapped column a file lacks is an error naming it.
         """
-        files = [Path(p) for p in paths]
+        files = [Path(p) if isinstance(p, (str, os.PathLike)) else p for p in paths]
         if procs is None:
             big = _input_bytes(files) >= PARALLEL_IMPORT_BYTES
             procs = min(2, os.cpu_count() or 1) if big else 1
@@ -366,7 +376,13 @@ class NewsIndex:
         def ignore(path: Path) -> None:
             ignored.append(str(path))
 
-        articles = read_paths(files, on_error=record if skip_errors else None, on_ignored=ignore)
+        articles = read_paths(
+            files,
+            on_error=record if skip_errors else None,
+            on_ignored=ignore,
+            format=format,
+            column_map=column_map,
+        )
         added = self.add(articles, progress=progress, procs=procs, memory_mb=memory_mb)
         return ImportSummary(added=added, skipped=tuple(skipped), ignored=tuple(ignored))
 

@@ -7,26 +7,45 @@ around an array, gzipped or not), RSS and Atom feeds (``.rss``, ``.atom``, ``.xm
 reports each bad record as an :class:`~newsindex.errors.IngestError` naming file and line:
 raised when ``on_error`` is ``None``, passed to ``on_error`` otherwise (and reading goes on).
 Files of other types inside a folder are skipped, and passed to ``on_ignored`` if one is given.
+
+CSV and TSV files with a header row (``.csv``, ``.tsv``, gzipped or not) are read too, their
+columns named as a JSON record's keys or through a column map. A file whose name does not say
+its type (no extension, ``.gz``, ``.xml``, ``.html``) and a stream such as standard input are
+read by their content (:mod:`newsindex.ingest.detect`) unless a format is given.
 """
 
 from __future__ import annotations
 
 from newsindex.ingest.common import OnError
+from newsindex.ingest.csvfile import ColumnMap, read_csv, read_tsv
 from newsindex.ingest.feeds import read_feed
-from newsindex.ingest.files import OnIgnored, read_path, read_paths
+from newsindex.ingest.files import (
+    OnIgnored,
+    Source,
+    input_formats,
+    read_path,
+    read_paths,
+    read_stream,
+)
 from newsindex.ingest.jsonl import read_json, read_jsonl
 from newsindex.ingest.sample import sample_paths
 from newsindex.ingest.seed import parse_seed, read_seed
 
 __all__ = [
+    "ColumnMap",
     "OnError",
     "OnIgnored",
+    "Source",
+    "input_formats",
     "parse_seed",
+    "read_csv",
     "read_feed",
     "read_json",
     "read_jsonl",
     "read_path",
     "read_paths",
     "read_seed",
+    "read_stream",
+    "read_tsv",
     "sample_paths",
 ]
