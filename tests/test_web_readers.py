@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import sys
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pytest
 from newsindex.errors import IngestError
 from newsindex.ingest import read_feed, read_path
 from newsindex.ingest.feeds import looks_like_feed
+from newsindex.ingest.pages import looks_like_page, read_page
+from newsindex.ingest.warc import read_warc
 
 UTC = dt.timezone.utc
 PLUS_TWO = dt.timezone(dt.timedelta(hours=2))
@@ -209,3 +212,150 @@ def test_missing_extra_is_a_one_line_error(tmp_path, monkeypatch):
         f"{path}: reading feeds needs the 'web' extra (feedparser is missing): "
         "pip install 'newsindex[web]'"
     )
+
+
+# Pages
+
+PAGE = Path(__file__).parent / "data" / "web" / "article.html"
+ARTICLE_PARAGRAPHS = (
+    "Italy does not plan to participate in a peacekeeping force on the ground in eastern Ukraine",
+    'hosted an online summit of the "coalition of the willing"',
+    "Finnish President Alexander Stubb said on March 15.",
+)
+FURNITURE = (
+    "cookies",
+    "News Feed",
+    "Become a member",
+    "first-ever magazine",
+    "Share on Facebook",
+    "Email this story",
+    "Related articles",
+    "Grain corridor",
+    "greetings from Toronto",
+    "All rights reserved",
+    "trackingPixel",
+)
+
+
+def test_page_body_is_the_article_without_furniture():
+    """A page's body holds the article's paragraphs and none of menus, banners, links, comments."""
+    (article,) = read_page(PAGE)
+    for paragraph in ARTICLE_PARAGRAPHS:
+        assert paragraph in article.body
+    for furniture in FURNITURE:
+        assert furniture not in article.body
+    assert "\n\n" in article.body
+    assert not article.body.startswith("Italy does not plan to send")  # the title is not repeated
+
+
+def test_page_metadata_becomes_fields():
+    """Title, canonical URL, date with its offset, author, site name and language are read."""
+    (article,) = read_page(PAGE)
+    assert article.title.startswith("Italy does not plan to send peacekeepers to Ukraine")
+    assert article.url == "https://kyivindependent.com/italy-does-not-plan-to-send-peacekeepers/"
+    assert article.published == dt.datetime(2025, 3, 16, 4, 16, tzinfo=PLUS_TWO)
+    assert article.published.utcoffset() == dt.timedelta(hours=2)
+    assert article.authors == ("Volodymyr Ivanyshyn",)
+    assert (article.source, article.language) == ("The Kyiv Independent", "en")
+
+
+def test_html_file_is_read_as_a_page(tmp_path):
+    """An .htm file is read through read_path like any other file."""
+    copy = tmp_path / "story.htm"
+    copy.write_bytes(PAGE.read_bytes())
+    assert [a.url for a in read_path(copy)] == [
+        "https://kyivindependent.com/italy-does-not-plan-to-send-peacekeepers/"
+    ]
+
+
+def test_page_without_text_is_an_error(tmp_path):
+    """A page with no article text is an IngestError naming the file."""
+    path = write(tmp_path / "empty.html", "<html><body></body></html>")
+    err = raised(lambda: read_page(path))
+    assert (err.path, err.line, err.reason) == (str(path), 0, "no article text found in the page")
+
+
+def test_page_content_is_sniffed():
+    """The content predicate accepts an HTML page and not a feed."""
+    assert looks_like_page(PAGE.read_text(encoding="utf-8"))
+    assert not looks_like_page(RSS)
+
+
+# WARC
+
+
+def warc_file(path: Path, records: list[tuple[str, str, bytes]]) -> Path:
+    """A gzipped WARC of HTTP responses ``(uri, content type, payload)``, written by warcio."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with open(path, "wb") as output:
+        writer = WARCWriter(output, gzip=path.name.endswith(".gz"))
+        for uri, kind, payload in records:
+            headers = StatusAndHeaders("200 OK", [("Content-Type", kind)], protocol="HTTP/1.1")
+            record = writer.create_warc_record(
+                uri,
+                "response",
+                payload=io.BytesIO(payload),
+                http_headers=headers,
+                warc_headers_dict={"WARC-Date": "2025-03-17T08:00:00Z"},
+            )
+            writer.write_record(record)
+            record.raw_stream.close()  # warcio spools the payload to a temporary file
+    return path
+
+
+BARE_PAGE = (
+    b"<html><head><title>Drone strikes hit Odesa harbour</title></head><body><article>"
+    b"<h1>Drone strikes hit Odesa harbour</h1>"
+    b"<p>Russian drones struck port infrastructure in Odesa overnight, the regional governor "
+    b"said on Monday morning, adding that two warehouses had caught fire.</p>"
+    b"<p>Air defence units shot down most of the drones over the Black Sea coast, according "
+    b"to the air force, which said the attack lasted for more than three hours.</p>"
+    b"</article></body></html>"
+)
+
+
+@pytest.mark.parametrize("name", ["crawl.warc.gz", "crawl.warc"])
+def test_warc_html_responses_become_articles(tmp_path, name):
+    """HTML responses become articles; other records are skipped and reported as such."""
+    path = warc_file(
+        tmp_path / name,
+        [
+            ("https://kyivindependent.com/story", "text/html; charset=utf-8", PAGE.read_bytes()),
+            ("https://kyivindependent.com/logo.png", "image/png", b"\x89PNG\r\n"),
+            ("https://news.example.com/odesa?utm_source=x", "text/html", BARE_PAGE),
+        ],
+    )
+    skipped: list[tuple[str, str]] = []
+    story, odesa = read_warc(path, on_skipped=lambda uri, kind: skipped.append((uri, kind)))
+    assert skipped == [("https://kyivindependent.com/logo.png", "image/png")]
+    assert story.url == "https://kyivindependent.com/italy-does-not-plan-to-send-peacekeepers/"
+    assert story.published == dt.datetime(2025, 3, 16, 2, 16, tzinfo=UTC)
+    assert odesa.title == "Drone strikes hit Odesa harbour"
+    assert "two warehouses had caught fire" in odesa.body
+    assert odesa.url == "https://news.example.com/odesa"
+    assert odesa.published == dt.datetime(2025, 3, 17, 8, tzinfo=UTC)
+
+
+def test_warc_is_read_by_name(tmp_path):
+    """A .warc.gz file is read through read_path."""
+    path = warc_file(tmp_path / "c.warc.gz", [("https://x.example/a", "text/html", BARE_PAGE)])
+    assert [a.title for a in read_path(path)] == ["Drone strikes hit Odesa harbour"]
+
+
+def test_warc_page_without_text_names_the_record(tmp_path):
+    """A page with no article text is reported with the record's number and address."""
+    empty = b"<html><body></body></html>"
+    path = warc_file(
+        tmp_path / "c.warc.gz",
+        [
+            ("https://x.example/empty", "text/html", empty),
+            ("https://x.example/a", "text/html", BARE_PAGE),
+        ],
+    )
+    errors: list[IngestError] = []
+    assert len(list(read_warc(path, on_error=errors.append))) == 1
+    assert [(e.path, e.reason) for e in errors] == [
+        (str(path), "record 1 (https://x.example/empty): no article text found in the page")
+    ]

@@ -15,6 +15,8 @@ import zlib
 from collections.abc import Callable
 
 from newsindex.ingest.csvfile import looks_like_csv
+from newsindex.ingest.feeds import looks_like_feed
+from newsindex.ingest.pages import looks_like_page
 
 __all__ = ["CONTENT_TYPES", "GZIP_MAGIC", "HEAD_BYTES", "detect_type", "head_text"]
 
@@ -43,7 +45,9 @@ def _looks_like_json(head: str) -> bool:
 CONTENT_TYPES: list[tuple[Callable[[str], bool], str]] = [
     (_looks_like_json_lines, ".jsonl"),
     (_looks_like_json, ".json"),
-    # Readers of markup (feeds, pages) add their predicates here, before the CSV sniffer.
+    # Markup before the CSV sniffer: a feed first, since an XHTML page is XML too.
+    (looks_like_feed, ".rss"),
+    (looks_like_page, ".html"),
     (looks_like_csv, ".csv"),
 ]
 """``(predicate, file type)`` pairs, tried in order on the start of the text."""
