@@ -634,3 +634,54 @@ class TestCheckRepair:
         assert (Path(report["aside_folder"]) / name).is_file()
         assert run("check", "--index", index).exit_code == 0
         assert run("search", "peacekeepers", "--index", index).exit_code == 0
+
+
+class TestIndexInputs:
+    def test_stdin_jsonl(self, tmp_path):
+        """`index -` reads JSON Lines from standard input, told by content."""
+        runner = CliRunner()
+        result = runner.invoke(
+            main, ["index", "-", "--index", str(tmp_path / "ix")], input=GOOD_1 + "\n" + GOOD_2
+        )
+        assert result.exit_code == 0
+        assert result.stdout == f"Indexed 2 articles into {tmp_path / 'ix'}.\n"
+
+    def test_stdin_bad_record_names_stdin(self, tmp_path):
+        """A bad record on standard input is exit 1 naming `<stdin>` and the line."""
+        result = CliRunner().invoke(
+            main, ["index", "-", "--index", str(tmp_path / "ix")], input=f"{GOOD_1}\n{BAD}\n"
+        )
+        assert result.exit_code == 1
+        assert result.stderr.startswith("Error: <stdin>, line 2: invalid JSON: ")
+
+    def test_stdin_csv_with_format_and_map(self, tmp_path):
+        """`--format tsv --map` reads mapped columns from standard input."""
+        args = ["index", "-", "--format", "tsv", "--map", "title=Head,body=Story"]
+        result = CliRunner().invoke(
+            main,
+            [*args, "--index", str(tmp_path / "ix")],
+            input="Head\tStory\nHarbour reopens\tThe port is open.\n",
+        )
+        assert result.exit_code == 0, result.stderr
+        found = run("search", "harbour", "--json", "--index", tmp_path / "ix").stdout
+        assert json.loads(found)["title"] == "Harbour reopens"
+
+    def test_map_naming_a_missing_column(self, tmp_path):
+        """A mapped column the CSV lacks is exit 1 naming it and the file's header line."""
+        path = tmp_path / "a.csv"
+        path.write_text("title,body\nA,B\n", encoding="utf-8")
+        result = run("index", path, "--map", "published=date", "--index", tmp_path / "ix")
+        assert result.exit_code == 1
+        assert result.stderr == (
+            f"Error: {path}, line 1: no column 'date' (mapped to published); "
+            "the header has 'title', 'body'\n"
+        )
+
+    def test_bad_map_and_format(self, tmp_path):
+        """A --map without `=` is a usage error (2); an unknown --format is exit 1."""
+        result = run("index", "-", "--map", "title", "--index", tmp_path / "ix")
+        assert result.exit_code == 2
+        assert "'title' is not FIELD=COLUMN" in result.stderr
+        result = run("index", "-", "--format", "xls", "--index", tmp_path / "ix")
+        assert result.exit_code == 1
+        assert result.stderr.startswith("Error: Unknown format 'xls': use one of ")

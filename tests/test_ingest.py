@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import gzip
+import io
 import json
 import sys
 from pathlib import Path
@@ -13,14 +14,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsindex.errors import IngestError
+from newsindex.errors import IngestError, InvalidArgumentError
 from newsindex.ingest import (
+    input_formats,
     parse_seed,
     read_json,
     read_jsonl,
     read_path,
     read_paths,
     read_seed,
+    read_stream,
     sample_paths,
 )
 from newsindex.models import Article, make_article_id
@@ -814,7 +817,7 @@ def test_unsupported_explicit_file_is_an_error(tmp_path):
     assert err.reason == (
         "unsupported file type '.pdf' "
         "(expected .txt, .jsonl, .ndjson, .jsonl.gz, .ndjson.gz, .json, .json.gz, .csv, .csv.gz, "
-        ".tsv, .tsv.gz, .rss, .atom, .xml, .html, .htm, .warc or .warc.gz)"
+        ".tsv, .tsv.gz, .rss, .atom or .xml)"
     )
 
 
@@ -905,3 +908,111 @@ def test_ingest_imports_only_models_errors_and_itself():
                     module.name,
                     node.module,
                 )
+
+
+# --- CSV and TSV ---------------------------------------------------------------------------
+
+
+def test_csv_with_bom_semicolons_and_quoted_newlines(tmp_path):
+    """A BOM, `;` delimiters and a quoted body spanning lines give one exact article."""
+    path = tmp_path / "a.csv"
+    text = '\ufeffheadline;content;pubDate\n"Harbour; reopens";"Line one\nline two";2025-03-01\n'
+    path.write_bytes(text.encode("utf-8"))
+    (article,) = read_path(path)
+    assert (article.title, article.body) == ("Harbour; reopens", "Line one\nline two")
+    assert article.published == dt.datetime(2025, 3, 1, tzinfo=UTC)
+
+
+def test_csv_bad_row_names_the_line_where_it_starts(tmp_path):
+    """A bad date in the row after a two-line quoted field is reported at its physical line."""
+    path = tmp_path / "a.csv"
+    path.write_text('title,body,date\nA,"one\ntwo",2025-01-01\nB,text,not a date\n', "utf-8")
+    err = raised(lambda: read_path(path))
+    assert (err.path, err.line) == (str(path), 4)
+    assert err.reason.startswith("field 'date': invalid date 'not a date'")
+    errors: list[IngestError] = []
+    assert [a.title for a in read_path(path, on_error=errors.append)] == ["A"]
+    assert [e.line for e in errors] == [4]
+
+
+def test_csv_column_map_and_missing_column(tmp_path):
+    """A column map reads other column names; a mapped column the file lacks is named."""
+    path = tmp_path / "a.csv"
+    path.write_text("Headline Text,Story,When\nTitle here,Body here,2025-02-03\n", "utf-8")
+    columns = {"title": "Headline Text", "body": "Story", "published": "When"}
+    (article,) = read_path(path, column_map=columns)
+    assert (article.title, article.body) == ("Title here", "Body here")
+    assert article.published == dt.datetime(2025, 2, 3, tzinfo=UTC)
+    err = raised(lambda: read_path(path, column_map={"title": "Heading"}))
+    assert (err.line, err.reason) == (
+        1,
+        "no column 'Heading' (mapped to title); the header has 'Headline Text', 'Story', 'When'",
+    )
+
+
+def test_tsv_gzipped_without_gz_extension(tmp_path):
+    """A gzipped TSV named .tsv is read; authors split on `;`."""
+    path = tmp_path / "a.tsv"
+    path.write_bytes(gzip.compress(b"Title\tBody\tAuthor\nT\tB, with comma\tAnn Lee; Bo Chan\n"))
+    (article,) = read_path(path)
+    assert (article.title, article.body, article.authors) == (
+        "T",
+        "B, with comma",
+        ("Ann Lee", "Bo Chan"),
+    )
+
+
+def test_row_with_wrong_field_count(tmp_path):
+    """A row with more fields than the header is an error naming its line."""
+    path = tmp_path / "a.csv"
+    path.write_text("title,body\nA,B\nC,D,E\n", "utf-8")
+    err = raised(lambda: read_path(path))
+    assert (err.line, err.reason) == (3, "the row has 3 fields and the header 2")
+
+
+# --- detection by content and streams ------------------------------------------------------
+
+
+def test_gzip_without_extension_is_detected(tmp_path):
+    """A gzipped JSON Lines file with no extension is read by its content."""
+    path = tmp_path / "export"
+    path.write_bytes(gzip.compress(b'{"title": "A", "body": "B"}\n{"title": "C", "body": "D"}\n'))
+    assert [a.title for a in read_path(path)] == ["A", "C"]
+
+
+def test_xml_holding_json_is_read_as_json(tmp_path):
+    """An .xml file that holds a JSON array is read as JSON."""
+    path = tmp_path / "odd.xml"
+    path.write_text('[{"title": "A", "body": "B"}]', "utf-8")
+    assert [a.title for a in read_path(path)] == ["A"]
+
+
+def test_folder_mixing_formats_names_what_it_cannot_read(tmp_path):
+    """A folder's CSV, JSON, JSONL and unnamed files are read; unreadable ones are ignored."""
+    (tmp_path / "a.csv").write_text("title,body\nA,x\n", "utf-8")
+    write_jsonl(tmp_path / "b.jsonl", {"title": "B", "body": "x"})
+    (tmp_path / "c.json").write_text('{"title": "C", "body": "x"}', "utf-8")
+    (tmp_path / "d").write_text("title\tbody\nD\tx\n", "utf-8")
+    (tmp_path / "README").write_text("Just some notes about this folder.\n", "utf-8")
+    (tmp_path / "e.pdf").write_bytes(b"%PDF")
+    ignored: list[Path] = []
+    titles = [a.title for a in read_path(tmp_path, on_ignored=ignored.append)]
+    assert titles == ["A", "B", "C", "D"]
+    assert sorted(p.name for p in ignored) == ["README", "e.pdf"]
+
+
+def test_stream_errors_name_stdin(tmp_path):
+    """A stream is read by content and its errors name `<stdin>` and the line."""
+    good = b'{"title": "A", "body": "B"}\n'
+    assert [a.title for a in read_stream(io.BytesIO(good))] == ["A"]
+    err = raised(lambda: read_stream(io.BytesIO(good + b'{"title": \n')))
+    assert (err.path, err.line) == ("<stdin>", 2)
+    csv_text = b"title,body\nA,B\n"
+    assert [a.body for a in read_stream(io.BytesIO(csv_text), format="csv")] == ["B"]
+
+
+def test_unknown_format_is_an_invalid_argument():
+    """An unknown format name raises InvalidArgumentError listing the formats."""
+    with pytest.raises(InvalidArgumentError, match=r"Unknown format 'xls': use one of .*csv"):
+        list(read_stream(io.BytesIO(b""), format="xls"))
+    assert {"csv", "json", "jsonl", "tsv", "txt"} <= set(input_formats())
