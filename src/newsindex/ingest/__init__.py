@@ -2,8 +2,9 @@
 
 Supported inputs: the seed text format (``.txt``, one article per file), JSON Lines (``.jsonl``,
 ``.ndjson``, gzipped or not), ``.json`` (one article object, an array of them or an envelope
-around an array, gzipped or not), RSS and Atom feeds (``.rss``, ``.atom``, ``.xml``; with the
-``web`` extra) and folders of these. Every reader yields articles lazily and
+around an array, gzipped or not), and, with the ``web`` extra, RSS and Atom
+feeds (``.rss``, ``.atom``, ``.xml``), web pages (``.html``, ``.htm``) and web archives
+(``.warc``, ``.warc.gz``), and folders of these. Every reader yields articles lazily and
 reports each bad record as an :class:`~newsindex.errors.IngestError` naming file and line:
 raised when ``on_error`` is ``None``, passed to ``on_error`` otherwise (and reading goes on).
 Files of other types inside a folder are skipped, and passed to ``on_ignored`` if one is given.
@@ -28,13 +29,16 @@ from newsindex.ingest.files import (
     read_stream,
 )
 from newsindex.ingest.jsonl import read_json, read_jsonl
+from newsindex.ingest.pages import read_page
 from newsindex.ingest.sample import sample_paths
 from newsindex.ingest.seed import parse_seed, read_seed
+from newsindex.ingest.warc import OnSkipped, read_warc
 
 __all__ = [
     "ColumnMap",
     "OnError",
     "OnIgnored",
+    "OnSkipped",
     "Source",
     "input_formats",
     "parse_seed",
@@ -42,10 +46,12 @@ __all__ = [
     "read_feed",
     "read_json",
     "read_jsonl",
+    "read_page",
     "read_path",
     "read_paths",
     "read_seed",
     "read_stream",
     "read_tsv",
+    "read_warc",
     "sample_paths",
 ]
