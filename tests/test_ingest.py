@@ -817,7 +817,7 @@ def test_unsupported_explicit_file_is_an_error(tmp_path):
     assert err.reason == (
         "unsupported file type '.pdf' "
         "(expected .txt, .jsonl, .ndjson, .jsonl.gz, .ndjson.gz, .json, .json.gz, .csv, .csv.gz, "
-        ".tsv, .tsv.gz, .rss, .atom or .xml)"
+        ".tsv, .tsv.gz, .rss, .atom, .xml, .html, .htm, .warc or .warc.gz)"
     )
 
 
