@@ -1,6 +1,6 @@
 """The benchmark harness in its smoke mode: it runs, and reports every metric for every engine.
 
-No timing is asserted (house style, principle 9): a benchmark prints numbers, it never fails on
+No timing is asserted: a benchmark prints numbers, it never fails on
 one. This only proves that ``python -m benchmarks --smoke`` works end to end.
 """
 

@@ -2,7 +2,7 @@
 
 Whoosh's own writer sends every posting through a pool that pickles it to a temporary run,
 reads the runs back through a heap merge and then looks up each document's field length again
-(see the notes on where Whoosh spends its indexing time). Here each segment writer keeps its
+(see ``benchmarks/PERFORMANCE.md``, where an import's time goes). Here each segment writer keeps its
 postings per term, with the field lengths it already knows, and writes them in one sorted
 pass. Memory stays bounded: ``limitmb`` is the budget of the whole import, shared by its
 processes; when a process's postings pass its share, they are written out as a run and freed,
