@@ -153,3 +153,19 @@ def test_threads_benchmark_runs_and_finds_no_wrong_answer(tmp_path):
         (4, 0, 0),
     ]
     assert done.stdout.splitlines()[0].endswith("single-threaded p50 / p95 ms (median of rounds)")
+
+
+def test_readers_benchmark_reads_every_article_in_every_format(tmp_path):
+    """`python -m benchmarks.readers` reads the same articles back from every format."""
+    command = [sys.executable, "-m", "benchmarks.readers", "--articles", "12", "--runs", "1"]
+    done = subprocess.run(
+        [*command, "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "readers.json").read_text())
+    assert {row["reader"] for row in report["readers"]} >= {"jsonl", "json", "csv"}
+    assert [row["articles"] for row in report["readers"]] == [12] * len(report["readers"])
