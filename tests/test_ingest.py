@@ -293,7 +293,7 @@ def test_jsonl_bad_bytes_are_reported_on_their_line(tmp_path):
         ),
         (
             {"title": "t", "author": {"n": 1}},
-            "field 'author': expected a string or a list of strings, not dict",
+            "field 'author': an author given as an object needs a 'name' string",
         ),
         ({"title": "", "body": "  "}, "the article has neither a title nor a body"),
         ([{"title": "t"}], "expected a JSON object, found a list"),
@@ -1016,3 +1016,20 @@ def test_unknown_format_is_an_invalid_argument():
     with pytest.raises(InvalidArgumentError, match=r"Unknown format 'xls': use one of .*csv"):
         list(read_stream(io.BytesIO(b""), format="xls"))
     assert {"csv", "json", "jsonl", "tsv", "txt"} <= set(input_formats())
+
+
+@pytest.mark.parametrize(
+    "authors",
+    [
+        {"@type": "Person", "name": "Ana Lima"},
+        [{"@type": "Person", "name": "Ana Lima"}, "Bo Ek"],
+    ],
+)
+def test_author_objects_give_their_names(tmp_path, authors):
+    """Authors written as objects with a name (schema.org's Person) give their names."""
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"title": "t", "body": "b", "author": authors}) + "\n", "utf-8")
+    (article,) = read_jsonl(path)
+    assert article.authors == (
+        ("Ana Lima",) if isinstance(authors, dict) else ("Ana Lima", "Bo Ek")
+    )

@@ -85,7 +85,7 @@ def wrong_types(folder: Path, soak: bool) -> Expect:
         REPLACE_KEEP,
         {"id": "t1", "title": 42},
         {"id": "t2", "title": "Fine", "date": ["2025-01-01"]},
-        {"id": "t3", "title": "Fine", "authors": {"name": "A"}},
+        {"id": "t3", "title": "Fine", "authors": {"nom": "A"}},
         {"id": "t4", "title": "Fine", "tags": [1, 2]},
         {"id": ["t5"], "title": "Fine"},
         {"id": "n1", "title": "One"},

@@ -12,7 +12,8 @@ body       ``body``, ``content``, ``text``, ``articleBody``, then the summary: `
 published  ``published``, ``date``, ``pubDate``, ``publishedAt``, ``datePublished``,
            ``published_at``
 url        ``url``, ``link``
-authors    ``authors``, ``author``, ``byline``, ``creator`` (a string or a list of strings)
+authors    ``authors``, ``author``, ``byline``, ``creator`` (a string, or a list of strings or of
+           objects with a ``name``, as schema.org writes people)
 source     ``source`` (a string, or an object with a ``name``, as NewsAPI writes it)
 tags       ``tags``, ``categories``
 other      ``id``, ``section``, ``language``
@@ -126,6 +127,10 @@ def _convert(field: str, value: Any) -> Any:
         return canonical_url(value.strip())
     if field == "source" and isinstance(value, dict):
         return _name_of(value, "a source")
+    if field == "authors" and isinstance(value, dict):  # schema.org: {"@type": "Person", ...}
+        return [_name_of(value, "an author")]
+    if field == "authors" and isinstance(value, list):
+        return [_name_of(item, "an author") if isinstance(item, dict) else item for item in value]
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, list):
