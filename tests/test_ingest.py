@@ -1033,3 +1033,28 @@ def test_author_objects_give_their_names(tmp_path, authors):
     assert article.authors == (
         ("Ana Lima",) if isinstance(authors, dict) else ("Ana Lima", "Bo Ek")
     )
+
+
+@pytest.mark.parametrize(
+    ("record", "body", "published"),
+    [
+        (
+            {"content": "The minister spoke on Monday. The talks go on… [+1234 chars]"},
+            "The minister spoke on Monday. The talks go on",
+            None,
+        ),
+        (
+            {"content": "&lt;p&gt;The &lt;b&gt;minister&lt;/b&gt; spoke.&lt;/p&gt;"},
+            "The minister spoke.",
+            None,
+        ),
+        ({"content": "Text", "pubDate": "1742098560"}, "Text", "2025-03-16T04:16:00+00:00"),
+    ],
+)
+def test_export_quirks(tmp_path, record, body, published):
+    """NewsAPI's cut-off marker goes, HTML escaped twice is read as HTML, epoch text is a date."""
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"title": "t", **record}) + "\n", "utf-8")
+    (article,) = read_jsonl(path)
+    assert article.body == body
+    assert (article.published.isoformat() if article.published else None) == published

@@ -62,6 +62,8 @@ def parse_date(value: object) -> dt.datetime | None:
     text = " ".join(value.split())
     if not text:
         return None
+    if re.fullmatch(r"\d{9,13}(\.\d+)?", text):  # seconds or milliseconds, written as text
+        return _from_epoch(float(text))
     parsed = _parse_text(text)
     if parsed is None:
         raise ValueError(f"invalid date {value!r} ({_EXPECTED})")

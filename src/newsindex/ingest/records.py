@@ -34,6 +34,8 @@ error names the key (so the import stops, or in skip mode the record is listed a
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -145,8 +147,14 @@ def _name_of(value: dict[str, Any], what: str) -> str:
     return clean_text(name)
 
 
+_CUT_MARKER = re.compile(r"\s*(?:\u2026|\.\.\.)?\s*\[\+\d+ chars\]\s*$")
+"""NewsAPI's note at the end of a cut-off ``content``: ``... [+1234 chars]``."""
+
+
 def _text(value: str, *, paragraphs: bool) -> str:
-    text = clean_text(value)
+    text = _CUT_MARKER.sub("", clean_text(value))
+    if "&lt;" in text and looks_like_html(html.unescape(text)):
+        text = html.unescape(text)  # HTML escaped once more, as some exports write it
     if looks_like_html(text):
         return clean_text(html_to_text(text, paragraphs=paragraphs))
     return clean_text(text, unescape=True)
