@@ -12,7 +12,9 @@ Files of other types inside a folder are skipped, and passed to ``on_ignored`` i
 CSV and TSV files with a header row (``.csv``, ``.tsv``, gzipped or not) are read too, their
 columns named as a JSON record's keys or through a column map. A file whose name does not say
 its type (no extension, ``.gz``, ``.xml``, ``.html``) and a stream such as standard input are
-read by their content (:mod:`newsindex.ingest.detect`) unless a format is given.
+read by their content (:mod:`newsindex.ingest.detect`) unless a format is given. With the
+``web`` extra, an ``http://`` or ``https://`` URL is fetched and read as a feed or a page
+(:mod:`newsindex.ingest.fetch`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 from newsindex.ingest.common import OnError
 from newsindex.ingest.csvfile import ColumnMap, read_csv, read_tsv
 from newsindex.ingest.feeds import read_feed
+from newsindex.ingest.fetch import Fetcher, is_url
 from newsindex.ingest.files import (
     OnIgnored,
     Source,
@@ -36,11 +39,13 @@ from newsindex.ingest.warc import OnSkipped, read_warc
 
 __all__ = [
     "ColumnMap",
+    "Fetcher",
     "OnError",
     "OnIgnored",
     "OnSkipped",
     "Source",
     "input_formats",
+    "is_url",
     "parse_seed",
     "read_csv",
     "read_feed",

@@ -8,11 +8,13 @@ link loop cannot trap the walk). A file named explicitly must be of a supported 
 
 A name that does not say the type (no extension, ``.gz``, ``.xml``, ``.htm``, ``.html``) is read
 by its content (:mod:`newsindex.ingest.detect`), falling back to its ending's reader if it has
-one; so is a stream, such as standard input, unless its format is given.
+one; so is a stream, such as standard input, unless its format is given. An ``http://`` or
+``https://`` URL given to :func:`read_paths` is fetched (:mod:`newsindex.ingest.fetch`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -26,6 +28,7 @@ from newsindex.ingest.common import OnError, read_failure, report_error
 from newsindex.ingest.csvfile import ColumnMap, check_column_map, read_csv, read_tsv
 from newsindex.ingest.detect import detect_type
 from newsindex.ingest.feeds import read_feed
+from newsindex.ingest.fetch import Fetcher, is_url
 from newsindex.ingest.jsonl import read_json, read_jsonl
 from newsindex.ingest.pages import read_page
 from newsindex.ingest.seed import read_seed
@@ -44,7 +47,8 @@ __all__ = [
 ]
 
 Source = str | os.PathLike[str] | BinaryIO
-"""A file or folder, or a binary stream (standard input, an upload) read by its content."""
+"""A file or folder, a URL (a string), or a binary stream (standard input, an upload) read by
+its content."""
 
 OnIgnored = Callable[[Path], None] | None
 """Called with each file of another type a folder holds, or ``None`` to skip them silently."""
@@ -195,25 +199,34 @@ def read_paths(
     on_ignored: OnIgnored = None,
     column_map: ColumnMap | None = None,
     format: str | None = None,
+    fetcher: Fetcher | None = None,
 ) -> Iterator[Article]:
-    """Yield the articles of several files, folders and streams, in the order given.
+    """Yield the articles of several files, folders, URLs and streams, in the order given.
 
     A single path is accepted too, so ``read_paths("news/")`` does not iterate over characters.
-    ``column_map`` and ``format`` are as for :func:`read_path` and :func:`read_stream`.
+    ``column_map`` and ``format`` are as for :func:`read_path` and :func:`read_stream`. URLs
+    are fetched by ``fetcher``, else by a :class:`~newsindex.ingest.fetch.Fetcher` with its
+    defaults, made for this call.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    for path in paths:
-        if isinstance(path, (str, os.PathLike)):
-            yield from read_path(
-                path,
-                on_error=on_error,
-                on_ignored=on_ignored,
-                column_map=column_map,
-                format=format,
-            )
-        else:
-            yield from read_stream(path, on_error=on_error, column_map=column_map, format=format)
+    with contextlib.ExitStack() as stack:
+        for path in paths:
+            if isinstance(path, str) and is_url(path):
+                fetcher = fetcher or stack.enter_context(Fetcher())
+                yield from fetcher.read(path, on_error=on_error)
+            elif isinstance(path, (str, os.PathLike)):
+                yield from read_path(
+                    path,
+                    on_error=on_error,
+                    on_ignored=on_ignored,
+                    column_map=column_map,
+                    format=format,
+                )
+            else:
+                yield from read_stream(
+                    path, on_error=on_error, column_map=column_map, format=format
+                )
 
 
 def _format_type(format: str | None) -> str | None:
