@@ -32,7 +32,8 @@ from newsindex.errors import (
     InvalidArgumentError,
     NewsIndexError,
 )
-from newsindex.ingest import Source, read_paths, sample_paths
+from newsindex.ingest import Fetcher, Source, is_url, read_paths, sample_paths
+from newsindex.ingest.fetch import DEFAULT_DELAY, DEFAULT_TIMEOUT, STATE_FILE
 from newsindex.models import (
     Article,
     ImportSummary,
@@ -347,6 +348,9 @@ class NewsIndex:
         memory_mb: int = IMPORT_MEMORY_MB,
         format: str | None = None,
         column_map: Mapping[str, str] | None = None,
+        follow: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+        delay: float = DEFAULT_DELAY,
     ) -> ImportSummary:
         """Import files, folders and binary streams (seed text, JSON Lines, JSON, CSV, TSV ...)
         in one commit.
@@ -362,8 +366,19 @@ class NewsIndex:
         ``newsindex.ingest.input_formats()``; ``format`` also overrides the type of files named
         explicitly. ``column_map`` maps article fields to CSV/TSV columns
         (``{"title": "headline"}``); a mapped column a file lacks is an error naming it.
+
+        An ``http://`` or ``https://`` URL (with the ``web`` extra) is fetched and read as a
+        feed or a page, once its site's robots.txt allows it, ``delay`` seconds after the last
+        request to its host, waiting up to ``timeout`` seconds for an answer. With ``follow``,
+        the items of a feed that carries only summaries have their pages fetched for their
+        text. Each URL's ``ETag`` and ``Last-Modified`` are kept in ``fetch.json`` in the index
+        folder once the import is committed, so fetching it again imports nothing if it has
+        not changed. A URL that cannot be fetched or read is an :class:`IngestError` naming
+        it, or, with ``skip_errors``, listed in the summary.
         """
-        files = [Path(p) if isinstance(p, (str, os.PathLike)) else p for p in paths]
+        files = [
+            p if is_url(p) else Path(p) if isinstance(p, (str, os.PathLike)) else p for p in paths
+        ]
         if procs is None:
             big = _input_bytes(files) >= PARALLEL_IMPORT_BYTES
             procs = min(2, os.cpu_count() or 1) if big else 1
@@ -376,14 +391,18 @@ class NewsIndex:
         def ignore(path: Path) -> None:
             ignored.append(str(path))
 
-        articles = read_paths(
-            files,
-            on_error=record if skip_errors else None,
-            on_ignored=ignore,
-            format=format,
-            column_map=column_map,
-        )
-        added = self.add(articles, progress=progress, procs=procs, memory_mb=memory_mb)
+        state = self.path / STATE_FILE
+        with Fetcher(state=state, follow=follow, timeout=timeout, delay=delay) as fetcher:
+            articles = read_paths(
+                files,
+                on_error=record if skip_errors else None,
+                on_ignored=ignore,
+                format=format,
+                column_map=column_map,
+                fetcher=fetcher,
+            )
+            added = self.add(articles, progress=progress, procs=procs, memory_mb=memory_mb)
+            fetcher.save()  # only now: what failed to commit is fetched in full next time
         return ImportSummary(added=added, skipped=tuple(skipped), ignored=tuple(ignored))
 
     def delete(self, ids: Iterable[str]) -> int:

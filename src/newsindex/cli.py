@@ -168,8 +168,12 @@ def main() -> None:
 
 
 @_command(
-    click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)),
-    click.option("--skip-bad", is_flag=True, help="Leave out bad records instead of failing."),
+    click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str)),
+    click.option(
+        "--skip-bad",
+        is_flag=True,
+        help="Leave out bad records (and URLs that cannot be fetched) instead of failing.",
+    ),
     click.option(
         "--format",
         "input_format",
@@ -192,23 +196,47 @@ def main() -> None:
         show_default=True,
         help="Memory for the import's postings (a larger import writes them out in more pieces).",
     ),
+    click.option(
+        "--follow",
+        is_flag=True,
+        help="For a feed of summaries, fetch each item's page and index its text.",
+    ),
+    click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=30.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="How long to wait for a web server's answer.",
+    ),
+    click.option(
+        "--delay",
+        type=click.FloatRange(min=0),
+        default=1.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="Pause between two requests to the same web site.",
+    ),
     _lock_timeout,
 )
 def index(
     index_dir: Path | None,
-    paths: tuple[Path, ...],
+    paths: tuple[str, ...],
     skip_bad: bool,
     input_format: str | None,
     column_map: dict[str, str],
     memory_mb: int,
+    follow: bool,
+    timeout: float,
+    delay: float,
     lock_timeout: float,
 ) -> None:
-    """Import articles from files, folders or - for standard input (.jsonl, .json, .csv, .tsv,
-    .txt seed format ...)."""
+    """Import articles from files, folders, feed or page URLs, or - for standard input (.jsonl,
+    .json, .csv, .tsv, .txt seed format ...)."""
     folder = index_dir or default_index_path()
     show_progress = sys.stderr.isatty()
     stdin = sys.stdin.buffer
-    sources = [stdin if path == Path("-") else path for path in paths]
+    sources = [stdin if path == "-" else path for path in paths]
     with _undone_if_failed(folder), _open_for_writing(index_dir, lock_timeout) as news:
         summary = news.add_files(
             sources,
@@ -217,6 +245,9 @@ def index(
             memory_mb=memory_mb,
             format=input_format,
             column_map=column_map,
+            follow=follow,
+            timeout=timeout,
+            delay=delay,
         )
     if show_progress:
         click.echo("", err=True)
