@@ -33,9 +33,8 @@ import time
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
-from urllib.robotparser import RobotFileParser
 
 import attrs
 
@@ -47,9 +46,14 @@ from newsindex.ingest.feeds import looks_like_feed, read_feed
 from newsindex.ingest.pages import article_from_html, looks_like_page
 from newsindex.models import Article, canonical_url, make_article_id
 
+if TYPE_CHECKING:
+    # Imported when first used: it imports urllib.request, which `import newsindex` leaves out.
+    from urllib.robotparser import RobotFileParser
+
 __all__ = [
     "DEFAULT_DELAY",
     "DEFAULT_TIMEOUT",
+    "MAX_REDIRECTS",
     "STATE_FILE",
     "Fetcher",
     "is_url",
@@ -61,6 +65,9 @@ DEFAULT_TIMEOUT = 30.0
 
 DEFAULT_DELAY = 1.0
 """Seconds between two requests to the same host."""
+
+MAX_REDIRECTS = 10
+"""Redirects followed from one URL before giving up."""
 
 STATE_FILE = "fetch.json"
 """The file in an index folder that remembers each URL's ``ETag`` and ``Last-Modified``."""
@@ -251,11 +258,22 @@ class Fetcher:
     # --- HTTP ------------------------------------------------------------------------------------
 
     def _get(self, url: str) -> _Fetched | None:
-        """A ``2xx`` answer to a (conditional) GET of ``url``, or ``None`` for ``304``."""
-        self._check_robots(url)
+        """A ``2xx`` answer to a (conditional) GET of ``url``, or ``None`` for ``304``.
+
+        Redirects are followed here, not by the client, so that each address on the way is
+        one robots.txt allows and waits its host's delay.
+        """
         known = self._known.get(url, {}) if self.state is not None else {}
         headers = {header: known[key] for key, header in _VALIDATORS if key in known}
-        response = self._request(url, headers)
+        target = url
+        for _ in range(MAX_REDIRECTS + 1):
+            self._check_robots(url, target)
+            response = self._request(url, target, headers)
+            if not response.has_redirect_location:
+                break
+            target = str(response.url.join(response.headers["location"]))
+        else:
+            raise IngestError(url, 0, "cannot fetch it: too many redirects")
         if response.status_code == 304:
             return None
         if not 200 <= response.status_code < 300:
@@ -265,15 +283,18 @@ class Fetcher:
         validators = {key: answered[key] for key, _ in _VALIDATORS if key in answered}
         return _Fetched(str(response.url), response.content, mime, validators)
 
-    def _check_robots(self, url: str) -> None:
-        """Raise an :class:`IngestError` if the host's robots.txt forbids ``url``."""
-        parts = urlsplit(url)
+    def _check_robots(self, url: str, target: str) -> None:
+        """Raise an :class:`IngestError` naming ``url`` if its host's robots.txt forbids
+        ``target`` (``url`` itself, or where it redirects)."""
+        parts = urlsplit(target)
         origin = f"{parts.scheme}://{parts.netloc}"
         robots = self._robots.get(origin)
         if robots is None:
+            from urllib.robotparser import RobotFileParser
+
             robots = RobotFileParser(f"{origin}/robots.txt")
             try:
-                response = self._request(f"{origin}/robots.txt", {})
+                response = self._request(url, f"{origin}/robots.txt", {}, follow=True)
             except IngestError as err:
                 raise IngestError(url, 0, err.reason) from err
             if response.status_code >= 500:  # RFC 9309: unreachable means all is forbidden
@@ -283,18 +304,22 @@ class Fetcher:
             ok = 200 <= response.status_code < 300
             robots.parse(response.text.splitlines() if ok else [])
             self._robots[origin] = robots
-        if not robots.can_fetch(_ROBOTS_AGENT, url):
-            raise IngestError(url, 0, "the site's robots.txt does not allow fetching it")
+        if not robots.can_fetch(_ROBOTS_AGENT, target):
+            moved = "" if target == url else f" (redirected to {target})"
+            raise IngestError(url, 0, f"the site's robots.txt does not allow fetching it{moved}")
 
-    def _request(self, url: str, headers: dict[str, str]) -> Any:
-        """GET ``url`` after the politeness delay; transport failures as :class:`IngestError`."""
+    def _request(
+        self, url: str, target: str, headers: dict[str, str], *, follow: bool = False
+    ) -> Any:
+        """GET ``target`` after its host's politeness delay; transport failures as
+        :class:`IngestError` naming ``url``."""
         httpx = self._open(url)
-        host = urlsplit(url).netloc.lower()
+        host = urlsplit(target).netloc.lower()
         wait = self._last_request.get(host, -math.inf) + self.delay - self._clock()
         if wait > 0:
             self._sleep(wait)
         try:
-            return self._client.get(url, headers=headers)
+            return self._client.get(target, headers=headers, follow_redirects=follow)
         except httpx.TimeoutException as exc:
             reason = f"cannot fetch it: no answer within {self.timeout:g}s"
             raise IngestError(url, 0, reason) from exc
@@ -310,7 +335,6 @@ class Fetcher:
         if self._client is None:
             self._httpx = import_web("httpx", url, "URLs")
             self._client = self._httpx.Client(
-                follow_redirects=True,
                 timeout=self.timeout,
                 headers={"User-Agent": user_agent()},
             )
