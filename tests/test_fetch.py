@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from newsindex import IngestError, NewsIndex
 from newsindex.cli import main
 from newsindex.ingest import Fetcher, is_url, read_paths
-from newsindex.ingest.fetch import user_agent
+from newsindex.ingest.fetch import MAX_REDIRECTS, user_agent
 
 FEED = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
@@ -109,6 +109,8 @@ ROUTES: dict[str, Route] = {
     "/page.html": _send(DRONES, "text/html"),
     "/private/page.html": _send(DRONES, "text/html"),
     "/moved": lambda request: (301, {"Location": "/feed.xml"}, b""),
+    "/sneaky": lambda request: (302, {"Location": "/private/page.html"}, b""),
+    "/loop": lambda request: (302, {"Location": "/loop"}, b""),
     "/notes.txt": _send(b"just some words", "text/plain"),
     "/slow": _slow,
     "/broken": lambda request: (500, {}, b"oops"),
@@ -299,6 +301,25 @@ def test_robots_forbids(server, tmp_path):
         f"Error: {server.url}/private/page.html: the site's robots.txt does not allow fetching it\n"
     )
     assert server.paths() == ["/robots.txt"]
+
+
+def test_robots_checked_after_a_redirect(server, tmp_path):
+    """A redirect to a path robots.txt forbids is not followed, and the error says where."""
+    result = run("index", f"{server.url}/sneaky", "--index", tmp_path / "ix")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {server.url}/sneaky: the site's robots.txt does not allow fetching it "
+        f"(redirected to {server.url}/private/page.html)\n"
+    )
+    assert server.paths() == ["/robots.txt", "/sneaky"]
+
+
+def test_redirect_loop(server):
+    """A redirect loop ends after MAX_REDIRECTS with an error naming the URL."""
+    with Fetcher(delay=0) as fetcher, pytest.raises(IngestError) as caught:
+        list(fetcher.read(f"{server.url}/loop"))
+    assert str(caught.value) == f"{server.url}/loop: cannot fetch it: too many redirects"
+    assert server.paths().count("/loop") == MAX_REDIRECTS + 1
 
 
 def test_skip_bad_lists_failures_and_imports_the_rest(server, tmp_path):
