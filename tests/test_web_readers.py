@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from newsindex import NewsIndex
 from newsindex.errors import IngestError
 from newsindex.ingest import read_feed, read_path
 from newsindex.ingest.feeds import looks_like_feed
@@ -359,3 +360,31 @@ def test_warc_page_without_text_names_the_record(tmp_path):
     assert [(e.path, e.reason) for e in errors] == [
         (str(path), "record 1 (https://x.example/empty): no article text found in the page")
     ]
+
+
+def test_warc_records_that_are_not_pages_are_counted_in_the_summary(tmp_path):
+    """An import of a WARC reports the responses it passed over, by content type."""
+    from click.testing import CliRunner
+
+    from newsindex.cli import main
+
+    path = warc_file(
+        tmp_path / "crawl.warc.gz",
+        [
+            ("https://x.example/a", "text/html", BARE_PAGE),
+            ("https://x.example/logo.png", "image/png", b"\x89PNG\r\n"),
+            ("https://x.example/b.png", "image/png", b"\x89PNG\r\n"),
+            ("https://x.example/data", "application/json; charset=utf-8", b"{}"),
+        ],
+    )
+    with NewsIndex.create(tmp_path / "index") as news:
+        summary = news.add_files([path])
+    assert (summary.added, summary.passed_over) == (
+        1,
+        ("image/png", "image/png", "application/json"),
+    )
+    result = CliRunner().invoke(main, ["index", str(path), "--index", str(tmp_path / "other")])
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "Passed over 3 web-archive records that are not pages: 2 image/png, 1 application/json.\n"
+    )

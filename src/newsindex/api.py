@@ -391,19 +391,30 @@ class NewsIndex:
         def ignore(path: Path) -> None:
             ignored.append(str(path))
 
+        passed_over: list[str] = []
+
+        def pass_over(address: str, content_type: str) -> None:
+            passed_over.append(content_type.split(";")[0].strip() or "no content type")
+
         state = self.path / STATE_FILE
         with Fetcher(state=state, follow=follow, timeout=timeout, delay=delay) as fetcher:
             articles = read_paths(
                 files,
                 on_error=record if skip_errors else None,
                 on_ignored=ignore,
+                on_skipped=pass_over,
                 format=format,
                 column_map=column_map,
                 fetcher=fetcher,
             )
             added = self.add(articles, progress=progress, procs=procs, memory_mb=memory_mb)
             fetcher.save()  # only now: what failed to commit is fetched in full next time
-        return ImportSummary(added=added, skipped=tuple(skipped), ignored=tuple(ignored))
+        return ImportSummary(
+            added=added,
+            skipped=tuple(skipped),
+            ignored=tuple(ignored),
+            passed_over=tuple(passed_over),
+        )
 
     def delete(self, ids: Iterable[str]) -> int:
         """Delete articles by id in one commit; an unknown id raises and deletes nothing."""

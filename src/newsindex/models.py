@@ -295,6 +295,8 @@ class ImportSummary:
     """Bad records left out (only in skip mode; otherwise the import fails instead)."""
     ignored: tuple[str, ...] = ()
     """Files of other types found in folders and not read (hidden files are not listed)."""
+    passed_over: tuple[str, ...] = ()
+    """The content type of each web-archive response that is not a page, left unread."""
 
 
 @attrs.frozen(kw_only=True)

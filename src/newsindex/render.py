@@ -175,6 +175,12 @@ def format_import(summary: ImportSummary, index_path: str) -> Iterator[str]:
     yield f"Indexed {_count(summary.added, 'article')} into {index_path}."
     if summary.ignored:
         yield _ignored_line(summary.ignored)
+    if summary.passed_over:
+        kinds = Counter(summary.passed_over).most_common()
+        listed = ", ".join(f"{count:,} {kind}" for kind, count in kinds)
+        records = _count(len(summary.passed_over), "web-archive record")
+        what = "that is not a page" if len(summary.passed_over) == 1 else "that are not pages"
+        yield f"Passed over {records} {what}: {listed}."
     if summary.skipped:
         yield f"Skipped {_count(len(summary.skipped), 'bad record')}:"
         for bad in summary.skipped:

@@ -32,7 +32,7 @@ from newsindex.ingest.fetch import Fetcher, is_url
 from newsindex.ingest.jsonl import read_json, read_jsonl
 from newsindex.ingest.pages import read_page
 from newsindex.ingest.seed import read_seed
-from newsindex.ingest.warc import read_warc
+from newsindex.ingest.warc import OnSkipped, read_warc
 from newsindex.models import Article
 
 __all__ = [
@@ -111,6 +111,7 @@ def read_path(
     *,
     on_error: OnError = None,
     on_ignored: OnIgnored = None,
+    on_skipped: OnSkipped = None,
     column_map: ColumnMap | None = None,
     format: str | None = None,
 ) -> Iterator[Article]:
@@ -118,6 +119,7 @@ def read_path(
 
     ``column_map`` (article field to column name) is for CSV and TSV files; ``format`` (one of
     :func:`input_formats`) reads a file named explicitly as that format, whatever its name.
+    ``on_skipped(address, content_type)`` hears of each web-archive record that is not a page.
     """
     forced = _format_type(format)
     columns = check_column_map(column_map or {})
@@ -132,7 +134,7 @@ def read_path(
         return
     if is_folder:
         for file, found in _walk(target, on_error, on_ignored):
-            yield from _read_file(file, found, on_error, columns)
+            yield from _read_file(file, found, on_error, columns, on_skipped)
         return
     try:
         kind = forced or _kind_of(target)
@@ -144,7 +146,7 @@ def read_path(
         reason = f"unsupported file type {shown} (expected {_EXPECTED})"
         report_error(IngestError(str(path), 0, reason), on_error)
         return
-    yield from _read_file(target, kind, on_error, columns)
+    yield from _read_file(target, kind, on_error, columns, on_skipped)
 
 
 def read_stream(
@@ -197,6 +199,7 @@ def read_paths(
     *,
     on_error: OnError = None,
     on_ignored: OnIgnored = None,
+    on_skipped: OnSkipped = None,
     column_map: ColumnMap | None = None,
     format: str | None = None,
     fetcher: Fetcher | None = None,
@@ -220,6 +223,7 @@ def read_paths(
                     path,
                     on_error=on_error,
                     on_ignored=on_ignored,
+                    on_skipped=on_skipped,
                     column_map=column_map,
                     format=format,
                 )
@@ -250,11 +254,13 @@ def _kind_of(path: Path) -> str | None:
 
 
 def _read_file(
-    path: Path, kind: str, on_error: OnError, column_map: ColumnMap
+    path: Path, kind: str, on_error: OnError, column_map: ColumnMap, on_skipped: OnSkipped = None
 ) -> Iterator[Article]:
     reader = FILE_TYPES[kind]
     if column_map and reader in _TAKE_COLUMN_MAP:
         yield from reader(path, on_error=on_error, column_map=column_map)
+    elif on_skipped is not None and reader is read_warc:
+        yield from read_warc(path, on_error=on_error, on_skipped=on_skipped)
     else:
         yield from reader(path, on_error=on_error)
 
