@@ -1058,3 +1058,19 @@ def test_export_quirks(tmp_path, record, body, published):
     (article,) = read_jsonl(path)
     assert article.body == body
     assert (article.published.isoformat() if article.published else None) == published
+
+
+def test_a_column_map_names_a_json_export_s_own_keys(tmp_path):
+    """`column_map` reads fields from a JSON export's own keys, before the usual names."""
+    path = tmp_path / "a.jsonl"
+    record = {
+        "head": "Ferry strike ends",
+        "title": "ignored",
+        "story": "The strike is over.",
+        "when": "2025-03-20",
+    }
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    mapping = {"title": "head", "body": "story", "published": "when"}
+    (article,) = read_path(path, column_map=mapping)
+    assert (article.title, article.body) == ("Ferry strike ends", "The strike is over.")
+    assert article.published.isoformat() == "2025-03-20T00:00:00+00:00"

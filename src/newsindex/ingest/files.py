@@ -86,7 +86,7 @@ FILE_TYPES: dict[str, Callable[..., Iterator[Article]]] = {
 _EXPECTED = ", ".join(list(FILE_TYPES)[:-1]) + " or " + list(FILE_TYPES)[-1]
 # Endings that do not say what a file holds: its content does.
 _SNIFFED_ENDINGS = (".gz", ".xml", ".htm", ".html")
-_TAKE_COLUMN_MAP = frozenset({read_csv, read_tsv})
+_TAKE_COLUMN_MAP = frozenset({read_csv, read_tsv, read_jsonl, read_json})
 # Longest first, so "x.jsonl.gz" is matched whole rather than by a shorter ending.
 _ENDINGS = sorted(FILE_TYPES, key=len, reverse=True)
 
@@ -117,8 +117,9 @@ def read_path(
 ) -> Iterator[Article]:
     """Yield the articles of a file (read by its type) or of a folder (recursively).
 
-    ``column_map`` (article field to column name) is for CSV and TSV files; ``format`` (one of
-    :func:`input_formats`) reads a file named explicitly as that format, whatever its name.
+    ``column_map`` (article field to column or key name) is for CSV, TSV and JSON files;
+    ``format`` (one of :func:`input_formats`) reads a file named explicitly as that format,
+    whatever its name.
     ``on_skipped(address, content_type)`` hears of each web-archive record that is not a page.
     """
     forced = _format_type(format)

@@ -15,7 +15,7 @@ import json
 import os
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +41,16 @@ _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder(strict=False)
 
 
-def read_jsonl(path: str | os.PathLike[str], *, on_error: OnError = None) -> Iterator[Article]:
+def read_jsonl(
+    path: str | os.PathLike[str],
+    *,
+    on_error: OnError = None,
+    column_map: Mapping[str, str] | None = None,
+) -> Iterator[Article]:
     """Yield the articles of a JSON Lines file, one object per line; blank lines are skipped.
+
+    ``column_map`` (article field to record key) reads a field from a key of the export's own
+    naming, before the usual names; a record without that key is read as if there were no map.
 
     Gzipped files are recognised by their content, whatever the name. Lines are decoded one by
     one, so a bad byte is reported on its own line and, in skip mode, costs only that line.
@@ -62,7 +70,7 @@ def read_jsonl(path: str | os.PathLike[str], *, on_error: OnError = None) -> Ite
                 if not raw.strip():
                     continue
                 try:
-                    article = _parse_line(raw, name, lineno)
+                    article = _parse_line(raw, name, lineno, column_map)
                 except IngestError as err:
                     report_error(err, on_error)
                     continue
@@ -72,9 +80,15 @@ def read_jsonl(path: str | os.PathLike[str], *, on_error: OnError = None) -> Ite
         report_error(IngestError(name, lineno + 1 if lineno else 0, read_failure(exc)), on_error)
 
 
-def read_json(path: str | os.PathLike[str], *, on_error: OnError = None) -> Iterator[Article]:
+def read_json(
+    path: str | os.PathLike[str],
+    *,
+    on_error: OnError = None,
+    column_map: Mapping[str, str] | None = None,
+) -> Iterator[Article]:
     """Yield the articles of a ``.json`` file: one article object, an array of them, or an
     envelope around an array (NewsAPI's ``{"status": "ok", "articles": [...]}``).
+    ``column_map`` is as for :func:`read_jsonl`.
 
     An envelope is an object with none of an article's keys and an ``articles``, ``items`` or
     ``data`` array (the first of these it has); errors in its articles name the key and index
@@ -99,7 +113,7 @@ def read_json(path: str | os.PathLike[str], *, on_error: OnError = None) -> Iter
             report_error(value, on_error)
             return
         try:
-            article = article_from_record(value, name, line)
+            article = article_from_record(_mapped(value, column_map), name, line)
         except IngestError as err:
             if label:
                 err = IngestError(err.path, err.line, f"{label}: {err.reason}")
@@ -108,7 +122,20 @@ def read_json(path: str | os.PathLike[str], *, on_error: OnError = None) -> Iter
         yield article
 
 
-def _parse_line(raw: bytes, path: str, lineno: int) -> Article:
+def _mapped(record: Any, column_map: Mapping[str, str] | None) -> Any:
+    """``record`` with each mapped key's value under its article field's name."""
+    if not column_map or not isinstance(record, dict):
+        return record
+    mapped = dict(record)
+    for field, key in column_map.items():
+        if key in mapped:
+            mapped[field] = mapped.pop(key)
+    return mapped
+
+
+def _parse_line(
+    raw: bytes, path: str, lineno: int, column_map: Mapping[str, str] | None = None
+) -> Article:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -121,7 +148,7 @@ def _parse_line(raw: bytes, path: str, lineno: int) -> Article:
         raise IngestError(path, lineno, f"invalid JSON: {exc.msg} (column {exc.colno})") from exc
     except (ValueError, RecursionError) as exc:  # too many digits, too deeply nested
         raise IngestError(path, lineno, f"invalid JSON: {_limit_reason(exc)}") from exc
-    return article_from_record(record, path, lineno)
+    return article_from_record(_mapped(record, column_map), path, lineno)
 
 
 def _json_values(text: str, path: str) -> Iterator[tuple[int, Any, str | None]]:
