@@ -685,3 +685,20 @@ class TestIndexInputs:
         result = run("index", "-", "--format", "xls", "--index", tmp_path / "ix")
         assert result.exit_code == 1
         assert result.stderr.startswith("Error: Unknown format 'xls': use one of ")
+
+
+@pytest.mark.parametrize(
+    ("flag", "published"),
+    [("--dayfirst", "2025-04-03T00:00:00+00:00"), ("--monthfirst", "2025-03-04T00:00:00+00:00")],
+)
+def test_dayfirst_and_monthfirst_read_an_ambiguous_date(tmp_path, flag, published):
+    """`--dayfirst` and `--monthfirst` say how to read 03/04/2025, an error without either."""
+    jsonl = write_jsonl(
+        tmp_path / "a.jsonl", json.dumps({"id": "d", "title": "t", "date": "03/04/2025"})
+    )
+    refused = run("index", jsonl, "--index", tmp_path / "refused")
+    assert refused.exit_code == 1
+    assert "ambiguous date '03/04/2025': 3 April 2025 or 4 March 2025" in refused.stderr
+    assert run("index", jsonl, flag, "--index", tmp_path / "index").exit_code == 0
+    shown = run("show", "d", "--json", "--index", tmp_path / "index")
+    assert json.loads(shown.stdout)["published"] == published

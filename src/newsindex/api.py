@@ -32,7 +32,7 @@ from newsindex.errors import (
     InvalidArgumentError,
     NewsIndexError,
 )
-from newsindex.ingest import Fetcher, Source, is_url, read_paths, sample_paths
+from newsindex.ingest import DateOrder, Fetcher, Source, is_url, read_paths, sample_paths
 from newsindex.ingest.fetch import DEFAULT_DELAY, DEFAULT_TIMEOUT, STATE_FILE
 from newsindex.models import (
     Article,
@@ -351,6 +351,7 @@ class NewsIndex:
         follow: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
         delay: float = DEFAULT_DELAY,
+        date_order: DateOrder = None,
     ) -> ImportSummary:
         """Import files, folders and binary streams (seed text, JSON Lines, JSON, CSV, TSV ...)
         in one commit.
@@ -374,7 +375,8 @@ class NewsIndex:
         text. Each URL's ``ETag`` and ``Last-Modified`` are kept in ``fetch.json`` in the index
         folder once the import is committed, so fetching it again imports nothing if it has
         not changed. A URL that cannot be fetched or read is an :class:`IngestError` naming
-        it, or, with ``skip_errors``, listed in the summary.
+        it, or, with ``skip_errors``, listed in the summary. ``date_order`` (``"dayfirst"`` or
+        ``"monthfirst"``) says how to read a date such as ``03/04/2025``, an error without it.
         """
         files = [
             p if is_url(p) else Path(p) if isinstance(p, (str, os.PathLike)) else p for p in paths
@@ -403,6 +405,7 @@ class NewsIndex:
                 on_error=record if skip_errors else None,
                 on_ignored=ignore,
                 on_skipped=pass_over,
+                date_order=date_order,
                 format=format,
                 column_map=column_map,
                 fetcher=fetcher,

@@ -197,6 +197,19 @@ def main() -> None:
         help="Memory for the import's postings (a larger import writes them out in more pieces).",
     ),
     click.option(
+        "--dayfirst",
+        "date_order",
+        flag_value="dayfirst",
+        default=None,
+        help="Read a date such as 03/04/2025 day first (3 April); without it, it is an error.",
+    ),
+    click.option(
+        "--monthfirst",
+        "date_order",
+        flag_value="monthfirst",
+        help="Read a date such as 03/04/2025 month first (4 March).",
+    ),
+    click.option(
         "--follow",
         is_flag=True,
         help="For a feed of summaries, fetch each item's page and index its text.",
@@ -226,6 +239,7 @@ def index(
     input_format: str | None,
     column_map: dict[str, str],
     memory_mb: int,
+    date_order: str | None,
     follow: bool,
     timeout: float,
     delay: float,
@@ -245,6 +259,7 @@ def index(
             memory_mb=memory_mb,
             format=input_format,
             column_map=column_map,
+            date_order=date_order,  # type: ignore[arg-type]  # one of the two flag values
             follow=follow,
             timeout=timeout,
             delay=delay,

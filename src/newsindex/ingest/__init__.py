@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from newsindex.ingest.common import OnError
 from newsindex.ingest.csvfile import ColumnMap, read_csv, read_tsv
+from newsindex.ingest.dates import DateOrder
 from newsindex.ingest.feeds import read_feed
 from newsindex.ingest.fetch import Fetcher, is_url
 from newsindex.ingest.files import (
@@ -39,6 +40,7 @@ from newsindex.ingest.warc import OnSkipped, read_warc
 
 __all__ = [
     "ColumnMap",
+    "DateOrder",
     "Fetcher",
     "OnError",
     "OnIgnored",

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from newsindex.errors import IngestError, InvalidArgumentError
 from newsindex.ingest.common import OnError, read_failure, report_error, utf8_reason
+from newsindex.ingest.dates import DateOrder
 from newsindex.ingest.records import FIELD_KEYS, KNOWN_KEYS, article_from_record
 from newsindex.models import Article
 
@@ -70,10 +71,12 @@ def read_csv(
     on_error: OnError = None,
     column_map: ColumnMap | None = None,
     delimiter: str | None = None,
+    date_order: DateOrder = None,
 ) -> Iterator[Article]:
     """Yield the articles of a CSV file, one per row after the header; blank rows are skipped.
 
     ``delimiter`` is sniffed when not given. Gzipped files are recognised by their content.
+    ``date_order`` reads a date such as ``03/04/2025`` day first or month first.
     """
     columns = check_column_map(column_map or {})
     name = str(path)
@@ -85,14 +88,20 @@ def read_csv(
         report_error(IngestError(name, 0, read_failure(exc)), on_error)
         return
     with stream:
-        yield from _read_rows(stream, name, on_error, columns, delimiter)
+        yield from _read_rows(stream, name, on_error, columns, delimiter, date_order)
 
 
 def read_tsv(
-    path: str | os.PathLike[str], *, on_error: OnError = None, column_map: ColumnMap | None = None
+    path: str | os.PathLike[str],
+    *,
+    on_error: OnError = None,
+    column_map: ColumnMap | None = None,
+    date_order: DateOrder = None,
 ) -> Iterator[Article]:
     """Yield the articles of a tab-separated file, as :func:`read_csv` does."""
-    yield from read_csv(path, on_error=on_error, column_map=column_map, delimiter="\t")
+    yield from read_csv(
+        path, on_error=on_error, column_map=column_map, delimiter="\t", date_order=date_order
+    )
 
 
 def sniff_delimiter(head: str) -> str | None:
@@ -134,6 +143,7 @@ def _read_rows(
     on_error: OnError,
     columns: dict[str, str],
     delimiter: str | None,
+    date_order: DateOrder = None,
 ) -> Iterator[Article]:
     lines = _decoded_lines(stream, name)
     try:
@@ -171,7 +181,7 @@ def _read_rows(
                 return
             continue
         try:
-            yield _article(header, row, columns, name, line)
+            yield _article(header, row, columns, name, line, date_order)
         except IngestError as err:
             report_error(err, on_error)
 
@@ -217,7 +227,12 @@ def _check_header(row: list[str], columns: dict[str, str], name: str, line: int)
 
 
 def _article(
-    header: list[str], row: list[str], columns: dict[str, str], name: str, line: int
+    header: list[str],
+    row: list[str],
+    columns: dict[str, str],
+    name: str,
+    line: int,
+    date_order: DateOrder = None,
 ) -> Article:
     if len(row) != len(header):
         raise IngestError(name, line, f"the row has {len(row)} fields and the header {len(header)}")
@@ -234,4 +249,4 @@ def _article(
             value = record.get(key)
             if isinstance(value, str) and value.strip():
                 record[key] = _LIST_SEPARATOR.split(value.strip())
-    return article_from_record(record, name, line)
+    return article_from_record(record, name, line, date_order=date_order)

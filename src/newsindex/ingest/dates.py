@@ -14,6 +14,7 @@ import datetime as dt
 import email.utils
 import math
 import re
+from typing import Literal
 
 __all__ = ["parse_date"]
 
@@ -47,11 +48,16 @@ _MILLISECONDS_FROM = 10**11  # as seconds, the year 5138; as milliseconds, 1973
 _EXPECTED = "expected ISO 8601, RFC 822, '16 March 2025' or seconds since 1970"
 
 
-def parse_date(value: object) -> dt.datetime | None:
+DateOrder = Literal["dayfirst", "monthfirst"] | None
+"""How to read a numeric date both ways valid (``03/04/2025``); None: it is an error."""
+
+
+def parse_date(value: object, *, order: DateOrder = None) -> dt.datetime | None:
     """``value`` as a UTC-aware datetime; ``None`` and blank strings mean "no date".
 
-    Raises ``ValueError`` naming the value (and, for ``03/04/2025``, both readings) when it is
-    not a date, and ``TypeError`` when it is neither a string nor a number.
+    Raises ``ValueError`` naming the value (and, for ``03/04/2025``, both readings, unless
+    ``order`` says which) when it is not a date, and ``TypeError`` when it is neither a string
+    nor a number.
     """
     if value is None:
         return None
@@ -64,13 +70,13 @@ def parse_date(value: object) -> dt.datetime | None:
         return None
     if re.fullmatch(r"\d{9,13}(\.\d+)?", text):  # seconds or milliseconds, written as text
         return _from_epoch(float(text))
-    parsed = _parse_text(text)
+    parsed = _parse_text(text, order)
     if parsed is None:
         raise ValueError(f"invalid date {value!r} ({_EXPECTED})")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
-def _parse_text(text: str) -> dt.datetime | None:
+def _parse_text(text: str, order: DateOrder = None) -> dt.datetime | None:
     iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", iso):
@@ -90,7 +96,7 @@ def _parse_text(text: str) -> dt.datetime | None:
             return _from_parts(int(match["year"]), _MONTHS[match["month"].lower()], match["day"])
     match = _NUMERIC.fullmatch(text)
     if match:
-        return _from_numeric(text, int(match["a"]), int(match["b"]), int(match["year"]))
+        return _from_numeric(text, int(match["a"]), int(match["b"]), int(match["year"]), order)
     return None
 
 
@@ -101,11 +107,16 @@ def _from_parts(year: int, month: int, day: str | int) -> dt.datetime | None:
         return None
 
 
-def _from_numeric(text: str, first: int, second: int, year: int) -> dt.datetime | None:
-    """``first``/``second``/``year``, read day first or month first, whichever is a date."""
+def _from_numeric(
+    text: str, first: int, second: int, year: int, order: DateOrder = None
+) -> dt.datetime | None:
+    """``first``/``second``/``year``, read day first or month first, whichever is a date (or
+    the one ``order`` names when both are)."""
     day_first = _from_parts(year, second, first)
     month_first = _from_parts(year, first, second)
     if day_first and month_first and day_first != month_first:
+        if order is not None:
+            return day_first if order == "dayfirst" else month_first
         readings = f"{_spoken(day_first)} or {_spoken(month_first)}"
         raise ValueError(
             f"ambiguous date {text!r}: {readings}; write it as YYYY-MM-DD "

@@ -21,11 +21,12 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from newsindex.errors import IngestError, InvalidArgumentError
 from newsindex.ingest.common import OnError, read_failure, report_error
 from newsindex.ingest.csvfile import ColumnMap, check_column_map, read_csv, read_tsv
+from newsindex.ingest.dates import DateOrder
 from newsindex.ingest.detect import detect_type
 from newsindex.ingest.feeds import read_feed
 from newsindex.ingest.fetch import Fetcher, is_url
@@ -114,6 +115,7 @@ def read_path(
     on_skipped: OnSkipped = None,
     column_map: ColumnMap | None = None,
     format: str | None = None,
+    date_order: DateOrder = None,
 ) -> Iterator[Article]:
     """Yield the articles of a file (read by its type) or of a folder (recursively).
 
@@ -121,6 +123,8 @@ def read_path(
     ``format`` (one of :func:`input_formats`) reads a file named explicitly as that format,
     whatever its name.
     ``on_skipped(address, content_type)`` hears of each web-archive record that is not a page.
+    ``date_order`` (``"dayfirst"`` or ``"monthfirst"``) reads a date such as ``03/04/2025``,
+    an error without it.
     """
     forced = _format_type(format)
     columns = check_column_map(column_map or {})
@@ -135,7 +139,7 @@ def read_path(
         return
     if is_folder:
         for file, found in _walk(target, on_error, on_ignored):
-            yield from _read_file(file, found, on_error, columns, on_skipped)
+            yield from _read_file(file, found, on_error, columns, on_skipped, date_order)
         return
     try:
         kind = forced or _kind_of(target)
@@ -147,7 +151,7 @@ def read_path(
         reason = f"unsupported file type {shown} (expected {_EXPECTED})"
         report_error(IngestError(str(path), 0, reason), on_error)
         return
-    yield from _read_file(target, kind, on_error, columns, on_skipped)
+    yield from _read_file(target, kind, on_error, columns, on_skipped, date_order)
 
 
 def read_stream(
@@ -157,6 +161,7 @@ def read_stream(
     on_error: OnError = None,
     column_map: ColumnMap | None = None,
     format: str | None = None,
+    date_order: DateOrder = None,
 ) -> Iterator[Article]:
     """Yield the articles of a binary stream, read as ``format`` or, without one, by content.
 
@@ -190,7 +195,9 @@ def read_stream(
             report_error(IngestError(shown, 0, reason), on_error)
             return
         try:
-            yield from _read_file(copy, kind, report if on_error else None, columns)
+            yield from _read_file(
+                copy, kind, report if on_error else None, columns, date_order=date_order
+            )
         except IngestError as err:
             raise renamed(err) from err.__cause__
 
@@ -204,6 +211,7 @@ def read_paths(
     column_map: ColumnMap | None = None,
     format: str | None = None,
     fetcher: Fetcher | None = None,
+    date_order: DateOrder = None,
 ) -> Iterator[Article]:
     """Yield the articles of several files, folders, URLs and streams, in the order given.
 
@@ -227,10 +235,15 @@ def read_paths(
                     on_skipped=on_skipped,
                     column_map=column_map,
                     format=format,
+                    date_order=date_order,
                 )
             else:
                 yield from read_stream(
-                    path, on_error=on_error, column_map=column_map, format=format
+                    path,
+                    on_error=on_error,
+                    column_map=column_map,
+                    format=format,
+                    date_order=date_order,
                 )
 
 
@@ -255,15 +268,20 @@ def _kind_of(path: Path) -> str | None:
 
 
 def _read_file(
-    path: Path, kind: str, on_error: OnError, column_map: ColumnMap, on_skipped: OnSkipped = None
+    path: Path,
+    kind: str,
+    on_error: OnError,
+    column_map: ColumnMap,
+    on_skipped: OnSkipped = None,
+    date_order: DateOrder = None,
 ) -> Iterator[Article]:
     reader = FILE_TYPES[kind]
-    if column_map and reader in _TAKE_COLUMN_MAP:
-        yield from reader(path, on_error=on_error, column_map=column_map)
+    options: dict[str, Any] = {}
+    if reader in _TAKE_COLUMN_MAP:  # the readers of records: JSON, CSV
+        options = {"column_map": column_map or None, "date_order": date_order}
     elif on_skipped is not None and reader is read_warc:
-        yield from read_warc(path, on_error=on_error, on_skipped=on_skipped)
-    else:
-        yield from reader(path, on_error=on_error)
+        options = {"on_skipped": on_skipped}
+    yield from reader(path, on_error=on_error, **options)
 
 
 def _walk(folder: Path, on_error: OnError, on_ignored: OnIgnored) -> Iterator[tuple[Path, str]]:

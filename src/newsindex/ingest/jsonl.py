@@ -27,6 +27,7 @@ from newsindex.ingest.common import (
     report_error,
     utf8_reason,
 )
+from newsindex.ingest.dates import DateOrder
 from newsindex.ingest.records import KNOWN_KEYS, article_from_record, json_type
 from newsindex.models import Article
 
@@ -46,11 +47,13 @@ def read_jsonl(
     *,
     on_error: OnError = None,
     column_map: Mapping[str, str] | None = None,
+    date_order: DateOrder = None,
 ) -> Iterator[Article]:
     """Yield the articles of a JSON Lines file, one object per line; blank lines are skipped.
 
     ``column_map`` (article field to record key) reads a field from a key of the export's own
     naming, before the usual names; a record without that key is read as if there were no map.
+    ``date_order`` reads a date such as ``03/04/2025`` day first or month first.
 
     Gzipped files are recognised by their content, whatever the name. Lines are decoded one by
     one, so a bad byte is reported on its own line and, in skip mode, costs only that line.
@@ -70,7 +73,7 @@ def read_jsonl(
                 if not raw.strip():
                     continue
                 try:
-                    article = _parse_line(raw, name, lineno, column_map)
+                    article = _parse_line(raw, name, lineno, column_map, date_order)
                 except IngestError as err:
                     report_error(err, on_error)
                     continue
@@ -85,10 +88,11 @@ def read_json(
     *,
     on_error: OnError = None,
     column_map: Mapping[str, str] | None = None,
+    date_order: DateOrder = None,
 ) -> Iterator[Article]:
     """Yield the articles of a ``.json`` file: one article object, an array of them, or an
     envelope around an array (NewsAPI's ``{"status": "ok", "articles": [...]}``).
-    ``column_map`` is as for :func:`read_jsonl`.
+    ``column_map`` and ``date_order`` are as for :func:`read_jsonl`.
 
     An envelope is an object with none of an article's keys and an ``articles``, ``items`` or
     ``data`` array (the first of these it has); errors in its articles name the key and index
@@ -113,7 +117,8 @@ def read_json(
             report_error(value, on_error)
             return
         try:
-            article = article_from_record(_mapped(value, column_map), name, line)
+            record = _mapped(value, column_map)
+            article = article_from_record(record, name, line, date_order=date_order)
         except IngestError as err:
             if label:
                 err = IngestError(err.path, err.line, f"{label}: {err.reason}")
@@ -134,7 +139,11 @@ def _mapped(record: Any, column_map: Mapping[str, str] | None) -> Any:
 
 
 def _parse_line(
-    raw: bytes, path: str, lineno: int, column_map: Mapping[str, str] | None = None
+    raw: bytes,
+    path: str,
+    lineno: int,
+    column_map: Mapping[str, str] | None = None,
+    date_order: DateOrder = None,
 ) -> Article:
     try:
         text = raw.decode("utf-8")
@@ -148,7 +157,7 @@ def _parse_line(
         raise IngestError(path, lineno, f"invalid JSON: {exc.msg} (column {exc.colno})") from exc
     except (ValueError, RecursionError) as exc:  # too many digits, too deeply nested
         raise IngestError(path, lineno, f"invalid JSON: {_limit_reason(exc)}") from exc
-    return article_from_record(_mapped(record, column_map), path, lineno)
+    return article_from_record(_mapped(record, column_map), path, lineno, date_order=date_order)
 
 
 def _json_values(text: str, path: str) -> Iterator[tuple[int, Any, str | None]]:

@@ -41,7 +41,7 @@ from typing import Any
 
 from newsindex.errors import IngestError
 from newsindex.ingest.common import clean_text
-from newsindex.ingest.dates import parse_date
+from newsindex.ingest.dates import DateOrder, parse_date
 from newsindex.ingest.markup import html_to_text, looks_like_html
 from newsindex.models import Article, canonical_url
 
@@ -67,7 +67,9 @@ _BODY_LIKE_WORDS = 20
 _DATE_LIKE_FROM = 946_684_800  # 2000-01-01 in seconds: smaller numbers are counts, not times
 
 
-def article_from_record(record: object, path: str, line: int) -> Article:
+def article_from_record(
+    record: object, path: str, line: int, *, date_order: DateOrder = None
+) -> Article:
     """Turn one decoded JSON value into an article, or raise an :class:`IngestError`."""
     if not isinstance(record, dict):
         raise IngestError(path, line, f"expected a JSON object, found {json_type(record)}")
@@ -77,7 +79,7 @@ def article_from_record(record: object, path: str, line: int) -> Article:
         if key is None:
             continue
         try:
-            fields[field] = _convert(field, value)
+            fields[field] = _convert(field, value, date_order)
         except (ValueError, TypeError) as exc:
             raise IngestError(path, line, f"field {key!r}: {exc}") from exc
     if fields.get("id") is None:
@@ -116,13 +118,13 @@ def _choose(record: dict[str, Any], keys: Iterable[str]) -> tuple[str | None, An
     return None, None
 
 
-def _convert(field: str, value: Any) -> Any:
+def _convert(field: str, value: Any, date_order: DateOrder = None) -> Any:
     if field in ("title", "body"):
         if not isinstance(value, str):
             raise TypeError(f"expected text, not {type(value).__name__}")
         return _text(value, paragraphs=field == "body")
     if field == "published":
-        return parse_date(value)
+        return parse_date(value, order=date_order)
     if field == "id" and isinstance(value, int) and not isinstance(value, bool):
         return str(value)  # numeric ids are common in JSON exports
     if field == "url" and isinstance(value, str):
