@@ -5,19 +5,40 @@ from __future__ import annotations
 
 import gzip
 import html
+import io
+import os
 import re
 import zlib
 from collections.abc import Callable
 
 from newsindex.errors import IngestError
 
-__all__ = ["OnError", "clean_text", "decode_text", "read_failure", "report_error", "utf8_reason"]
+__all__ = [
+    "GZIP_MAGIC",
+    "OnError",
+    "clean_text",
+    "decode_text",
+    "open_binary",
+    "read_failure",
+    "report_error",
+    "utf8_reason",
+]
+
+GZIP_MAGIC = b"\x1f\x8b"
+"""The first two bytes of a gzip file: compressed input is recognised by them, not by name."""
 
 OnError = Callable[[IngestError], None] | None
 """What to do with a bad record: ``None`` raises it; a callable receives it and reading goes on."""
 
 # C0 controls except \t (09) and \n (0a), plus DEL; \r is turned into \n before this runs.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def open_binary(path: str | os.PathLike[str]) -> io.BufferedIOBase:
+    """``path`` opened for reading bytes, gunzipped as it is read when its content is gzip."""
+    with open(path, "rb") as probe:
+        compressed = probe.read(2) == GZIP_MAGIC
+    return gzip.open(path, "rb") if compressed else open(path, "rb")
 
 
 def clean_text(text: str, *, unescape: bool = False) -> str:

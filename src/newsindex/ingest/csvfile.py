@@ -16,7 +16,6 @@ where the row starts.
 from __future__ import annotations
 
 import csv
-import gzip
 import itertools
 import os
 import re
@@ -24,7 +23,13 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping
 
 from newsindex.errors import IngestError, InvalidArgumentError
-from newsindex.ingest.common import OnError, read_failure, report_error, utf8_reason
+from newsindex.ingest.common import (
+    OnError,
+    open_binary,
+    read_failure,
+    report_error,
+    utf8_reason,
+)
 from newsindex.ingest.dates import DateOrder
 from newsindex.ingest.records import FIELD_KEYS, KNOWN_KEYS, article_from_record
 from newsindex.models import Article
@@ -45,7 +50,6 @@ ColumnMap = Mapping[str, str]
 DELIMITERS = ",;\t"
 """The delimiters a ``.csv`` file may use."""
 
-_GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF_BYTES = 64 * 1024
 _LIST_SEPARATOR = re.compile(r"\s*[;|]\s*")
 _LIST_FIELDS = ("authors", "tags")
@@ -81,9 +85,7 @@ def read_csv(
     columns = check_column_map(column_map or {})
     name = str(path)
     try:
-        with open(path, "rb") as probe:
-            compressed = probe.read(2) == _GZIP_MAGIC
-        stream = gzip.open(path, "rb") if compressed else open(path, "rb")  # noqa: SIM115
+        stream = open_binary(path)
     except OSError as exc:
         report_error(IngestError(name, 0, read_failure(exc)), on_error)
         return

@@ -14,13 +14,13 @@ import os
 import zlib
 from collections.abc import Callable
 
+from newsindex.ingest.common import GZIP_MAGIC
 from newsindex.ingest.csvfile import looks_like_csv
 from newsindex.ingest.feeds import looks_like_feed
 from newsindex.ingest.pages import looks_like_page
 
 __all__ = ["CONTENT_TYPES", "GZIP_MAGIC", "HEAD_BYTES", "detect_type", "head_text"]
 
-GZIP_MAGIC = b"\x1f\x8b"
 HEAD_BYTES = 64 * 1024
 """How much of the start of a file (after decompression) the predicates see."""
 

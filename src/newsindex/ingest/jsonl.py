@@ -10,19 +10,18 @@ record ("skip mode").
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import re
 import zlib
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 from newsindex.errors import IngestError
 from newsindex.ingest.common import (
     OnError,
     decode_text,
+    open_binary,
     read_failure,
     report_error,
     utf8_reason,
@@ -33,7 +32,6 @@ from newsindex.models import Article
 
 __all__ = ["article_from_record", "read_json", "read_jsonl"]
 
-_GZIP_MAGIC = b"\x1f\x8b"
 _ENVELOPE_KEYS = ("articles", "items", "data")
 _END = object()  # marks the end of an array
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
@@ -60,9 +58,7 @@ def read_jsonl(
     """
     name = str(path)
     try:
-        with open(path, "rb") as probe:
-            compressed = probe.read(2) == _GZIP_MAGIC
-        stream = gzip.open(path, "rb") if compressed else open(path, "rb")  # noqa: SIM115
+        stream = open_binary(path)
     except OSError as exc:
         report_error(IngestError(name, 0, read_failure(exc)), on_error)
         return
@@ -102,9 +98,8 @@ def read_json(
     """
     name = str(path)
     try:
-        data = Path(path).read_bytes()
-        if data.startswith(_GZIP_MAGIC):
-            data = gzip.decompress(data)
+        with open_binary(path) as stream:
+            data = stream.read()
         text = decode_text(data, name)
     except (OSError, EOFError, zlib.error) as exc:
         report_error(IngestError(name, 0, read_failure(exc)), on_error)
