@@ -277,8 +277,8 @@ class Salvage:
     """Caveats about what was read."""
     segments: int = 0
     """Segments looked at."""
-    toc_readable: bool = True
-    """Whether the newest table of contents could be read."""
+    toc: TOC | None = None
+    """The newest table of contents, None when it could not be read."""
 
 
 def _read_articles(reader: SegmentReader, name: str, found: Salvage, *, newer: bool = True) -> bool:
@@ -328,6 +328,7 @@ def salvage(folder: Path, *, check_postings: bool = True) -> Salvage:
         toc = _read_toc(storage)
         segments = [(segment, _segment_name(segment)) for segment in toc.segments]
         schema = toc.schema
+        found.toc = toc
     except OSError as exc:
         if is_access_failure(exc):
             raise access_error(folder, exc) from None
@@ -378,7 +379,6 @@ def _without_toc(
     folder: Path, storage: FileStorage, found: Salvage, exc: BaseException
 ) -> list[tuple[Any, str]]:
     """The segments of a folder whose table of contents cannot be read, found from its files."""
-    found.toc_readable = False
     toc_name = _latest_toc(folder)
     if toc_name:
         found.lost.append(f"{toc_name}: {_reason(exc, folder / toc_name)}")
@@ -438,8 +438,8 @@ def check_folder(folder: Path, *, version_problem: str | None = None) -> IndexCh
     found = salvage(folder)
     problems = ([version_problem] if version_problem else []) + found.problems
     unlisted: list[str] = []
-    if found.toc_readable:
-        toc = _read_toc(FileStorage(str(folder)))
+    if found.toc is not None:  # the one salvage read, not a newer one
+        toc = found.toc
         live = sum(segment.doc_count() for segment in toc.segments)
         if not found.lost and live != len(found.articles):
             problems.append(
