@@ -10,6 +10,7 @@ import os
 import re
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 
 from newsindex.errors import IngestError
 
@@ -20,6 +21,7 @@ __all__ = [
     "decode_text",
     "open_binary",
     "read_failure",
+    "read_whole",
     "report_error",
     "utf8_reason",
 ]
@@ -39,6 +41,15 @@ def open_binary(path: str | os.PathLike[str]) -> io.BufferedIOBase:
     with open(path, "rb") as probe:
         compressed = probe.read(2) == GZIP_MAGIC
     return gzip.open(path, "rb") if compressed else open(path, "rb")
+
+
+def read_whole(path: str | os.PathLike[str], on_error: OnError) -> bytes | None:
+    """The bytes of ``path``; None when it cannot be read, reported through ``on_error``."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        report_error(IngestError(str(path), 0, read_failure(exc)), on_error)
+        return None
 
 
 def clean_text(text: str, *, unescape: bool = False) -> str:

@@ -31,13 +31,12 @@ import io
 import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 from newsindex.errors import IngestError
 from newsindex.ingest._extra import import_web
-from newsindex.ingest.common import OnError, clean_text, read_failure, report_error
+from newsindex.ingest.common import OnError, clean_text, read_whole, report_error
 from newsindex.ingest.dates import parse_date
 from newsindex.ingest.markup import html_to_text, looks_like_html
 from newsindex.models import Article, canonical_url
@@ -59,10 +58,8 @@ def looks_like_feed(head: str) -> bool:
 def read_feed(path: str | os.PathLike[str], *, on_error: OnError = None) -> Iterator[Article]:
     """Yield the articles of an RSS or Atom feed file, one per item, in feed order."""
     name = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        report_error(IngestError(name, 0, read_failure(exc)), on_error)
+    data = read_whole(path, on_error)
+    if data is None:
         return
     try:
         feedparser = import_web("feedparser", name, "feeds")

@@ -27,12 +27,11 @@ import datetime as dt
 import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from newsindex.errors import IngestError
 from newsindex.ingest._extra import import_web
-from newsindex.ingest.common import OnError, clean_text, read_failure, report_error
+from newsindex.ingest.common import OnError, clean_text, read_whole, report_error
 from newsindex.ingest.dates import parse_date
 from newsindex.models import Article, canonical_url
 
@@ -53,10 +52,8 @@ def looks_like_page(head: str) -> bool:
 def read_page(path: str | os.PathLike[str], *, on_error: OnError = None) -> Iterator[Article]:
     """Yield the article of a saved web page (one page, one article)."""
     name = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        report_error(IngestError(name, 0, read_failure(exc)), on_error)
+    data = read_whole(path, on_error)
+    if data is None:
         return
     try:
         article = article_from_html(data, name)
