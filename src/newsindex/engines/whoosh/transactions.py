@@ -13,9 +13,8 @@ import functools
 import hashlib
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 import attrs
 from whoosh.index import FileIndex
@@ -173,13 +172,6 @@ def delete_articles(ix: FileIndex, ids: Iterable[str], *, lock_timeout: float = 
     return len(docnums)
 
 
-def _stored(searcher: Searcher) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Every live document's number and stored fields, in document order."""
-    reader = searcher.reader()
-    for docnum in reader.all_doc_ids():
-        yield docnum, reader.stored_fields(docnum)
-
-
 def _current_id(article: Article) -> str:
     """The article's id as this version makes it: an id an earlier version made from the
     article's URL as written is made again from its canonical URL; any other id is kept."""
@@ -208,15 +200,16 @@ def rebuild_index(
         writer.schema = build_schema()
         with ix.searcher() as searcher:  # the old commit, read while the new one is written
             # Ids made from a URL by an earlier schema are made again; two articles that then
-            # share an id (one story shared twice) are one, the later.
-            last = {
-                _current_id(from_stored(stored)): docnum for docnum, stored in _stored(searcher)
+            # share an id (one story shared twice) are one, the later. Only the ids are held:
+            # each kept article is read again when it is written.
+            reader = searcher.reader()
+            ids = {
+                docnum: _current_id(from_stored(reader.stored_fields(docnum)))
+                for docnum in reader.all_doc_ids()
             }
-            for docnum, stored in _stored(searcher):
-                article = from_stored(stored)
-                article_id = _current_id(article)
-                if last[article_id] != docnum:
-                    continue
+            last = {article_id: docnum for docnum, article_id in ids.items()}
+            for article_id, docnum in sorted(last.items(), key=lambda item: item[1]):
+                article = from_stored(reader.stored_fields(docnum))
                 if article_id != article.id:
                     article = attrs.evolve(article, id=article_id)
                 writer.add_document(**to_document(article))
