@@ -28,6 +28,8 @@ from newsindex.errors import (
     QuerySyntaxError,
 )
 from newsindex.ingest import read_path, read_paths
+from newsindex.ingest.fetch import DEFAULT_DELAY as FETCH_DELAY
+from newsindex.ingest.fetch import DEFAULT_TIMEOUT as FETCH_TIMEOUT
 from newsindex.models import (
     Article,
     Hit,
@@ -63,6 +65,8 @@ if _typing.TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
+    "FETCH_DELAY",
+    "FETCH_TIMEOUT",
     "IMPORT_MEMORY_MB",
     "Article",
     "ArticleNotFoundError",

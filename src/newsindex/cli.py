@@ -14,6 +14,8 @@ import click
 
 from newsindex import (
     DEFAULT_LOCK_TIMEOUT,
+    FETCH_DELAY,
+    FETCH_TIMEOUT,
     IMPORT_MEMORY_MB,
     NewsIndex,
     NewsIndexError,
@@ -217,7 +219,7 @@ def main() -> None:
     click.option(
         "--timeout",
         type=click.FloatRange(min=0, min_open=True),
-        default=30.0,
+        default=FETCH_TIMEOUT,
         show_default=True,
         metavar="SECONDS",
         help="How long to wait for a web server's answer.",
@@ -225,7 +227,7 @@ def main() -> None:
     click.option(
         "--delay",
         type=click.FloatRange(min=0),
-        default=1.0,
+        default=FETCH_DELAY,
         show_default=True,
         metavar="SECONDS",
         help="Pause between two requests to the same web site.",
