@@ -189,7 +189,7 @@ def main() -> None:
         multiple=True,
         callback=_column_map,
         metavar="FIELD=COLUMN,...",
-        help="Read an article field from a CSV/TSV column of another name: title=headline.",
+        help="Read an article field from a CSV column or JSON key of another name: title=headline.",
     ),
     click.option(
         "--memory-mb",
