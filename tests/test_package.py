@@ -134,6 +134,7 @@ STAGES = (
         "engines.whoosh",
         {"_whoosh", "analysis", "engines.whoosh.codec", "errors", "fields", "models", "query"},
     ),
+    ("engines.opensearch", {"analysis", "errors", "fields", "models", "query"}),
     ("api", {"engines.whoosh", "errors", "ingest", "models", "query"}),
     ("evaluation", {"api", "errors", "models"}),
     ("render", {"models"}),

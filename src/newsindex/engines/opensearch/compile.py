@@ -1,0 +1,567 @@
+"""Compiling a parsed query tree to OpenSearch's query DSL.
+
+Pure: a tree and the search's options in, a request body out; no server needed. The leaves
+hold terms already analysed by newsindex, and the index's text fields search with an analyzer
+that passes terms through (:mod:`.template`), so no word is stemmed twice.
+
+The local engine's ranking, where OpenSearch has it:
+
+- words score as one BM25F field over title and body (``combined_fields``, title weighted
+  :data:`TITLE_BOOST`); before 3.2, one ``match`` on a ``text`` field the two are copied to;
+- phrases are ``match_phrase`` with the same slop; adjacent query words add a small
+  ``match_phrase`` clause (:data:`PROXIMITY_WEIGHT`), so articles with them side by side come
+  first; a word the user typed in another form than its stem adds a clause on the unstemmed
+  ``exact`` sub-fields (:data:`EXACT_WEIGHT`);
+- long plain queries and pasted prose are any-word queries of their
+  :data:`MAX_RANKED_ITEMS` most selective words, each repeated word weighing the square root
+  of its count, stop words left out (:func:`rank_items`);
+- the recency prior ``1 + 0.5 * 0.5 ** (age / 730 days)``, age counted back from the newest
+  article, is an ``exp`` decay on ``published`` in a ``function_score`` (undated: 1).
+
+What it cannot mirror: ``combined_fields`` scores every field with one BM25 (the index's
+``b`` and ``k1``), as the local engine does, but takes no per-field ``b``; prefixes match
+with a constant score (the local engine scores its 512 most frequent expansions); idf counts
+the articles holding a word in title or body, where the local engine takes the larger of the
+two fields' counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from newsindex.analysis.analyzer import analyze
+from newsindex.errors import QuerySyntaxError
+from newsindex.fields import DATE_FIELD, NAME_FIELDS
+from newsindex.models import Match, Sort
+from newsindex.query.syntax import LONG_QUERY_WORDS, MAX_CLAUSES, STOP_WORDS
+from newsindex.query.tree import (
+    And,
+    Dates,
+    Node,
+    Not,
+    Or,
+    ParsedQuery,
+    Phrase,
+    Prefix,
+    Term,
+    describe,
+    has_positive,
+    leaves,
+)
+
+__all__ = [
+    "EXACT_WEIGHT",
+    "MARK_END",
+    "MARK_START",
+    "MAX_PROXIMITY_PAIRS",
+    "MAX_RANKED_ITEMS",
+    "PROXIMITY_WEIGHT",
+    "RECENCY_HALF_LIFE_DAYS",
+    "RECENCY_WEIGHT",
+    "SNIPPET_CHARS",
+    "TITLE_BOOST",
+    "CompiledSearch",
+    "RankedQuery",
+    "compile_search",
+    "compile_tree",
+    "is_ranked",
+    "rank_items",
+    "search_body",
+]
+
+TITLE_BOOST = 1.5
+"""How much a match in the title outweighs one in the body (the local engine's weight)."""
+
+PROXIMITY_WEIGHT = 0.1
+"""The weight of a pair of adjacent query words found side by side, against a word's 1."""
+
+MAX_PROXIMITY_PAIRS = 16
+"""A query adds at most this many adjacent pairs (a pasted paragraph has hundreds)."""
+
+EXACT_WEIGHT = 0.2
+"""The weight of a typed word found in the very form typed, on top of its stem's match."""
+
+MAX_RANKED_ITEMS = 64
+"""An any-word query keeps at most this many items, the most selective (the local engine's cap;
+OpenSearch refuses more than 1,024 clauses)."""
+
+RECENCY_WEIGHT = 0.5
+"""The largest share of its score a hit gains for being new (the local engine's)."""
+
+RECENCY_HALF_LIFE_DAYS = 730
+"""The age at which the recency gain has halved (the local engine's)."""
+
+SNIPPET_CHARS = 220
+"""Target length of a snippet, in characters (the local engine's)."""
+
+MARK_START = "\x02"
+"""Put before a highlighted word by the server; never in article text, which is printable."""
+
+MARK_END = "\x03"
+"""Put after a highlighted word by the server."""
+
+_TEXT = ("title", "body")
+
+
+def _boosted(query: dict[str, Any], boost: float) -> dict[str, Any]:
+    """``query`` (one key, one options mapping) with a boost, unless it is 1."""
+    if boost == 1.0:
+        return query
+    ((kind, options),) = query.items()
+    if kind in ("bool", "combined_fields", "function_score"):
+        return {kind: {**options, "boost": boost}}
+    ((field, value),) = options.items()
+    return {kind: {field: {**value, "boost": boost}}}
+
+
+def _any(clauses: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    if len(clauses) == 1:
+        return clauses[0]
+    return {"bool": {"should": list(clauses), "minimum_should_match": 1}}
+
+
+def _fields(field: str | None) -> tuple[tuple[str, float], ...]:
+    if field is None:
+        return (("title", TITLE_BOOST), ("body", 1.0))
+    return ((field, 1.0),)
+
+
+def _words(text: str, boost: float, combined_fields: bool) -> dict[str, Any]:
+    """Analysed words scored as one field over title and body."""
+    if combined_fields:
+        query: dict[str, Any] = {
+            "combined_fields": {"query": text, "fields": [f"title^{TITLE_BOOST:g}", "body"]}
+        }
+        return _boosted(query, boost)
+    return {"match": {"text": {"query": text, **({"boost": boost} if boost != 1.0 else {})}}}
+
+
+def _exact(form: str, boost: float) -> dict[str, Any]:
+    """A typed word in the very form typed, in title or body."""
+    return _any(
+        [
+            {
+                "term": {
+                    f"{field}.exact": {
+                        "value": form,
+                        "boost": round(weight * boost * EXACT_WEIGHT, 6),
+                    }
+                }
+            }
+            for field, weight in _fields(None)
+        ]
+    )
+
+
+def _term(node: Term, combined_fields: bool) -> dict[str, Any]:
+    if node.field == "id":
+        return _boosted({"term": {"id": {"value": node.text}}}, node.boost)
+    if node.field is not None:
+        _check_field(node.field, node)
+        return _boosted({"term": {node.field: {"value": node.text}}}, node.boost)
+    words = _words(node.text, node.boost, combined_fields)
+    form = getattr(node, "form", None)  # the word as typed, when the parser keeps it
+    if not form or form == node.text:
+        return words
+    return {"bool": {"must": [words], "should": [_exact(form, node.boost)]}}
+
+
+def _check_field(field: str, node: Node) -> None:
+    if field not in NAME_FIELDS and field not in _TEXT:
+        raise QuerySyntaxError(
+            describe(node), 0, f"the OpenSearch engine has no field '{field}' to search"
+        )
+
+
+def compile_tree(node: Node, *, combined_fields: bool = True) -> dict[str, Any]:
+    """The OpenSearch query for a parsed query tree.
+
+    ``combined_fields``: the server has that query (3.2 and later); else words are matched on
+    the ``text`` field title and body are copied to.
+    """
+    if isinstance(node, Term):
+        return _term(node, combined_fields)
+    if isinstance(node, Phrase):
+        if node.field is not None and node.field != "id":
+            _check_field(node.field, node)
+        text = " ".join(node.words)
+        return _any(
+            [
+                {"match_phrase": {f: {"query": text, "slop": node.slop, "boost": b * node.boost}}}
+                for f, b in _fields(node.field)
+            ]
+        )
+    if isinstance(node, Prefix):
+        if node.field is not None and node.field != "id":
+            _check_field(node.field, node)
+        return _any(
+            [
+                {"prefix": {f: {"value": prefix, "boost": b * node.boost}}}
+                for f, b in _fields(node.field)
+                for prefix in node.prefixes
+            ]
+        )
+    if isinstance(node, Dates):
+        bounds: dict[str, str] = {}
+        if node.start is not None:
+            bounds["gte"] = node.start.isoformat()
+        if node.end is not None:
+            bounds["lt"] = node.end.isoformat()
+        return {"range": {DATE_FIELD: bounds}}
+    if isinstance(node, Not):
+        return {"bool": {"must_not": [compile_tree(node.item, combined_fields=combined_fields)]}}
+    if isinstance(node, Or):
+        return _any(
+            [
+                compile_tree(item, combined_fields=combined_fields)
+                for item in dict.fromkeys(node.items)
+            ]
+        )
+    if isinstance(node, And):
+        return _compile_and(node, combined_fields)
+    raise QuerySyntaxError(
+        repr(node), 0, f"the OpenSearch engine cannot search a {type(node).__name__} clause"
+    )
+
+
+def _compile_and(node: And, combined_fields: bool) -> dict[str, Any]:
+    items: list[Node] = []
+    for item in dict.fromkeys(node.items):
+        if isinstance(item, And) and not has_positive(item):
+            items.extend(item.items)  # "x (-y -z)": the group's exclusions are the parent's
+        else:
+            items.append(item)
+    items = list(dict.fromkeys(items))
+
+    def compiled(nodes: list[Node]) -> list[dict[str, Any]]:
+        return [compile_tree(n, combined_fields=combined_fields) for n in nodes]
+
+    must = compiled([i for i in items if not isinstance(i, (Not, Dates))])
+    dates = compiled([i for i in items if isinstance(i, Dates)])
+    excluded = compiled([i.item for i in items if isinstance(i, Not)])
+    if len(must) == 1 and not dates and not excluded:
+        return must[0]
+    query: dict[str, Any] = {}
+    for key, clauses in (("must", must), ("filter", dates), ("must_not", excluded)):
+        if clauses:
+            query[key] = clauses
+    return {"bool": query}
+
+
+# --- ranked any-word queries (the local engine's rules, for the same results) ------------------
+
+
+def _top_items(tree: Node) -> tuple[Node, ...]:
+    return tree.items if isinstance(tree, And) else (tree,)
+
+
+def is_ranked(parsed: ParsedQuery, match: Match) -> bool:
+    """Whether ``parsed`` runs as ranked any-word matching under ``match``: always for
+    ``"any"``, never for ``"all"``; for ``"auto"``, prose and typed queries of at least
+    :data:`~newsindex.query.LONG_QUERY_WORDS` plain words or quoted phrases."""
+    if match == "all":
+        return False
+    if match == "any":
+        return True
+    items = _top_items(parsed.tree)
+    prose_like = all(isinstance(i, (Term, Phrase)) and i.field is None for i in items)
+    return parsed.prose or (len(items) >= LONG_QUERY_WORDS and (parsed.plain or prose_like))
+
+
+_STOP_TERMS = frozenset(analyze(" ".join(sorted(STOP_WORDS))))
+
+
+@attrs.frozen
+class RankedQuery:
+    """A query split for any-word matching: weighted optional items, filters, exclusions."""
+
+    optional: tuple[tuple[Node, float], ...]
+    """The items any of which may match, each with its weight."""
+    required: tuple[Dates, ...]
+    """Date filters, all required."""
+    excluded: tuple[Node, ...]
+    """What no hit may match."""
+
+    def tree(self) -> Node:
+        """The same query as a tree, for its description."""
+        words = [item for item, _ in self.optional]
+        either = words[0] if len(words) == 1 else Or(tuple(words))
+        items = (either, *self.required, *(Not(item) for item in self.excluded))
+        return items[0] if len(items) == 1 else And(items)
+
+
+def rank_items(tree: Node, *, split: bool) -> RankedQuery:
+    """Every top-level item becomes optional, except date filters (kept) and exclusions.
+
+    With ``split`` (plain queries) a hyphenated word counts as its parts. Stop words are left
+    out unless nothing else is left; a repeated word weighs the square root of its count.
+    """
+    words: list[Node] = []
+    required: list[Dates] = []
+    excluded: list[Node] = []
+    for item in _top_items(tree):
+        if isinstance(item, Not):
+            excluded.append(item.item)
+        elif isinstance(item, Dates):
+            required.append(item)
+        elif split and isinstance(item, Phrase):
+            words.extend(Term(item.field, word) for word in item.words)
+        else:
+            words.append(item)
+    content = [w for w in words if not (isinstance(w, Term) and w.text in _STOP_TERMS)]
+    counts: dict[Node, int] = {}
+    for item in content or words:
+        counts[item] = counts.get(item, 0) + 1
+    optional = tuple((item, math.sqrt(count)) for item, count in counts.items())
+    return RankedQuery(optional, tuple(required), tuple(excluded))
+
+
+Frequencies = Callable[[Sequence[str]], tuple[Mapping[str, int], int]]
+"""Given terms, their document frequencies in title or body and the number of articles."""
+
+
+def keep_selective(
+    ranked: RankedQuery, frequencies: Frequencies | None, limit: int = MAX_RANKED_ITEMS
+) -> RankedQuery:
+    """``ranked`` with only its ``limit`` most telling items (weight times idf; phrases and
+    prefixes first, words no article holds last), in their order in the query. Without
+    ``frequencies`` the first ``limit`` are kept."""
+    if len(ranked.optional) <= limit:
+        return ranked
+    if frequencies is None:
+        return attrs.evolve(ranked, optional=ranked.optional[:limit])
+    texts = [item.text for item, _ in ranked.optional if isinstance(item, Term)]
+    found, count = frequencies(texts)
+
+    def selectivity(i: int) -> float:
+        item, weight = ranked.optional[i]
+        if not isinstance(item, Term):
+            return math.inf
+        frequency = found.get(item.text, 0)
+        return weight * math.log(1 + count / frequency) if frequency else 0.0
+
+    order = sorted(range(len(ranked.optional)), key=lambda i: (-selectivity(i), i))
+    kept = sorted(order[:limit])
+    return attrs.evolve(ranked, optional=tuple(ranked.optional[i] for i in kept))
+
+
+# --- whole searches ----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class CompiledSearch:
+    """A parsed query compiled for OpenSearch, with what the page of results needs."""
+
+    query: dict[str, Any]
+    """The ``query`` of the search request."""
+    highlight_query: dict[str, Any] | None
+    """What snippets mark in the body (None: nothing to mark)."""
+    description: str
+    """The query as it was understood (after any-word ranking rewrote it)."""
+
+
+def _pairs(items: Sequence[Node], *, split: bool) -> list[tuple[str, str]]:
+    """Words of the default fields side by side in the query (the words of a phrase too, with
+    ``split``), neither a stop word; at most :data:`MAX_PROXIMITY_PAIRS`."""
+    words: list[str | None] = []  # None: something that is not a plain word, between words
+    for item in items:
+        if split and isinstance(item, Phrase) and item.field is None:
+            words.extend(item.words)
+        elif isinstance(item, Term) and item.field is None:
+            words.append(item.text)
+        else:
+            words.append(None)
+    pairs: list[tuple[str, str]] = []
+    for first, second in itertools.pairwise(words):
+        if (
+            first is not None
+            and second is not None
+            and first != second
+            and first not in _STOP_TERMS
+            and second not in _STOP_TERMS
+            and (first, second) not in pairs
+        ):
+            pairs.append((first, second))
+    return pairs[:MAX_PROXIMITY_PAIRS]
+
+
+def _proximity(pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "match_phrase": {
+                field: {"query": f"{a} {b}", "boost": round(PROXIMITY_WEIGHT * weight, 6)}
+            }
+        }
+        for a, b in pairs
+        for field, weight in _fields(None)
+    ]
+
+
+def _recency(query: dict[str, Any], newest: dt.datetime) -> dict[str, Any]:
+    """``query`` with its scores times ``1 + weight * 0.5 ** (age / half-life)`` (dated only)."""
+    decay = {
+        "origin": newest.isoformat(),
+        "scale": f"{RECENCY_HALF_LIFE_DAYS}d",
+        "decay": 0.5,
+    }
+    return {
+        "function_score": {
+            "query": query,
+            "functions": [
+                {
+                    "filter": {"exists": {"field": DATE_FIELD}},
+                    "exp": {DATE_FIELD: decay},
+                    "weight": RECENCY_WEIGHT,
+                },
+                {"weight": 1.0},
+            ],
+            "score_mode": "sum",
+            "boost_mode": "multiply",
+        }
+    }
+
+
+def _marked(node: Node) -> list[dict[str, Any]]:
+    """Queries for what snippets mark: the positive words, phrases and prefixes of the body."""
+    if isinstance(node, Not):
+        return []
+    if isinstance(node, (And, Or)):
+        return [q for item in node.items for q in _marked(item)]
+    if isinstance(node, Term) and node.field in (None, "body"):
+        return [{"term": {"body": node.text}}]
+    if isinstance(node, Phrase) and node.field in (None, "body"):
+        return [{"match_phrase": {"body": {"query": " ".join(node.words), "slop": node.slop}}}]
+    if isinstance(node, Prefix) and node.field in (None, "body"):
+        return [{"prefix": {"body": prefix}} for prefix in node.prefixes]
+    return []
+
+
+def _dates(since: dt.datetime | None, until: dt.datetime | None) -> Dates | None:
+    if since is None and until is None:
+        return None
+
+    def label(moment: dt.datetime | None) -> str:
+        if moment is None:
+            return "*"
+        return moment.date().isoformat() if moment.time() == dt.time() else moment.isoformat()
+
+    shown = until - dt.timedelta(days=1) if until and until.time() == dt.time() else until
+    return Dates(since, until, f"[{label(since)} TO {label(shown)}]")
+
+
+def compile_search(
+    parsed: ParsedQuery,
+    *,
+    match: Match = "auto",
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    newest: dt.datetime | None = None,
+    frequencies: Frequencies | None = None,
+    combined_fields: bool = True,
+) -> CompiledSearch:
+    """Compile ``parsed`` and the search's options (``since`` inclusive, ``until``
+    exclusive, naive UTC) into the query of a search request.
+
+    ``match`` is the local engine's: ``"all"`` requires every top-level item, ``"any"`` ranks
+    articles with any of them, ``"auto"`` picks (:func:`is_ranked`). ``newest``: the newest
+    article's date, which the recency prior counts back from (None: no prior).
+    ``frequencies``: document frequencies, to keep a long query's most selective words.
+    """
+    tree = parsed.tree
+    date_filter = _dates(since, until)
+    if date_filter is not None:
+        tree = And((*_top_items(tree), date_filter))
+    if is_ranked(parsed, match):
+        ranked = keep_selective(rank_items(tree, split=parsed.plain), frequencies)
+        should = [
+            _boosted(compile_tree(item, combined_fields=combined_fields), weight)
+            for item, weight in ranked.optional
+        ]
+        pairs = _pairs(_top_items(parsed.tree), split=parsed.plain)
+        body: dict[str, Any] = {"should": should + _proximity(pairs), "minimum_should_match": 1}
+        if ranked.required:
+            body["filter"] = [compile_tree(d) for d in ranked.required]
+        if ranked.excluded:
+            body["must_not"] = [
+                compile_tree(i, combined_fields=combined_fields) for i in ranked.excluded
+            ]
+        query: dict[str, Any] = {"bool": body}
+        tree = ranked.tree()
+    else:
+        if (clauses := len(leaves(tree))) > MAX_CLAUSES:
+            raise QuerySyntaxError(
+                parsed.text,
+                0,
+                f"the query has {clauses} different words or clauses, more than {MAX_CLAUSES} "
+                "can all be required: rank them by any word instead (match 'any')",
+            )
+        query = compile_tree(tree, combined_fields=combined_fields)
+        pairs = _pairs(_top_items(parsed.tree), split=False)
+        if pairs and has_positive(tree):
+            inner = query.get("bool", {})
+            if "must" in inner and "should" not in inner:
+                query = {"bool": {**inner, "should": _proximity(pairs)}}
+            else:
+                query = {"bool": {"must": [query], "should": _proximity(pairs)}}
+    if newest is not None and has_positive(tree):
+        query = _recency(query, newest)
+    marked = _marked(tree)
+    return CompiledSearch(
+        query=query,
+        highlight_query=_any(marked) if marked else None,
+        description=str(ParsedQuery(parsed.text, tree)),
+    )
+
+
+_SORTS: dict[str, list[Any]] = {
+    "relevance": [{"_score": "desc"}, {"id": "asc"}],
+    "newest": [{DATE_FIELD: {"order": "desc", "missing": "_last"}}, {"id": "asc"}],
+    "oldest": [{DATE_FIELD: {"order": "asc", "missing": "_last"}}, {"id": "asc"}],
+}
+
+
+def search_body(
+    compiled: CompiledSearch,
+    *,
+    page: int = 1,
+    limit: int = 10,
+    sort: Sort = "relevance",
+    snippets: bool = True,
+) -> dict[str, Any]:
+    """The body of the search request for one page: an exact total, the page's hits in
+    ``sort`` order (ties by id) and, with ``snippets``, the body's best passage marked with
+    :data:`MARK_START` and :data:`MARK_END`."""
+    body: dict[str, Any] = {
+        "query": compiled.query,
+        "from": (page - 1) * limit,
+        "size": limit,
+        "track_total_hits": True,
+        "sort": _SORTS[sort],
+    }
+    if sort != "relevance":
+        body["track_scores"] = True
+    if snippets:
+        body["highlight"] = {
+            "pre_tags": [MARK_START],
+            "post_tags": [MARK_END],
+            "fields": {
+                "body": {
+                    "type": "unified",
+                    "fragment_size": SNIPPET_CHARS,
+                    "number_of_fragments": 1,
+                    "no_match_size": SNIPPET_CHARS,
+                }
+            },
+            "max_analyzer_offset": 200_000,
+        }
+        if compiled.highlight_query is not None:
+            body["highlight"]["highlight_query"] = compiled.highlight_query
+        else:
+            body["highlight"]["highlight_query"] = {"match_none": {}}
+    return body

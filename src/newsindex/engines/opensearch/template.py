@@ -1,0 +1,177 @@
+"""The index an OpenSearch engine writes to: settings, analyzers that mirror newsindex's, mappings.
+
+Queries reach OpenSearch already analysed by newsindex's own analyzer (one source of truth), so
+the text fields search with ``news_terms``, which passes terms through as they are; the index
+side, ``news_text``, must make the same terms from an article as
+:func:`newsindex.analysis.analyze` does. It is built from OpenSearch's built-ins:
+
+- a ``pattern_replace`` character filter drops possessives (``Ukraine's`` -> ``Ukraine``);
+- a ``pattern`` tokenizer with the same expression as newsindex's finds words, dotted acronyms
+  (``U.K.``), numbers with separators (``1,000``, ``3.5``) and inner apostrophes (``O'Brien``),
+  and splits hyphenated words into their parts;
+- ``lowercase`` and ``asciifolding`` fold case and Latin accents;
+- two ``pattern_replace`` filters drop apostrophes and commas, and the dots of acronyms (numbers
+  keep theirs);
+- ``snowball`` English stems, after a rule for short words with a doubled consonant
+  (``added`` -> ``ad``), where NLTK's Snowball and Lucene's differ. No stop filter: phrases
+  keep their stop words.
+
+Name fields (author, source, section, tag, url) use ``news_plain``, the same without
+stemming, and keep the whole value in a ``raw`` keyword sub-field for terms aggregations and
+``collapse``. Title and body have an ``exact`` sub-field of unstemmed forms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ANALYZER_SETTINGS",
+    "BM25_B",
+    "BM25_K1",
+    "TEMPLATE_VERSION",
+    "index_body",
+]
+
+TEMPLATE_VERSION = 1
+"""The version of the index layout, kept in the mapping's ``_meta``: an index made with another
+version is refused rather than searched wrongly."""
+
+BM25_B = 0.6
+"""BM25's length normalisation, the local engine's."""
+
+BM25_K1 = 1.2
+"""BM25's term frequency saturation, the local engine's."""
+
+_WORD = r"[\p{L}\p{N}]+(?:\p{M}+[\p{L}\p{N}]*)*"
+_NOT_WORD_NEXT = r"(?![\p{L}\p{N}])"
+_TOKEN = "|".join(
+    [
+        # U.K. / e.g. / U.S (single letters joined by dots)
+        rf"\p{{L}}(?=\.\p{{L}})(?:\.\p{{L}})+{_NOT_WORD_NEXT}\.?",
+        # 1,000 / 1,000.5 / 3.5 / 3.5bn: the separators belong to the number
+        r"(?=\p{Nd}+[.,]\p{Nd})(?:\p{Nd}{1,3}(?:,\p{Nd}{3})+(?!\p{Nd})(?:\.\p{Nd}+)?"
+        r"|\p{Nd}+(?:\.\p{Nd}+)+)[\p{L}\p{N}]*",
+        # words, with inner apostrophes joined (O'Brien, don't)
+        rf"{_WORD}(?:['\u2019](?![sS]{_NOT_WORD_NEXT}){_WORD})*",
+    ]
+)
+
+ANALYZER_SETTINGS: dict[str, Any] = {
+    "char_filter": {
+        "news_possessive": {
+            "type": "pattern_replace",
+            "pattern": rf"['\u2019][sS]{_NOT_WORD_NEXT}",
+            "replacement": "",
+        }
+    },
+    "tokenizer": {"news_words": {"type": "pattern", "pattern": _TOKEN, "group": 0}},
+    "filter": {
+        "news_separators": {
+            "type": "pattern_replace",
+            "pattern": "['\u2019\u02bc,]",
+            "replacement": "",
+        },
+        # A dot stays only in a number (3.5); in a word it comes from an acronym (U.K.).
+        "news_dots": {
+            "type": "pattern_replace",
+            "pattern": r"^(\p{Nd}.*)$|\.",
+            "replacement": "$1",
+        },
+        # NLTK undoubles the consonant of a short stem (added -> ad), Lucene's Snowball keeps
+        # it (add): the word is cut to the stem NLTK gives, which Snowball leaves alone.
+        "news_short_doubled": {
+            "type": "pattern_replace",
+            "pattern": r"^([aeiouy])([bdfgmnprt])\2(?:ed|edly|ing|ingly)$",
+            "replacement": "$1$2",
+        },
+        "news_snowball": {"type": "snowball", "language": "English"},
+    },
+    "analyzer": {
+        "news_text": {
+            "type": "custom",
+            "char_filter": ["news_possessive"],
+            "tokenizer": "news_words",
+            "filter": [
+                "lowercase",
+                "asciifolding",
+                "news_separators",
+                "news_dots",
+                "news_short_doubled",
+                "news_snowball",
+            ],
+        },
+        "news_plain": {
+            "type": "custom",
+            "char_filter": ["news_possessive"],
+            "tokenizer": "news_words",
+            "filter": ["lowercase", "asciifolding", "news_separators", "news_dots"],
+        },
+        # Query terms come analysed by newsindex: they are searched as they are.
+        "news_terms": {"type": "custom", "tokenizer": "whitespace"},
+    },
+}
+"""The analysis section of the index settings."""
+
+
+def _text(analyzer: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "text",
+        "analyzer": analyzer,
+        "search_analyzer": "news_terms",
+        "similarity": "news_bm25",
+        **extra,
+    }
+
+
+def _name() -> dict[str, Any]:
+    return _text("news_plain", fields={"raw": {"type": "keyword", "ignore_above": 1024}})
+
+
+def index_body(
+    *,
+    shards: int = 1,
+    replicas: int = 0,
+    combined_fields: bool = True,
+    percolator: bool = False,
+) -> dict[str, Any]:
+    """The body of a create-index request for articles.
+
+    ``combined_fields``: the server has the query of that name (3.2 and later); without it,
+    title and body are also copied to a ``text`` field that ranked queries score as one.
+    ``percolator``: the server has the percolator module; saved searches then go in the
+    ``saved_query`` field and are matched against new articles.
+    """
+    exact = {"exact": _text("news_plain")}
+    copy = {"copy_to": "text"} if not combined_fields else {}
+    properties: dict[str, Any] = {
+        "id": {"type": "keyword"},
+        "title": _text("news_text", fields=exact, **copy),
+        "body": _text("news_text", fields=exact, **copy),
+        "url": _name(),
+        "author": _name(),
+        "source": _name(),
+        "section": _name(),
+        "tag": _name(),
+        "published": {"type": "date"},
+        "language": {"type": "keyword"},
+    }
+    if not combined_fields:
+        properties["text"] = _text("news_text")
+    if percolator:
+        properties["saved_query"] = {"type": "percolator"}
+    return {
+        "settings": {
+            "index": {
+                "number_of_shards": shards,
+                "number_of_replicas": replicas,
+                "similarity": {"news_bm25": {"type": "BM25", "b": BM25_B, "k1": BM25_K1}},
+            },
+            "analysis": ANALYZER_SETTINGS,
+        },
+        "mappings": {
+            "dynamic": "strict",
+            "_meta": {"newsindex_template": TEMPLATE_VERSION},
+            "properties": properties,
+        },
+    }
