@@ -53,12 +53,12 @@ __all__ = [
 
 def searcher(news: NewsIndex) -> Any:
     """The index's own Whoosh searcher on its latest commit (the index keeps and closes it)."""
-    return news._index.searcher()
+    return news._engine.handle.searcher()
 
 
 def whoosh_index(news: NewsIndex) -> Any:
     """The Whoosh ``FileIndex`` the index opened."""
-    return news._index._ix
+    return news._engine.handle._ix
 
 
 def segments(news: NewsIndex) -> list[Any]:
@@ -70,7 +70,7 @@ def compiled(news: NewsIndex, query: str) -> tuple[Any, Any]:
     """``(searcher, Whoosh query)``: ``query`` parsed as a search parses it, compiled for
     the searcher's reader."""
     found = searcher(news)
-    tree = parse_query(query, news._index.analyzers(found)).tree
+    tree = parse_query(query, news._engine.handle.analyzers(found)).tree
     return found, compile_tree(tree, found.reader())
 
 

@@ -38,6 +38,7 @@ EXAMPLES: dict[type[NewsIndexError], tuple[object, ...]] = {
     IngestError: (Path("feed.jsonl"), 7, "invalid JSON: Expecting value (column 1)"),
     QuerySyntaxError: ('"open', 0, "the quote opened here is never closed"),
     errors.InvalidArgumentError: ("page", 0, "limit and page must be at least 1."),
+    errors.UnsupportedError: ("repair", "opensearch", "the cluster keeps its own replicas"),
 }
 """Constructor arguments for one instance of each error class."""
 

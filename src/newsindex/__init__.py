@@ -26,6 +26,7 @@ from newsindex.errors import (
     InvalidArgumentError,
     NewsIndexError,
     QuerySyntaxError,
+    UnsupportedError,
 )
 from newsindex.ingest import read_path, read_paths
 from newsindex.ingest.fetch import DEFAULT_DELAY as FETCH_DELAY
@@ -96,6 +97,7 @@ __all__ = [
     "Skipped",
     "Sort",
     "Topic",
+    "UnsupportedError",
     "analyze",
     "default_index_path",
     "evaluate",

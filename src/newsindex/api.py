@@ -9,21 +9,8 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from newsindex.engines.whoosh.folder import (
-    committed_count,
-    create_index,
-    discard_empty_index,
-    holds_index,
-    is_index,
-    open_index,
-    stored_articles,
-)
-from newsindex.engines.whoosh.handle import OpenIndex
-from newsindex.engines.whoosh.ranking import default_weighting
-from newsindex.engines.whoosh.repair import check_index, repair_index
-from newsindex.engines.whoosh.search import MATCHES, SORTS, run_search
-from newsindex.engines.whoosh.transactions import Progress, rebuild_index
-from newsindex.engines.whoosh.writer import IMPORT_MEMORY_MB
+from newsindex.engines.base import MATCHES, SORTS, Engine, Progress
+from newsindex.engines.whoosh.engine import IMPORT_MEMORY_MB, WhooshEngine
 from newsindex.errors import (
     ArticleNotFoundError,
     IndexExistsError,
@@ -31,6 +18,7 @@ from newsindex.errors import (
     IngestError,
     InvalidArgumentError,
     NewsIndexError,
+    UnsupportedError,
 )
 from newsindex.ingest import DateOrder, Fetcher, Source, is_url, read_paths, sample_paths
 from newsindex.ingest.fetch import DEFAULT_DELAY, DEFAULT_TIMEOUT, STATE_FILE
@@ -45,7 +33,7 @@ from newsindex.models import (
     Skipped,
     Sort,
 )
-from newsindex.query import parse_period, parse_query
+from newsindex.query import parse_period
 
 __all__ = ["NewsIndex", "default_index_path", "sample_index_path"]
 
@@ -100,11 +88,15 @@ def sample_index_path(environ: Mapping[str, str] | None = None) -> Path:
 def _move_old_sample(path: Path, sample: Path) -> None:
     """Move a sample index that an older newsindex built in the default index folder to the
     sample's own folder, so that the user's first import starts an index of their own."""
-    if sample.exists() or not is_index(path) or committed_count(path) != SAMPLE_ARTICLES:
+    if (
+        sample.exists()
+        or not WhooshEngine.is_index(path)
+        or WhooshEngine.committed_count(path) != SAMPLE_ARTICLES
+    ):
         return
     with contextlib.suppress(NewsIndexError):
         sample_ids = {article.id for article in read_paths(sample_paths())}
-        if {article.id for article in stored_articles(path)} == sample_ids:
+        if {article.id for article in WhooshEngine.stored_articles(path)} == sample_ids:
             sample.parent.mkdir(parents=True, exist_ok=True)
             path.rename(sample)
 
@@ -152,15 +144,35 @@ class NewsIndex:
     >>> ix.search('"coalition of the willing" date:2025').hits[0].title
     """
 
-    def __init__(self, index: OpenIndex) -> None:
-        """Wrap an opened index; use :meth:`create` or :meth:`open` instead."""
-        self._index = index
-        self.path = index.path
+    def __init__(self, engine: Engine) -> None:
+        """Wrap an opened engine; use :meth:`create` or :meth:`open` instead."""
+        self._engine = engine
+
+    @property
+    def engine(self) -> str:
+        """The name of the engine the index is on: ``"whoosh"`` for a folder."""
+        return self._engine.name
+
+    @property
+    def location(self) -> str:
+        """Where the index is: its folder's path."""
+        return self._engine.location
+
+    def _folder(self, feature: str) -> WhooshEngine:
+        """The engine of an index in a folder, for what only a folder has."""
+        if not isinstance(self._engine, WhooshEngine):
+            raise UnsupportedError(feature, self._engine.name)
+        return self._engine
+
+    @property
+    def path(self) -> Path:
+        """The index's folder."""
+        return self._folder("path").path
 
     @property
     def lock_timeout(self) -> float:
         """Seconds a write waits for another process's write to finish."""
-        return self._index.lock_timeout
+        return self._folder("lock_timeout").lock_timeout
 
     # --- opening -------------------------------------------------------------------------------
 
@@ -172,22 +184,21 @@ class NewsIndex:
 
         ``lock_timeout``: seconds a write waits for another process's write to finish.
         """
-        index = create_index(path, lock_timeout=lock_timeout)
-        return cls(OpenIndex(index, default_weighting, lock_timeout))
+        return cls(WhooshEngine.create(path, lock_timeout=lock_timeout))
 
     @classmethod
     def open(
         cls, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     ) -> NewsIndex:
         """Open the index at ``path``; raises ``IndexNotFoundError`` if there is none."""
-        return cls(OpenIndex(open_index(path), default_weighting, lock_timeout))
+        return cls(WhooshEngine.open(path, lock_timeout=lock_timeout))
 
     @classmethod
     def open_or_create(
         cls, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     ) -> NewsIndex:
         """Open the index at ``path``, making an empty one first if there is none."""
-        if not is_index(path):
+        if not WhooshEngine.is_index(path):
             with contextlib.suppress(IndexExistsError):  # another process made it first
                 return cls.create(path, lock_timeout=lock_timeout)
         return cls.open(path, lock_timeout=lock_timeout)
@@ -214,7 +225,7 @@ class NewsIndex:
         _move_old_sample(path, sample_index_path())
         if create:
             return cls.open_or_create(path, lock_timeout=lock_timeout)
-        if holds_index(path):
+        if WhooshEngine.holds_index(path):
             return cls.open(path, lock_timeout=lock_timeout)
         if on_sample:
             on_sample(path)
@@ -231,7 +242,7 @@ class NewsIndex:
         sample index written by another version of newsindex is rebuilt in place.
         """
         target = Path(path)
-        if not is_index(target):
+        if not WhooshEngine.is_index(target):
             if on_build:
                 on_build()
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -244,7 +255,8 @@ class NewsIndex:
                 try:
                     building.rename(target)
                 except OSError:
-                    if not is_index(target):  # else another process finished first: use theirs
+                    # else another process finished first: use theirs
+                    if not WhooshEngine.is_index(target):
                         raise
         try:
             return cls.open(target)
@@ -270,7 +282,7 @@ class NewsIndex:
         happens in place under the write lock and becomes visible in one commit, so an
         interrupted rebuild leaves the old index intact; returns the article count.
         """
-        return rebuild_index(path, lock_timeout=lock_timeout, progress=progress)
+        return WhooshEngine.rebuild(path, lock_timeout=lock_timeout, progress=progress)
 
     @staticmethod
     def discard(path: str | os.PathLike[str]) -> bool:
@@ -280,13 +292,13 @@ class NewsIndex:
         Never waits for the write lock: an index another process is importing into is left
         alone, even before its first commit.
         """
-        return discard_empty_index(path)
+        return WhooshEngine.discard(path)
 
     @staticmethod
     def check(path: str | os.PathLike[str]) -> IndexCheck:
         """Read the whole index at ``path`` (every segment, stored article and posting list)
         and report what is damaged; writes nothing. Works on folders :meth:`open` refuses."""
-        return check_index(path)
+        return WhooshEngine.check(path)
 
     @staticmethod
     def repair(
@@ -298,11 +310,11 @@ class NewsIndex:
         never deleted; the readable articles become the index in one commit. A sound index is
         left as it is. The report says what was recovered and what was lost.
         """
-        return repair_index(path, lock_timeout=lock_timeout)
+        return WhooshEngine.repair(path, lock_timeout=lock_timeout)
 
     def close(self) -> None:
         """Release the open searchers (files stay on disk)."""
-        self._index.close()
+        self._engine.close()
 
     def __enter__(self) -> NewsIndex:
         return self
@@ -311,7 +323,7 @@ class NewsIndex:
         self.close()
 
     def __repr__(self) -> str:
-        return f"NewsIndex({str(self.path)!r})"
+        return f"NewsIndex({self.location!r})"
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -336,7 +348,7 @@ class NewsIndex:
             raise InvalidArgumentError(
                 "memory_mb", memory_mb, f"memory_mb must be at least 1 (MB), not {memory_mb!r}."
             )
-        return self._index.write(articles, progress=progress, procs=procs, limitmb=memory_mb)
+        return self._engine.write(articles, progress=progress, procs=procs, limitmb=memory_mb)
 
     def add_files(
         self,
@@ -398,7 +410,7 @@ class NewsIndex:
         def pass_over(address: str, content_type: str) -> None:
             passed_over.append(content_type.split(";")[0].strip() or "no content type")
 
-        state = self.path / STATE_FILE
+        state = self._folder("add_files").path / STATE_FILE
         with Fetcher(state=state, follow=follow, timeout=timeout, delay=delay) as fetcher:
             articles = read_paths(
                 files,
@@ -424,7 +436,7 @@ class NewsIndex:
         ids = [ids] if isinstance(ids, str) else list(ids)
         for article_id in ids:
             _check_id(article_id)
-        return self._index.delete(ids)
+        return self._engine.delete(ids)
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -482,37 +494,32 @@ class NewsIndex:
                 since,
                 f"since ({since}) is after until ({until}): the range starts after it ends.",
             )
-        # One searcher for the whole call, this thread's alone until the results are built.
-        with self._index.lend() as searcher:
-            analyzers = self._index.analyzers(searcher)
-            parsed = parse_query(query, analyzers, syntax=syntax)
-            return run_search(
-                searcher,
-                parsed,
-                body_analyzer=analyzers(None),
-                page=page,
-                limit=limit,
-                sort=sort,
-                since=since_utc,
-                until=until_utc,
-                match=match,
-                snippets=snippets,
-            )
+        parsed = self._engine.parse(query, syntax=syntax)
+        return self._engine.search(
+            parsed,
+            page=page,
+            limit=limit,
+            sort=sort,
+            since=since_utc,
+            until=until_utc,
+            match=match,
+            snippets=snippets,
+        )
 
     def get(self, article_id: str) -> Article:
         """The stored article with this id; raises :class:`ArticleNotFoundError`."""
         _check_id(article_id)
-        article = self._index.article(article_id)
+        article = self._engine.article(article_id)
         if article is None:
             raise ArticleNotFoundError(article_id)
         return article
 
     def __contains__(self, article_id: object) -> bool:
-        return isinstance(article_id, str) and self._index.article(article_id) is not None
+        return isinstance(article_id, str) and self._engine.article(article_id) is not None
 
     def __len__(self) -> int:
-        return self._index.count()
+        return self._engine.count()
 
     def stats(self) -> IndexStats:
         """Article count, date range and size on disk."""
-        return self._index.stats()
+        return self._engine.stats()

@@ -13,7 +13,8 @@ Callers catch :class:`NewsIndexError` and never see Whoosh's or NLTK's exception
      ├── ArticleNotFoundError   get()/delete() with an id the index does not hold
      ├── IngestError            a bad input record (names file and line)
      ├── QuerySyntaxError       a query that cannot be understood (names the position)
-     └── InvalidArgumentError   a call's argument it does not accept (also a ValueError)
+     ├── InvalidArgumentError   a call's argument it does not accept (also a ValueError)
+     └── UnsupportedError       a feature the index's engine does not have (names both)
 
 Each message is one sentence naming the problem and, where there is one, the way out.
 
@@ -49,6 +50,7 @@ __all__ = [
     "InvalidArgumentError",
     "NewsIndexError",
     "QuerySyntaxError",
+    "UnsupportedError",
 ]
 
 
@@ -223,3 +225,17 @@ class InvalidArgumentError(NewsIndexError, ValueError):
         self.value = value
         self.message = message
         super().__init__(message)
+
+
+class UnsupportedError(NewsIndexError):
+    """A feature the index's engine does not have: ``feature`` names it (``"repair"``) and
+    ``engine`` the engine (``"opensearch"``); ``way_out`` is the advice the message ends with."""
+
+    _fields = ("feature", "engine", "way_out")
+
+    def __init__(self, feature: str, engine: str, way_out: str | None = None) -> None:
+        self.feature = feature
+        self.engine = engine
+        self.way_out = way_out
+        advice = way_out or "use it on an index in a local folder instead"
+        super().__init__(f"'{feature}' is not available on the {engine} engine: {advice}.")
