@@ -39,6 +39,14 @@ EXAMPLES: dict[type[NewsIndexError], tuple[object, ...]] = {
     QuerySyntaxError: ('"open', 0, "the quote opened here is never closed"),
     errors.InvalidArgumentError: ("page", 0, "limit and page must be at least 1."),
     errors.UnsupportedError: ("repair", "opensearch", "the cluster keeps its own replicas"),
+
+
+    errors.EngineConnectionError: ("http://127.0.0.1:9200", "Connection refused"),
+    errors.EngineTimeoutError: ("http://127.0.0.1:9200", 10.0),
+    errors.EngineAuthError: ("https://admin@127.0.0.1:9200", 401),
+    errors.EngineVersionError: ("http://127.0.0.1:9200", "2.11.1", "2.19"),
+    errors.EngineRequestError: ("http://127.0.0.1:9200", 400, "failed to parse query"),
+    errors.EngineWriteError: ("http://127.0.0.1:9200/news", ("a1", "a2"), "mapper_parsing"),
 }
 """Constructor arguments for one instance of each error class."""
 

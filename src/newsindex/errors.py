@@ -14,7 +14,15 @@ Callers catch :class:`NewsIndexError` and never see Whoosh's or NLTK's exception
      ├── IngestError            a bad input record (names file and line)
      ├── QuerySyntaxError       a query that cannot be understood (names the position)
      ├── InvalidArgumentError   a call's argument it does not accept (also a ValueError)
-     └── UnsupportedError       a feature the index's engine does not have (names both)
+     ├── UnsupportedError       a feature the index's engine does not have (names both)
+     ├── EngineConnectionError  a search server that cannot be reached (names the URL)
+     ├── EngineTimeoutError     a search server that did not answer in time
+     ├── EngineAuthError        a search server that refused the credentials (401 or 403)
+     ├── EngineVersionError     a search server too old for newsindex
+     ├── EngineRequestError     a search server that refused or failed a request
+     └── EngineWriteError       articles a search server did not store (names them)
+
+A URL in a message never holds a password.
 
 Each message is one sentence naming the problem and, where there is one, the way out.
 
@@ -39,6 +47,12 @@ from typing import Any, ClassVar
 
 __all__ = [
     "ArticleNotFoundError",
+    "EngineAuthError",
+    "EngineConnectionError",
+    "EngineRequestError",
+    "EngineTimeoutError",
+    "EngineVersionError",
+    "EngineWriteError",
     "IndexCorruptError",
     "IndexExistsError",
     "IndexLockedError",
@@ -239,3 +253,91 @@ class UnsupportedError(NewsIndexError):
         self.way_out = way_out
         advice = way_out or "use it on an index in a local folder instead"
         super().__init__(f"'{feature}' is not available on the {engine} engine: {advice}.")
+
+
+class EngineConnectionError(NewsIndexError):
+    """The search server at ``url`` (password removed) cannot be reached."""
+
+    _fields = ("url", "reason")
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(
+            f"Cannot reach OpenSearch at '{url}' ({reason}): check that it is running and "
+            "that the address and port are right."
+        )
+
+
+class EngineTimeoutError(NewsIndexError):
+    """The search server at ``url`` did not answer within ``timeout`` seconds."""
+
+    _fields = ("url", "timeout")
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url = url
+        self.timeout = timeout
+        super().__init__(
+            f"OpenSearch at '{url}' did not answer within {timeout:g}s: try again, or raise "
+            "the timeout."
+        )
+
+
+class EngineAuthError(NewsIndexError):
+    """The search server at ``url`` refused the credentials (``status`` 401) or the access
+    (403)."""
+
+    _fields = ("url", "status")
+
+    def __init__(self, url: str, status: int) -> None:
+        self.url = url
+        self.status = status
+        what = "refused the user name or password" if status == 401 else "denied access"
+        super().__init__(
+            f"OpenSearch at '{url}' {what} (HTTP {status}): check the credentials and the "
+            "user's permissions on the index."
+        )
+
+
+class EngineVersionError(NewsIndexError):
+    """The search server at ``url`` runs version ``found``, older than ``needed``."""
+
+    _fields = ("url", "found", "needed")
+
+    def __init__(self, url: str, found: str, needed: str) -> None:
+        self.url = url
+        self.found = found
+        self.needed = needed
+        super().__init__(
+            f"OpenSearch at '{url}' is version {found}, newsindex needs {needed} or later: "
+            "upgrade the cluster or use a local index."
+        )
+
+
+class EngineRequestError(NewsIndexError):
+    """The search server at ``url`` refused or failed a request (``status``: its HTTP status)."""
+
+    _fields = ("url", "status", "reason")
+
+    def __init__(self, url: str, status: int, reason: str) -> None:
+        self.url = url
+        self.status = status
+        self.reason = reason
+        super().__init__(f"OpenSearch at '{url}' answered HTTP {status}: {reason}.")
+
+
+class EngineWriteError(NewsIndexError):
+    """Articles the search server at ``url`` did not store: ``failed`` holds their ids; the
+    others were stored."""
+
+    _fields = ("url", "failed", "reason")
+
+    def __init__(self, url: str, failed: tuple[str, ...], reason: str) -> None:
+        self.url = url
+        self.failed = tuple(failed)
+        self.reason = reason
+        shown = ", ".join(self.failed[:10]) + (" ..." if len(self.failed) > 10 else "")
+        super().__init__(
+            f"OpenSearch at '{url}' did not store {len(self.failed)} article(s) ({shown}: "
+            f"{reason}); the others were stored: fix the cause and add those again."
+        )

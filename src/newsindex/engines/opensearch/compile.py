@@ -100,10 +100,11 @@ RECENCY_HALF_LIFE_DAYS = 730
 SNIPPET_CHARS = 220
 """Target length of a snippet, in characters (the local engine's)."""
 
-MARK_START = "\x02"
-"""Put before a highlighted word by the server; never in article text, which is printable."""
+MARK_START = "\ue000"
+"""Put before a highlighted word by the server: a private-use character, which news text does
+not hold (a control character would be trimmed by the server at a fragment's start)."""
 
-MARK_END = "\x03"
+MARK_END = "\ue001"
 """Put after a highlighted word by the server."""
 
 _TEXT = ("title", "body")

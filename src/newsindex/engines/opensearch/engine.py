@@ -1,0 +1,476 @@
+"""The OpenSearch engine: articles stored in an OpenSearch index, searched with the parsed tree.
+
+Articles keep the ids the local engine gives them (``models.make_article_id``), used as the
+documents' ``_id``, so importing the same articles again replaces them. Writes are refreshed
+before they return, so a search right after an ``add`` sees it, as locally.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from newsindex.engines.opensearch.client import Connection, connect
+from newsindex.engines.opensearch.compile import (
+    MARK_END,
+    MARK_START,
+    compile_search,
+    search_body,
+)
+from newsindex.engines.opensearch.template import TEMPLATE_VERSION, index_body
+from newsindex.errors import (
+    ArticleNotFoundError,
+    EngineWriteError,
+    IndexExistsError,
+    IndexVersionError,
+    InvalidArgumentError,
+)
+from newsindex.fields import DATE_FIELD
+from newsindex.models import Article, Hit, IndexStats, Match, SearchResults, Sort
+from newsindex.query.tree import ParsedQuery
+
+__all__ = ["BATCH_ARTICLES", "MAX_RESULT_WINDOW", "OpenSearchEngine"]
+
+BATCH_ARTICLES = 500
+"""Articles sent in one bulk request."""
+
+BATCH_BYTES = 8 * 1024 * 1024
+"""A bulk request is sent once its articles reach this many characters, whatever their count."""
+
+WRITE_ATTEMPTS = 5
+"""How often a bulk item the cluster was too busy for (429, 5xx) is sent before giving up."""
+
+MAX_RESULT_WINDOW = 10_000
+"""How deep into the results OpenSearch pages by default (``index.max_result_window``)."""
+
+_RETRIED = frozenset({429, 500, 502, 503, 504})
+
+
+def _source(article: Article) -> dict[str, Any]:
+    """The document stored for an article, under the index's field names."""
+    published = article.published
+    if published is not None:
+        published = published.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return {
+        "id": article.id,
+        "title": article.title,
+        "body": article.body,
+        "url": article.url,
+        "published": published.isoformat() if published else None,
+        "author": list(article.authors),
+        "source": article.source,
+        "section": article.section,
+        "tag": list(article.tags),
+        "language": article.language,
+    }
+
+
+def _published(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc)
+
+
+def _article(source: dict[str, Any]) -> Article:
+    return Article(
+        id=source["id"],
+        title=source.get("title") or "",
+        body=source.get("body") or "",
+        url=source.get("url"),
+        published=_published(source.get("published")),
+        authors=tuple(source.get("author") or ()),
+        source=source.get("source"),
+        section=source.get("section"),
+        tags=tuple(source.get("tag") or ()),
+        language=source.get("language") or "en",
+    )
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def make_snippet(body: str, fragment: str | None) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The snippet and its highlight spans from the server's marked ``fragment`` of ``body``,
+    in the local engine's form: whitespace collapsed, ``…`` where the body was cut."""
+    if not fragment:
+        return "", ()
+    text = _SPACE.sub(" ", fragment).strip()
+    plain = text.replace(MARK_START, "").replace(MARK_END, "")
+    flat = _SPACE.sub(" ", body).strip()
+    where = flat.find(plain)
+    before = "… " if where > 0 else ""
+    after = " …" if where >= 0 and where + len(plain) < len(flat) else ""
+    pieces: list[str] = [before]
+    length = len(before)
+    spans: list[tuple[int, int]] = []
+    for part in re.split(f"({MARK_START}[^{MARK_END}]*{MARK_END})", text):
+        if part.startswith(MARK_START):
+            word = part[1:-1]
+            spans.append((length, length + len(word)))
+            part = word
+        pieces.append(part)
+        length += len(part)
+    return "".join(pieces) + after, tuple(spans)
+
+
+class OpenSearchEngine:
+    """Articles in one OpenSearch index: write, delete, search, read and describe them.
+
+    Safe to share between threads: opensearch-py's client is, and the one mutable value, the
+    newest article's date, is replaced whole.
+    """
+
+    def __init__(self, connection: Connection, index: str) -> None:
+        self.connection = connection
+        self.index = index
+        self.location = f"{connection.url}/{index}"
+        """Where the articles are, for messages and ``stats``: no password."""
+        self._newest: dt.datetime | None = None
+        self._newest_known = False
+        self._lock = threading.Lock()
+
+    # --- opening --------------------------------------------------------------------------
+
+    @classmethod
+    def connect(
+        cls,
+        urls: Sequence[str],
+        index: str,
+        *,
+        auth: tuple[str, str] | None = None,
+        ca_certs: str | None = None,
+        timeout: float = 10.0,
+        create: bool = False,
+        shards: int = 1,
+        replicas: int = 0,
+    ) -> OpenSearchEngine:
+        """The engine over ``index`` on the cluster at ``urls``.
+
+        A missing index raises :class:`IndexNotFoundError`, unless ``create`` (then it is
+        made with :func:`~.template.index_body`); an index of another layout raises
+        :class:`IndexVersionError`.
+        """
+        connection = connect(urls, auth=auth, ca_certs=ca_certs, timeout=timeout)
+        try:
+            engine = cls(connection, index)
+            if create and not engine._exists():
+                engine._create(shards=shards, replicas=replicas)
+            engine._check_layout()
+        except BaseException:
+            connection.close()
+            raise
+        return engine
+
+    @classmethod
+    def create(
+        cls,
+        urls: Sequence[str],
+        index: str,
+        *,
+        auth: tuple[str, str] | None = None,
+        ca_certs: str | None = None,
+        timeout: float = 10.0,
+        shards: int = 1,
+        replicas: int = 0,
+    ) -> OpenSearchEngine:
+        """A new, empty ``index`` on the cluster; raises :class:`IndexExistsError` if it is
+        there already."""
+        connection = connect(urls, auth=auth, ca_certs=ca_certs, timeout=timeout)
+        try:
+            engine = cls(connection, index)
+            if engine._exists():
+                raise IndexExistsError(engine.location)
+            engine._create(shards=shards, replicas=replicas)
+        except BaseException:
+            connection.close()
+            raise
+        return engine
+
+    def _call(self, request: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return self.connection.call(request, *args, missing=self.index, **kwargs)
+
+    def _exists(self) -> bool:
+        return bool(self._call(self.connection.client.indices.exists, index=self.index))
+
+    def _create(self, *, shards: int, replicas: int) -> None:
+        modules = self._call(self.connection.client.nodes.info, metric="plugins")
+        percolator = all(
+            any(m.get("name") == "percolator" for m in node.get("modules", ()))
+            for node in modules.get("nodes", {}).values()
+        )
+        body = index_body(
+            shards=shards,
+            replicas=replicas,
+            combined_fields=self.connection.has_combined_fields,
+            percolator=percolator,
+        )
+        self._call(self.connection.client.indices.create, index=self.index, body=body)
+
+    def _check_layout(self) -> None:
+        mapping = self._call(self.connection.client.indices.get_mapping, index=self.index)
+        for found in mapping.values():
+            version = found.get("mappings", {}).get("_meta", {}).get("newsindex_template")
+            if version != TEMPLATE_VERSION:
+                raise IndexVersionError(self.location, version, TEMPLATE_VERSION)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def write(
+        self,
+        articles: Iterable[Article],
+        progress: Callable[[int], None] | None = None,
+        procs: int = 1,
+        limitmb: int | None = None,
+    ) -> int:
+        """Store ``articles`` (replacing those with the same ids) in bulk batches; return how
+        many were stored. Items the cluster was too busy for are sent again with backoff; the
+        articles that still did not land raise :class:`EngineWriteError` naming them, after
+        the others are stored and visible. ``procs`` and ``limitmb`` are the local engine's
+        and have no use here."""
+        stored = 0
+        failed: dict[str, str] = {}
+        for batch in _batches(articles):
+            done, errors = self._send(batch)
+            stored += done
+            failed.update(errors)
+            if progress is not None:
+                progress(stored)
+        self._refresh()
+        if failed:
+            reasons = sorted(set(failed.values()))
+            raise EngineWriteError(self.location, tuple(failed), "; ".join(reasons[:3]))
+        return stored
+
+    def _send(self, batch: list[Article]) -> tuple[int, dict[str, str]]:
+        """Send one batch, again for the items refused as too busy; (stored, id -> reason)."""
+        pending = {article.id: article for article in batch}
+        failed: dict[str, str] = {}
+        stored = 0
+        for attempt in range(WRITE_ATTEMPTS):
+            actions: list[dict[str, Any]] = []
+            for article_id, article in pending.items():
+                actions.append({"index": {"_index": self.index, "_id": article_id}})
+                actions.append(_source(article))
+            answer = self._call(self.connection.client.bulk, body=actions)
+            retry: dict[str, Article] = {}
+            for item in answer.get("items", ()):
+                result = next(iter(item.values()))
+                article_id = str(result.get("_id"))
+                status = int(result.get("status", 500))
+                if status < 300:
+                    stored += 1
+                elif status in _RETRIED and attempt + 1 < WRITE_ATTEMPTS:
+                    retry[article_id] = pending[article_id]
+                else:
+                    error = result.get("error") or {}
+                    reason = error.get("reason") if isinstance(error, dict) else str(error)
+                    failed[article_id] = self.connection.scrub(str(reason or f"HTTP {status}"))
+            if not retry:
+                break
+            pending = retry
+            time.sleep(min(8.0, 0.25 * 2**attempt))
+        return stored, failed
+
+    def _refresh(self) -> None:
+        self._call(self.connection.client.indices.refresh, index=self.index)
+        with self._lock:
+            self._newest_known = False
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Delete the articles with ``ids``; an id not in the index raises
+        :class:`ArticleNotFoundError` and deletes nothing."""
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return 0
+        found = self._call(
+            self.connection.client.mget, index=self.index, body={"ids": ids}, _source=False
+        )
+        for doc in found.get("docs", ()):
+            if not doc.get("found"):
+                raise ArticleNotFoundError(str(doc.get("_id")))
+        actions = [{"delete": {"_index": self.index, "_id": article_id}} for article_id in ids]
+        answer = self._call(self.connection.client.bulk, body=actions)
+        self._refresh()
+        failed = {
+            str(result.get("_id")): str((result.get("error") or {}).get("reason", "failed"))
+            for item in answer.get("items", ())
+            for result in item.values()
+            if int(result.get("status", 500)) >= 300
+        }
+        if failed:
+            raise EngineWriteError(
+                self.location, tuple(failed), "; ".join(sorted(set(failed.values()))[:3])
+            )
+        return len(ids)
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def article(self, article_id: str) -> Article | None:
+        """The stored article with this id, or None."""
+        found = self._call(
+            self.connection.client.mget, index=self.index, body={"ids": [article_id]}
+        )
+        docs = found.get("docs", ())
+        if not docs or not docs[0].get("found"):
+            return None
+        return _article(docs[0]["_source"])
+
+    def count(self) -> int:
+        """How many articles the index holds."""
+        answer = self._call(self.connection.client.count, index=self.index)
+        return int(answer["count"])
+
+    def newest(self) -> dt.datetime | None:
+        """The latest publication date (naive UTC), which the recency prior counts back from."""
+        with self._lock:
+            if self._newest_known:
+                return self._newest
+        newest = self._dates()[1]
+        with self._lock:
+            self._newest, self._newest_known = newest, True
+        return newest
+
+    def _dates(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        body = {
+            "size": 0,
+            "aggs": {
+                "first": {"min": {"field": DATE_FIELD}},
+                "last": {"max": {"field": DATE_FIELD}},
+            },
+        }
+        answer = self._call(self.connection.client.search, index=self.index, body=body)
+        aggs = answer.get("aggregations", {})
+
+        def moment(name: str) -> dt.datetime | None:
+            value = aggs.get(name, {}).get("value")
+            if value is None:
+                return None
+            return dt.datetime(1970, 1, 1) + dt.timedelta(milliseconds=value)
+
+        return moment("first"), moment("last")
+
+    def stats(self) -> IndexStats:
+        """Article count, date range, size on the cluster and layout version."""
+        first, last = self._dates()
+        size = self._call(self.connection.client.indices.stats, index=self.index, metric="store")
+        total = size.get("_all", {}).get("total", {}).get("store", {}).get("size_in_bytes", 0)
+        return IndexStats(
+            path=self.location,
+            articles=self.count(),
+            first_published=first.replace(tzinfo=dt.timezone.utc) if first else None,
+            last_published=last.replace(tzinfo=dt.timezone.utc) if last else None,
+            size_bytes=int(total),
+            schema_version=TEMPLATE_VERSION,
+        )
+
+    def _frequencies(self, terms: Sequence[str]) -> tuple[dict[str, int], int]:
+        """How many articles hold each term in title or body (the larger count), and how many
+        articles there are: from a term-vectors request on a document made of the terms."""
+        text = " ".join(terms)
+        body = {
+            "doc": {"title": text, "body": text},
+            "fields": ["title", "body"],
+            "per_field_analyzer": {"title": "news_terms", "body": "news_terms"},
+            "term_statistics": True,
+            "field_statistics": True,
+            "positions": False,
+            "offsets": False,
+        }
+        answer = self._call(self.connection.client.termvectors, index=self.index, body=body)
+        frequencies: dict[str, int] = {}
+        for field in answer.get("term_vectors", {}).values():
+            for term, info in field.get("terms", {}).items():
+                frequencies[term] = max(frequencies.get(term, 0), int(info.get("doc_freq", 0)))
+        return frequencies, max(self.count(), 1)
+
+    def search(
+        self,
+        parsed: ParsedQuery,
+        *,
+        page: int = 1,
+        limit: int = 10,
+        sort: Sort = "relevance",
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        match: Match = "auto",
+        snippets: bool = True,
+    ) -> SearchResults:
+        """One page of results for ``parsed`` (``since`` inclusive, ``until`` exclusive,
+        naive UTC). A page past the first :data:`MAX_RESULT_WINDOW` hits (the index's
+        ``max_result_window``) raises :class:`InvalidArgumentError`."""
+        if page * limit > MAX_RESULT_WINDOW:
+            raise InvalidArgumentError(
+                "page",
+                page,
+                f"Page {page} of {limit} hits goes past the first {MAX_RESULT_WINDOW:,} hits, "
+                "the deepest OpenSearch pages: narrow the query or the dates, or sort by date "
+                "the other way.",
+            )
+        compiled = compile_search(
+            parsed,
+            match=match,
+            since=since,
+            until=until,
+            newest=self.newest() if sort == "relevance" else None,
+            frequencies=self._frequencies,
+            combined_fields=self.connection.has_combined_fields,
+        )
+        body = search_body(compiled, page=page, limit=limit, sort=sort, snippets=snippets)
+        answer = self._call(self.connection.client.search, index=self.index, body=body)
+        first = (page - 1) * limit
+        hits = tuple(
+            self._hit(found, first + offset + 1, snippets)
+            for offset, found in enumerate(answer["hits"]["hits"])
+        )
+        return SearchResults(
+            hits=hits,
+            total=int(answer["hits"]["total"]["value"]),
+            page=page,
+            limit=limit,
+            query=compiled.description,
+            sort=sort,
+        )
+
+    @staticmethod
+    def _hit(found: dict[str, Any], rank: int, snippets: bool) -> Hit:
+        source = found["_source"]
+        fragments = found.get("highlight", {}).get("body") or [None]
+        snippet, highlights = (
+            make_snippet(source.get("body") or "", fragments[0]) if snippets else ("", ())
+        )
+        return Hit(
+            id=source["id"],
+            title=source.get("title") or "",
+            published=_published(source.get("published")),
+            source=source.get("source"),
+            url=source.get("url"),
+            authors=tuple(source.get("author") or ()),
+            score=float(found.get("_score") or 0.0),
+            rank=rank,
+            snippet=snippet,
+            highlights=highlights,
+        )
+
+
+def _batches(articles: Iterable[Article]) -> Iterator[list[Article]]:
+    batch: list[Article] = []
+    size = 0
+    for article in articles:
+        batch.append(article)
+        size += len(article.body) + len(article.title)
+        if len(batch) >= BATCH_ARTICLES or size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch

@@ -1,0 +1,355 @@
+"""Tests for the OpenSearch engine: its errors (against fake servers on 127.0.0.1) and its hits,
+writes and reads on a real node."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import json
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+pytest.importorskip("opensearchpy")
+
+from newsindex.analysis.analyzer import NewsAnalyzer, plain_analyzer, stemming_analyzer
+from newsindex.engines.opensearch.client import redact
+from newsindex.engines.opensearch.engine import OpenSearchEngine, make_snippet
+from newsindex.errors import (
+    ArticleNotFoundError,
+    EngineAuthError,
+    EngineConnectionError,
+    EngineTimeoutError,
+    EngineVersionError,
+    IndexNotFoundError,
+    InvalidArgumentError,
+)
+from newsindex.ingest import read_path
+from newsindex.ingest.sample import sample_paths
+from newsindex.models import Article
+from newsindex.query import parse_query
+
+_STEMMED, _PLAIN = stemming_analyzer(), plain_analyzer()
+
+
+def analyzers(field: str | None) -> NewsAnalyzer:
+    """The local engine's analyzers: stemming for title and body, plain for names."""
+    return _STEMMED if field in (None, "title", "body") else _PLAIN
+
+
+# --- errors, against fake servers ---------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def fake_server() -> Iterator[Any]:
+    """A server on 127.0.0.1 answering every request with the status and JSON set on it."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_any(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            status, body = routes.get(self.path.split("?")[0], routes["*"])
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_HEAD = do_any
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    routes: dict[str, tuple[int, Any]] = {"*": (200, {})}
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.routes = routes  # type: ignore[attr-defined]
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def info(number: str) -> dict[str, Any]:
+    """The root endpoint's answer of an OpenSearch node of this version."""
+    return {"version": {"distribution": "opensearch", "number": number}}
+
+
+def test_redact_removes_the_password():
+    """redact keeps user, host and port and drops the password."""
+    assert redact("https://admin:s3cret@127.0.0.1:9200/") == "https://admin@127.0.0.1:9200"
+    assert redact("http://127.0.0.1:9200") == "http://127.0.0.1:9200"
+
+
+def test_connection_refused_names_the_url_without_password():
+    """Nothing listening: a connection error naming the URL, never the password."""
+    port = free_port()
+    with pytest.raises(EngineConnectionError) as raised:
+        OpenSearchEngine.connect([f"http://admin:s3cret@127.0.0.1:{port}"], "news", timeout=2)
+    message = str(raised.value)
+    assert message == (
+        f"Cannot reach OpenSearch at 'http://admin@127.0.0.1:{port}' (Connection refused): "
+        "check that it is running and that the address and port are right."
+    )
+    assert "s3cret" not in message + repr(raised.value.__dict__)
+
+
+def test_timeout_names_the_url():
+    """A server that accepts but never answers: a timeout error naming the URL."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        with pytest.raises(EngineTimeoutError) as raised:
+            OpenSearchEngine.connect([f"http://127.0.0.1:{port}"], "news", timeout=0.5)
+    assert str(raised.value) == (
+        f"OpenSearch at 'http://127.0.0.1:{port}' did not answer within 0.5s: try again, or "
+        "raise the timeout."
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "what"), [(401, "refused the user name or password"), (403, "denied access")]
+)
+def test_refused_credentials(fake_server, status, what):
+    """401 and 403 become an authentication error naming the URL, not the password."""
+    fake_server.routes["*"] = (status, {"error": {"reason": "no"}, "status": status})
+    url = fake_server.url.replace("http://", "http://reader:s3cret@")
+    with pytest.raises(EngineAuthError) as raised:
+        OpenSearchEngine.connect([url], "news")
+    assert str(raised.value) == (
+        f"OpenSearch at '{fake_server.url.replace('http://', 'http://reader@')}' {what} "
+        f"(HTTP {status}): check the credentials and the user's permissions on the index."
+    )
+
+
+def test_old_server_refused(fake_server):
+    """A node older than 2.19 is refused, naming its version."""
+    fake_server.routes["/"] = (200, info("2.11.1"))
+    with pytest.raises(EngineVersionError) as raised:
+        OpenSearchEngine.connect([fake_server.url], "news")
+    assert str(raised.value) == (
+        f"OpenSearch at '{fake_server.url}' is version 2.11.1, newsindex needs 2.19 or later: "
+        "upgrade the cluster or use a local index."
+    )
+
+
+def test_missing_index(fake_server):
+    """An index that is not there raises IndexNotFoundError naming URL and index."""
+    fake_server.routes["/"] = (200, info("3.6.0"))
+    missing = {
+        "error": {
+            "type": "index_not_found_exception",
+            "reason": "no such index [news]",
+            "root_cause": [{"type": "index_not_found_exception", "reason": "no such index"}],
+        },
+        "status": 404,
+    }
+    fake_server.routes["*"] = (404, missing)
+    with pytest.raises(IndexNotFoundError) as raised:
+        OpenSearchEngine.connect([fake_server.url], "news")
+    assert raised.value.path == f"{fake_server.url}/news"
+
+
+def test_snippet_from_marked_fragment():
+    """A marked fragment inside the body becomes the local engine's snippet form."""
+    body = "First line.\n\nThe  peace talks resumed today.   More text follows."
+    snippet, spans = make_snippet(body, "The  \ue000peace\ue001 \ue000talks\ue001 resumed today.")
+    assert snippet == "… The peace talks resumed today. …"
+    assert [snippet[a:b] for a, b in spans] == ["peace", "talks"]
+
+
+# --- a real node ----------------------------------------------------------------------------------
+
+HAND = (
+    Article(
+        id="os-hand-1",
+        title="Peace talks resume in Geneva",
+        body="Delegates said the peace talks would resume on Monday. The U.K.-led mission "
+        "welcomed the news.",
+        published="2030-01-02T00:00:00Z",
+        source="Test Wire",
+        authors=("Ada Lovelace",),
+        tags=("Diplomacy",),
+        url="https://example.org/geneva",
+    ),
+    Article(
+        id="os-hand-2",
+        title="Harvest report",
+        body="Farmers of Oxbowville reported that the talks about peace were not on their minds; "
+        "the harvest was.",
+        published="2029-06-01T00:00:00Z",
+        source="Farm Daily",
+    ),
+    Article(id="os-hand-3", title="Undated note", body="A note about zanzibarian weaving."),
+)
+
+
+def node_url(request: pytest.FixtureRequest) -> str:
+    """The URL of the test node (the ``opensearch_url`` fixture); skips where there is none."""
+    try:
+        return str(request.getfixturevalue("opensearch_url"))
+    except pytest.FixtureLookupError:
+        pytest.skip("no OpenSearch node for the tests (the opensearch_url fixture)")
+
+
+@pytest.fixture(scope="session")
+def engine(request: pytest.FixtureRequest) -> Iterator[OpenSearchEngine]:
+    """An index of the bundled sample (1,500 Wikinews articles) and three hand-made articles,
+    loaded once."""
+    opensearch_url = node_url(request)
+    index = f"newsindex-test-{uuid.uuid4().hex[:8]}"
+    engine = OpenSearchEngine.create([opensearch_url], index)
+    articles = list(read_path(sample_paths()[1]))
+    engine.write([*articles, *HAND])
+    yield engine
+    engine.connection.client.indices.delete(index=index)
+    engine.close()
+
+
+def search(engine: OpenSearchEngine, text: str, **options: Any):
+    """The results of ``text`` typed by a user."""
+    return engine.search(parse_query(text, analyzers), **options)
+
+
+def ids(results) -> list[str]:
+    """The ids of a page of hits."""
+    return [hit.id for hit in results.hits]
+
+
+@pytest.mark.opensearch
+def test_count_and_stats(engine):
+    """Every article landed, and stats describe the index without a password."""
+    stats = engine.stats()
+    assert stats.articles == 1503
+    assert stats.first_published == dt.datetime(2004, 11, 13, tzinfo=dt.timezone.utc)
+    assert stats.last_published == dt.datetime(2030, 1, 2, tzinfo=dt.timezone.utc)
+    assert stats.path == engine.location
+    assert stats.size_bytes > 0
+
+
+@pytest.mark.opensearch
+def test_get_round_trips(engine):
+    """get returns the article as written."""
+    assert engine.article("os-hand-1") == HAND[0]
+    assert engine.article("no-such-id") is None
+
+
+@pytest.mark.opensearch
+def test_word_and_total_exact(engine):
+    """A rare word finds its one article, with an exact total."""
+    results = search(engine, "zanzibarian")
+    assert (ids(results), results.total) == (["os-hand-3"], 1)
+
+
+@pytest.mark.opensearch
+def test_stems_match(engine):
+    """A word matches other forms of it, through the mirrored analysis."""
+    assert ids(search(engine, "weave zanzibarian")) == ["os-hand-3"]
+
+
+@pytest.mark.opensearch
+def test_phrase_with_stop_words(engine):
+    """A phrase with stop words matches only where the words stand in order."""
+    results = search(engine, '"the peace talks would"')
+    assert ids(results) == ["os-hand-1"]
+
+
+@pytest.mark.opensearch
+def test_phrase_slop(engine):
+    """A phrase with slop finds the words a little apart."""
+    assert ids(search(engine, '"talks peace"~2 harvest')) == ["os-hand-2"]
+    assert ids(search(engine, '"talks peace" harvest')) == []
+
+
+@pytest.mark.opensearch
+def test_acronym_and_hyphen(engine):
+    """A dotted acronym and a hyphenated word match as written in the article."""
+    assert ids(search(engine, "U.K.-led Geneva")) == ["os-hand-1"]
+
+
+@pytest.mark.opensearch
+def test_fields(engine):
+    """Name fields match whole names, unstemmed."""
+    assert ids(search(engine, 'source:"farm daily"')) == ["os-hand-2"]
+    assert ids(search(engine, "author:lovelace")) == ["os-hand-1"]
+    assert ids(search(engine, "tag:diplomacy")) == ["os-hand-1"]
+    assert ids(search(engine, "title:harvest")) == ["os-hand-2"]
+
+
+@pytest.mark.opensearch
+def test_dates_and_ranges(engine):
+    """date: and since/until keep the articles of the period."""
+    assert ids(search(engine, "peace date:2030")) == ["os-hand-1"]
+    results = search(engine, "peace", since=dt.datetime(2029, 1, 1), until=dt.datetime(2030, 1, 1))
+    assert ids(results) == ["os-hand-2"]
+
+
+@pytest.mark.opensearch
+def test_or_not_prefix(engine):
+    """OR, NOT and prefixes select the expected articles."""
+    assert sorted(ids(search(engine, "zanzibarian OR oxbowville"))) == ["os-hand-2", "os-hand-3"]
+    assert ids(search(engine, "oxbowville -farmers")) == []
+    assert ids(search(engine, "zanzib*")) == ["os-hand-3"]
+
+
+@pytest.mark.opensearch
+def test_long_prose_is_never_an_error(engine):
+    """Pasting 1,500 distinct words ranks by the rarest, and the source article comes first."""
+    body = HAND[0].body + " " + " ".join(f"filler{i}x" for i in range(1500))
+    results = engine.search(parse_query(body, analyzers, syntax=False))
+    assert results.hits[0].id == "os-hand-1"
+
+
+@pytest.mark.opensearch
+def test_snippet_marks_like_local(engine):
+    """The snippet marks the matched words of the original text."""
+    hit = search(engine, "resume delegates").hits[0]
+    assert hit.snippet.startswith("Delegates said the peace talks would resume on Monday.")
+    assert [hit.snippet[a:b] for a, b in hit.highlights] == ["Delegates", "resume"]
+
+
+@pytest.mark.opensearch
+def test_newest_sort(engine):
+    """sort=newest puts the newest first and undated last."""
+    results = search(engine, "peace OR zanzibarian", sort="newest", limit=2)
+    assert ids(results) == ["os-hand-1", "os-hand-2"]
+    oldest = search(engine, "zanzibarian OR oxbowville", sort="oldest")
+    assert ids(oldest) == ["os-hand-2", "os-hand-3"]
+
+
+@pytest.mark.opensearch
+def test_page_past_the_window_refused(engine):
+    """A page past the first 10,000 hits is refused with a clear error."""
+    with pytest.raises(InvalidArgumentError) as raised:
+        search(engine, "the", page=101, limit=100)
+    assert str(raised.value) == (
+        "Page 101 of 100 hits goes past the first 10,000 hits, the deepest OpenSearch pages: "
+        "narrow the query or the dates, or sort by date the other way."
+    )
+
+
+@pytest.mark.opensearch
+def test_add_search_delete(engine):
+    """An added article is found at once; deleted, it is gone; an unknown id deletes nothing."""
+    article = Article(title="Quokka census", body="Rangers counted quokkas on the island.")
+    assert engine.write([article]) == 1
+    assert ids(search(engine, "quokka")) == [article.id]
+    with pytest.raises(ArticleNotFoundError):
+        engine.delete([article.id, "no-such-id"])
+    assert engine.delete([article.id]) == 1
+    assert ids(search(engine, "quokka")) == []
