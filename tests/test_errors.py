@@ -39,8 +39,6 @@ EXAMPLES: dict[type[NewsIndexError], tuple[object, ...]] = {
     QuerySyntaxError: ('"open', 0, "the quote opened here is never closed"),
     errors.InvalidArgumentError: ("page", 0, "limit and page must be at least 1."),
     errors.UnsupportedError: ("repair", "opensearch", "the cluster keeps its own replicas"),
-
-
     errors.EngineConnectionError: ("http://127.0.0.1:9200", "Connection refused"),
     errors.EngineTimeoutError: ("http://127.0.0.1:9200", 10.0),
     errors.EngineAuthError: ("https://admin@127.0.0.1:9200", 401),
