@@ -91,7 +91,7 @@ def info(number: str) -> dict[str, Any]:
 
 def test_redact_removes_the_password():
     """redact keeps user, host and port and drops the password."""
-    assert redact("https://admin:s3cret@127.0.0.1:9200/") == "https://admin@127.0.0.1:9200"
+    assert redact("https://admin:s3cret@127.0.0.1:9200/") == "https://admin:***@127.0.0.1:9200"
     assert redact("http://127.0.0.1:9200") == "http://127.0.0.1:9200"
 
 
@@ -102,7 +102,7 @@ def test_connection_refused_names_the_url_without_password():
         OpenSearchEngine.connect([f"http://admin:s3cret@127.0.0.1:{port}"], "news", timeout=2)
     message = str(raised.value)
     assert message == (
-        f"Cannot reach OpenSearch at 'http://admin@127.0.0.1:{port}' (Connection refused): "
+        f"Cannot reach OpenSearch at 'http://admin:***@127.0.0.1:{port}' (Connection refused): "
         "check that it is running and that the address and port are right."
     )
     assert "s3cret" not in message + repr(raised.value.__dict__)
@@ -132,7 +132,7 @@ def test_refused_credentials(fake_server, status, what):
     with pytest.raises(EngineAuthError) as raised:
         OpenSearchEngine.connect([url], "news")
     assert str(raised.value) == (
-        f"OpenSearch at '{fake_server.url.replace('http://', 'http://reader@')}' {what} "
+        f"OpenSearch at '{fake_server.url.replace('http://', 'http://reader:***@')}' {what} "
         f"(HTTP {status}): check the credentials and the user's permissions on the index."
     )
 
@@ -223,7 +223,7 @@ def engine(request: pytest.FixtureRequest) -> Iterator[OpenSearchEngine]:
 
 def search(engine: OpenSearchEngine, text: str, **options: Any):
     """The results of ``text`` typed by a user."""
-    return engine.search(parse_query(text, analyzers), **options)
+    return engine.search(engine.parse(text), **options)
 
 
 def ids(results) -> list[str]:

@@ -2,8 +2,8 @@
 
 Every request goes through :meth:`Connection.call`, which turns opensearch-py's and urllib3's
 exceptions into :class:`~newsindex.errors.NewsIndexError` subclasses naming the cluster's URL
-with any password removed (:func:`redact`); the password is also scrubbed from the reasons
-the server or the network gave.
+with any password replaced by ``***`` (:func:`redact`); the password is also scrubbed from
+the reasons the server or the network gave.
 """
 
 from __future__ import annotations
@@ -38,18 +38,14 @@ _T = TypeVar("_T")
 
 
 def redact(url: str) -> str:
-    """``url`` without its password (``https://user@host:9200``), and without a path's
-    trailing slash."""
+    """``url`` with its password replaced by ``***`` (``https://user:***@host:9200``), and
+    without a trailing slash."""
     parts = urllib.parse.urlsplit(url)
-    if parts.password is None and parts.username is None:
+    if parts.password is None:
         return url.rstrip("/")
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{parts.username}@{host}" if parts.username else host
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc)).rstrip("/")
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{hostport}")).rstrip("/")
 
 
 def version_tuple(number: str) -> tuple[int, ...]:
@@ -82,7 +78,7 @@ def _credentials(
 class Connection:
     """A client for a list of node URLs, with newsindex's errors.
 
-    ``url`` is what messages name: the first node's address without a password.
+    ``url`` is what messages name: the first node's address, its password replaced by ``***``.
     """
 
     def __init__(

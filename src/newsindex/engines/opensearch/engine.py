@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+from newsindex.analysis.analyzer import NewsAnalyzer, plain_analyzer, stemming_analyzer
+from newsindex.engines.base import Engine, Progress
 from newsindex.engines.opensearch.client import Connection, connect
 from newsindex.engines.opensearch.compile import (
     MARK_END,
@@ -29,8 +31,9 @@ from newsindex.errors import (
     IndexVersionError,
     InvalidArgumentError,
 )
-from newsindex.fields import DATE_FIELD
+from newsindex.fields import DATE_FIELD, TEXT_FIELDS
 from newsindex.models import Article, Hit, IndexStats, Match, SearchResults, Sort
+from newsindex.query import parse_query
 from newsindex.query.tree import ParsedQuery
 
 __all__ = ["BATCH_ARTICLES", "MAX_RESULT_WINDOW", "OpenSearchEngine"]
@@ -121,17 +124,27 @@ def make_snippet(body: str, fragment: str | None) -> tuple[str, tuple[tuple[int,
 
 
 class OpenSearchEngine:
-    """Articles in one OpenSearch index: write, delete, search, read and describe them.
+    """Articles in one OpenSearch index: write, delete, search, read and describe them
+    (:class:`newsindex.engines.base.Engine`).
 
     Safe to share between threads: opensearch-py's client is, and the one mutable value, the
-    newest article's date, is replaced whole.
+    newest article's date, is replaced whole under a lock.
+
+    Unlike the local engine, a write is not all or nothing: OpenSearch stores each article of
+    a bulk request on its own, so a failed write stores the others and names those it could
+    not store (:class:`~newsindex.errors.EngineWriteError`).
     """
+
+    name = "opensearch"
+    """The engine's name in messages."""
 
     def __init__(self, connection: Connection, index: str) -> None:
         self.connection = connection
         self.index = index
         self.location = f"{connection.url}/{index}"
-        """Where the articles are, for messages and ``stats``: no password."""
+        """Where the articles are, for messages and ``stats``: the password replaced by
+        ``***``."""
+        self._analyzers = {True: stemming_analyzer(), False: plain_analyzer()}
         self._newest: dt.datetime | None = None
         self._newest_known = False
         self._lock = threading.Lock()
@@ -224,12 +237,21 @@ class OpenSearchEngine:
         """Close the connection."""
         self.connection.close()
 
+    def analyzer(self, field: str | None) -> NewsAnalyzer:
+        """The analyzer of a field's queries: stemming for title and body, plain for names."""
+        return self._analyzers[field is None or field in TEXT_FIELDS]
+
+    def parse(self, text: str, *, syntax: bool = True) -> ParsedQuery:
+        """``text`` parsed with newsindex's analyzers, which the index template mirrors."""
+        return parse_query(text, self.analyzer, syntax=syntax)
+
     # --- writes ---------------------------------------------------------------------------
 
     def write(
         self,
         articles: Iterable[Article],
-        progress: Callable[[int], None] | None = None,
+        *,
+        progress: Progress | None = None,
         procs: int = 1,
         limitmb: int | None = None,
     ) -> int:
@@ -287,7 +309,7 @@ class OpenSearchEngine:
         with self._lock:
             self._newest_known = False
 
-    def delete(self, ids: Sequence[str]) -> int:
+    def delete(self, ids: Iterable[str]) -> int:
         """Delete the articles with ``ids``; an id not in the index raises
         :class:`ArticleNotFoundError` and deletes nothing."""
         ids = list(dict.fromkeys(ids))
@@ -474,3 +496,8 @@ def _batches(articles: Iterable[Article]) -> Iterator[list[Article]]:
             batch, size = [], 0
     if batch:
         yield batch
+
+
+def _is_an_engine(engine: OpenSearchEngine) -> Engine:
+    """Type checkers check here that the class has the engine interface."""
+    return engine
