@@ -31,6 +31,10 @@ from hypothesis import settings
 from newsindex import Article, NewsIndex, read_path
 from newsindex.ingest import read_paths, sample_paths
 
+# Real OpenSearch nodes (fixtures opensearch_url, opensearch_cluster, opensearch_secure); tests/
+# is on sys.path as the folder of this conftest, not a package.
+pytest_plugins = ["_opensearch"]
+
 REPO = Path(__file__).resolve().parent.parent
 SEED_PATH = REPO / "seeds" / "000_cf3f115601c28b53.txt"
 SEED_ID = "cf3f115601c28b53"
