@@ -16,7 +16,7 @@ from newsindex.engines.opensearch.compile import (
     compile_tree,
     search_body,
 )
-from newsindex.errors import QuerySyntaxError
+from newsindex.errors import QuerySyntaxError, UnsupportedError
 from newsindex.query import parse_query
 from newsindex.query.tree import And, Not, ParsedQuery, Term
 
@@ -277,10 +277,20 @@ def test_exact_form_adds_a_clause():
 
 def test_unknown_field_named():
     """A term in a field the engine does not have is refused, naming it."""
-    with pytest.raises(QuerySyntaxError) as raised:
+    with pytest.raises(UnsupportedError) as raised:
         compile_tree(Term("colour", "red"))
     assert str(raised.value) == (
-        "Query error at position 1: the OpenSearch engine has no field 'colour' to search."
+        "'colour:' is not available on the opensearch engine: search a field the index has."
+    )
+
+
+def test_unknown_construct_named():
+    """A kind of clause the compiler does not know is refused, naming it."""
+    with pytest.raises(UnsupportedError) as raised:
+        compile_tree(ParsedQuery("x", Term(None, "x")))  # type: ignore[arg-type]
+    assert str(raised.value) == (
+        "'a ParsedQuery clause' is not available on the opensearch engine: use it on an index "
+        "in a local folder instead."
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import json
+import logging
 import socket
 import threading
 import uuid
@@ -32,6 +33,7 @@ from newsindex.ingest import read_path
 from newsindex.ingest.sample import sample_paths
 from newsindex.models import Article
 from newsindex.query import parse_query
+from newsindex.render import stats_json
 
 _STEMMED, _PLAIN = stemming_analyzer(), plain_analyzer()
 
@@ -196,6 +198,24 @@ HAND = (
         source="Farm Daily",
     ),
     Article(id="os-hand-3", title="Undated note", body="A note about zanzibarian weaving."),
+    Article(
+        id="os-hand-4",
+        title="Depot report",
+        body="Crews put out a fire near the grain silo depot.",
+        published="2029-01-01",
+    ),
+    Article(
+        id="os-hand-5",
+        title="Depot report",
+        body="Crews put out a silo fire near the grain depot.",
+        published="2029-01-01",
+    ),
+    Article(
+        id="os-hand-6", title="Survey", body="Botanists surveyed quillwort.", published="2010-01-01"
+    ),
+    Article(
+        id="os-hand-7", title="Survey", body="Botanists surveyed quillwort.", published="2028-01-01"
+    ),
 )
 
 
@@ -235,7 +255,7 @@ def ids(results) -> list[str]:
 def test_count_and_stats(engine):
     """Every article landed, and stats describe the index without a password."""
     stats = engine.stats()
-    assert stats.articles == 1503
+    assert stats.articles == 1500 + len(HAND)
     assert stats.first_published == dt.datetime(2004, 11, 13, tzinfo=dt.timezone.utc)
     assert stats.last_published == dt.datetime(2030, 1, 2, tzinfo=dt.timezone.utc)
     assert stats.path == engine.location
@@ -308,6 +328,48 @@ def test_or_not_prefix(engine):
 
 
 @pytest.mark.opensearch
+def test_boost(engine):
+    """A boosted word's article comes first."""
+    assert ids(search(engine, "oxbowville OR zanzibarian^5")) == ["os-hand-3", "os-hand-2"]
+    assert ids(search(engine, "oxbowville^5 OR zanzibarian")) == ["os-hand-2", "os-hand-3"]
+
+
+@pytest.mark.opensearch
+def test_proximity_ranks_adjacent_words_first(engine):
+    """Of two articles with the same words, the one with them side by side ranks first."""
+    assert ids(search(engine, "silo fire")) == ["os-hand-5", "os-hand-4"]
+
+
+@pytest.mark.opensearch
+def test_recency_prior_ranks_newer_first(engine):
+    """Of two articles alike but for their date, the newer ranks first."""
+    results = search(engine, "quillwort")
+    assert ids(results) == ["os-hand-7", "os-hand-6"]
+    older, newer = results.hits[1].score, results.hits[0].score
+
+    # 2028 is two years before the newest article (2030-01-02): the prior's factor there is
+    # 1 + 0.5 * 0.5 ** (age / 730 days), against 1 + 0.5 * 0.5 ** (20 years / 730 days).
+    def factor(published: dt.datetime) -> float:
+        age = (dt.datetime(2030, 1, 2) - published).days
+        return 1 + 0.5 * 0.5 ** (age / 730)
+
+    expected = factor(dt.datetime(2028, 1, 1)) / factor(dt.datetime(2010, 1, 1))
+    assert newer / older == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.mark.opensearch
+def test_total_is_exact(engine):
+    """The total counts every match, not an estimate."""
+    results = search(engine, "the", limit=1)
+    counted = engine.connection.client.count(
+        index=engine.index,
+        body={"query": {"multi_match": {"query": "the", "fields": ["title", "body"]}}},
+    )["count"]
+    assert results.total == counted
+    assert results.total > 1000
+
+
+@pytest.mark.opensearch
 def test_long_prose_is_never_an_error(engine):
     """Pasting 1,500 distinct words ranks by the rarest, and the source article comes first."""
     body = HAND[0].body + " " + " ".join(f"filler{i}x" for i in range(1500))
@@ -341,6 +403,44 @@ def test_page_past_the_window_refused(engine):
         "Page 101 of 100 hits goes past the first 10,000 hits, the deepest OpenSearch pages: "
         "narrow the query or the dates, or sort by date the other way."
     )
+
+
+@pytest.mark.opensearch
+def test_password_in_no_message_log_or_stats(engine, caplog):
+    """A password in the URL appears in no log line, location, stats or stats JSON."""
+    node = engine.connection.url
+    url = node.replace("http://", "http://reader:s3cret-pw@")
+    with caplog.at_level(logging.DEBUG):
+        other = OpenSearchEngine.connect([url], engine.index)
+        try:
+            search(other, "quillwort")
+            stats = other.stats()
+        finally:
+            other.close()
+    assert caplog.records
+    assert "s3cret-pw" not in caplog.text
+    assert stats.path == node.replace("http://", "http://reader:***@") + "/" + engine.index
+    assert "s3cret-pw" not in stats_json(stats)
+
+
+@pytest.mark.opensearch
+def test_searches_from_many_threads(engine):
+    """Threads sharing one engine get the same results as one thread."""
+    queries = ["peace talks", "silo fire", "quillwort", "oil price", '"the talks"~3']
+    expected = {q: ids(search(engine, q)) for q in queries}
+    found: list[tuple[str, list[str]]] = []
+
+    def run() -> None:
+        for q in queries * 4:
+            found.append((q, ids(search(engine, q))))
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == 6 * 4 * len(queries)
+    assert all(result == expected[q] for q, result in found)
 
 
 @pytest.mark.opensearch

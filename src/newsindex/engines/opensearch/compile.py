@@ -18,11 +18,12 @@ The local engine's ranking, where OpenSearch has it:
 - the recency prior ``1 + 0.5 * 0.5 ** (age / 730 days)``, age counted back from the newest
   article, is an ``exp`` decay on ``published`` in a ``function_score`` (undated: 1).
 
-What it cannot mirror: ``combined_fields`` scores every field with one BM25 (the index's
-``b`` and ``k1``), as the local engine does, but takes no per-field ``b``; prefixes match
-with a constant score (the local engine scores its 512 most frequent expansions); idf counts
-the articles holding a word in title or body, where the local engine takes the larger of the
-two fields' counts.
+What it cannot mirror: ``combined_fields`` takes no per-field similarity, so BM25's ``b`` and
+``k1`` are the index's default similarity's, one for all fields (the local engine's values, but
+a per-field ``b`` could not be set); prefixes match with a constant score (the local engine
+scores its 512 most frequent expansions); idf counts the articles holding a word in title or
+body, where the local engine takes the larger of the two fields' counts; before 3.2 the title
+boost applies to phrases and prefixes only, words being scored on the copied ``text`` field.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import Any
 import attrs
 
 from newsindex.analysis.analyzer import analyze
-from newsindex.errors import QuerySyntaxError
+from newsindex.errors import QuerySyntaxError, UnsupportedError
 from newsindex.fields import DATE_FIELD, NAME_FIELDS
 from newsindex.models import Match, Sort
 from newsindex.query.syntax import LONG_QUERY_WORDS, MAX_CLAUSES, STOP_WORDS
@@ -50,7 +51,6 @@ from newsindex.query.tree import (
     Phrase,
     Prefix,
     Term,
-    describe,
     has_positive,
     leaves,
 )
@@ -164,7 +164,7 @@ def _term(node: Term, combined_fields: bool) -> dict[str, Any]:
     if node.field == "id":
         return _boosted({"term": {"id": {"value": node.text}}}, node.boost)
     if node.field is not None:
-        _check_field(node.field, node)
+        _check_field(node.field)
         return _boosted({"term": {node.field: {"value": node.text}}}, node.boost)
     words = _words(node.text, node.boost, combined_fields)
     form = getattr(node, "form", None)  # the word as typed, when the parser keeps it
@@ -173,11 +173,9 @@ def _term(node: Term, combined_fields: bool) -> dict[str, Any]:
     return {"bool": {"must": [words], "should": [_exact(form, node.boost)]}}
 
 
-def _check_field(field: str, node: Node) -> None:
+def _check_field(field: str) -> None:
     if field not in NAME_FIELDS and field not in _TEXT:
-        raise QuerySyntaxError(
-            describe(node), 0, f"the OpenSearch engine has no field '{field}' to search"
-        )
+        raise UnsupportedError(f"{field}:", "opensearch", "search a field the index has")
 
 
 def compile_tree(node: Node, *, combined_fields: bool = True) -> dict[str, Any]:
@@ -190,7 +188,7 @@ def compile_tree(node: Node, *, combined_fields: bool = True) -> dict[str, Any]:
         return _term(node, combined_fields)
     if isinstance(node, Phrase):
         if node.field is not None and node.field != "id":
-            _check_field(node.field, node)
+            _check_field(node.field)
         text = " ".join(node.words)
         return _any(
             [
@@ -200,7 +198,7 @@ def compile_tree(node: Node, *, combined_fields: bool = True) -> dict[str, Any]:
         )
     if isinstance(node, Prefix):
         if node.field is not None and node.field != "id":
-            _check_field(node.field, node)
+            _check_field(node.field)
         return _any(
             [
                 {"prefix": {f: {"value": prefix, "boost": b * node.boost}}}
@@ -226,9 +224,7 @@ def compile_tree(node: Node, *, combined_fields: bool = True) -> dict[str, Any]:
         )
     if isinstance(node, And):
         return _compile_and(node, combined_fields)
-    raise QuerySyntaxError(
-        repr(node), 0, f"the OpenSearch engine cannot search a {type(node).__name__} clause"
-    )
+    raise UnsupportedError(f"a {type(node).__name__} clause", "opensearch")
 
 
 def _compile_and(node: And, combined_fields: bool) -> dict[str, Any]:

@@ -119,7 +119,6 @@ def _text(analyzer: str, **extra: Any) -> dict[str, Any]:
         "type": "text",
         "analyzer": analyzer,
         "search_analyzer": "news_terms",
-        "similarity": "news_bm25",
         **extra,
     }
 
@@ -165,7 +164,9 @@ def index_body(
             "index": {
                 "number_of_shards": shards,
                 "number_of_replicas": replicas,
-                "similarity": {"news_bm25": {"type": "BM25", "b": BM25_B, "k1": BM25_K1}},
+                # The default similarity, not one per field: combined_fields scores with the
+                # index's default and ignores a field's own.
+                "similarity": {"default": {"type": "BM25", "b": BM25_B, "k1": BM25_K1}},
             },
             "analysis": ANALYZER_SETTINGS,
         },
