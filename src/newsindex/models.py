@@ -18,6 +18,7 @@ import attrs
 
 __all__ = [
     "Article",
+    "CopyReport",
     "Hit",
     "ImportSummary",
     "IndexCheck",
@@ -336,3 +337,19 @@ class RepairReport:
     """The damaged files, moved (never deleted) into :attr:`aside_folder`."""
     aside_folder: str | None = None
     """Where the damaged files went (None when nothing was damaged)."""
+
+
+@attrs.frozen(kw_only=True)
+class CopyReport:
+    """What ``NewsIndex.copy_to`` did."""
+
+    index: str
+    """Where the articles went: the concrete index behind an alias, or the new folder."""
+    alias: str | None = None
+    """The alias now naming :attr:`index` (None for a copy into a folder)."""
+    copied: int
+    """Articles written by this run."""
+    present: int = 0
+    """Articles an earlier, interrupted run of the same copy had written already."""
+    previous: tuple[str, ...] = ()
+    """The indexes the alias named before, kept, not deleted."""
