@@ -12,6 +12,7 @@ deleted, and named in the report.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -124,23 +125,20 @@ def copy_into_alias(
     failed: dict[str, str] = {}
     for chunk in _chunks(articles, batch):
         if resumed:
-            found = _with_backoff(
-                lambda chunk=chunk: connection.call(
-                    client.mget,
-                    index=target,
-                    body={"ids": [a.id for a in chunk]},
-                    _source=False,
-                ),
-                attempts=attempts,
-                sleep=sleep,
+            lookup = functools.partial(
+                connection.call,
+                client.mget,
+                index=target,
+                body={"ids": [a.id for a in chunk]},
+                _source=False,
             )
+            found = _with_backoff(lookup, attempts=attempts, sleep=sleep)
             there = {doc["_id"] for doc in found.get("docs", ()) if doc.get("found")}
             present += len(there)
             chunk = [a for a in chunk if a.id not in there]
         if chunk:
-            done, errors = _with_backoff(
-                lambda chunk=chunk: writer._send(chunk), attempts=attempts, sleep=sleep
-            )
+            send = functools.partial(writer._send, chunk)
+            done, errors = _with_backoff(send, attempts=attempts, sleep=sleep)
             copied += done
             failed.update(errors)
         if progress is not None:
