@@ -26,13 +26,9 @@ AGREEMENT = 0.998
 
 
 @pytest.fixture(scope="module")
-def analysis_index(request: pytest.FixtureRequest) -> Iterator[tuple[Connection, str]]:
+def analysis_index(opensearch_url: str) -> Iterator[tuple[Connection, str]]:
     """An empty index with the template's analyzers, taking whole articles to ``_analyze``."""
-    try:
-        url = str(request.getfixturevalue("opensearch_url"))
-    except pytest.FixtureLookupError:
-        pytest.skip("no OpenSearch node for the tests (the opensearch_url fixture)")
-    connection = Connection([url])
+    connection = Connection([opensearch_url])
     index = f"newsindex-analysis-{uuid.uuid4().hex[:8]}"
     body = index_body()
     body["settings"]["index"]["analyze"] = {"max_token_count": 1_000_000}

@@ -26,6 +26,7 @@ from newsindex.errors import (
     EngineConnectionError,
     EngineTimeoutError,
     EngineVersionError,
+    EngineWriteError,
     IndexNotFoundError,
     InvalidArgumentError,
 )
@@ -61,7 +62,8 @@ def fake_server() -> Iterator[Any]:
         def do_any(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             self.rfile.read(length)
-            status, body = routes.get(self.path.split("?")[0], routes["*"])
+            answer = routes.get(self.path.split("?")[0], routes["*"])
+            status, body = answer.pop(0) if isinstance(answer, list) else answer
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -75,7 +77,7 @@ def fake_server() -> Iterator[Any]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    routes: dict[str, tuple[int, Any]] = {"*": (200, {})}
+    routes: dict[str, Any] = {"*": (200, {})}  # a list: answers given in turn
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.routes = routes  # type: ignore[attr-defined]
     server.url = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
@@ -167,6 +169,55 @@ def test_missing_index(fake_server):
     assert raised.value.path == f"{fake_server.url}/news"
 
 
+def bulk_answer(*items: tuple[str, int]) -> tuple[int, dict[str, Any]]:
+    """A bulk request's answer: each article id with the status of its item."""
+    results = []
+    for article_id, status in items:
+        result: dict[str, Any] = {"_id": article_id, "status": status}
+        if status >= 300:
+            result["error"] = {"type": "x", "reason": f"refused with {status}"}
+        results.append({"index": result})
+    return 200, {"errors": any(s >= 300 for _, s in items), "items": results}
+
+
+def fake_engine(fake_server) -> OpenSearchEngine:
+    """An engine on the fake server, which answers as OpenSearch 3.6 with an index."""
+    fake_server.routes["/"] = (200, info("3.6.0"))
+    meta = {"mappings": {"_meta": {"newsindex_template": 1}}}
+    fake_server.routes["/news/_mapping"] = (200, {"news": meta})
+    return OpenSearchEngine.connect([fake_server.url], "news")
+
+
+def test_busy_items_are_sent_again(fake_server, monkeypatch):
+    """Items refused with 429 are sent again, and then stored."""
+    monkeypatch.setattr("newsindex.engines.opensearch.engine.time.sleep", lambda _s: None)
+    engine = fake_engine(fake_server)
+    fake_server.routes["/_bulk"] = [
+        bulk_answer(("a1", 201), ("a2", 429)),
+        bulk_answer(("a2", 201)),
+    ]
+    articles = [Article(id="a1", title="One"), Article(id="a2", title="Two")]
+    assert engine.write(articles) == 2
+    assert fake_server.routes["/_bulk"] == []
+
+
+def test_articles_not_stored_are_named(fake_server, monkeypatch):
+    """Articles the cluster will not store raise an error naming exactly them."""
+    monkeypatch.setattr("newsindex.engines.opensearch.engine.time.sleep", lambda _s: None)
+    engine = fake_engine(fake_server)
+    fake_server.routes["/_bulk"] = [
+        bulk_answer(("a1", 201), ("a2", 400), ("a3", 201)),
+    ]
+    articles = [Article(id=f"a{i}", title=str(i)) for i in (1, 2, 3)]
+    with pytest.raises(EngineWriteError) as raised:
+        engine.write(articles)
+    assert raised.value.failed == ("a2",)
+    assert str(raised.value) == (
+        f"OpenSearch at '{fake_server.url}/news' did not store 1 article(s) (a2: refused with "
+        "400); the others were stored: fix the cause and add those again."
+    )
+
+
 def test_snippet_from_marked_fragment():
     """A marked fragment inside the body becomes the local engine's snippet form."""
     body = "First line.\n\nThe  peace talks resumed today.   More text follows."
@@ -240,6 +291,14 @@ def search(engine: OpenSearchEngine, text: str, **options: Any):
 def ids(results) -> list[str]:
     """The ids of a page of hits."""
     return [hit.id for hit in results.hits]
+
+
+@pytest.mark.opensearch
+def test_missing_index_on_a_node(opensearch_url):
+    """Opening an index the node does not have raises IndexNotFoundError naming it."""
+    with pytest.raises(IndexNotFoundError) as raised:
+        OpenSearchEngine.connect([opensearch_url], "no-such-index")
+    assert raised.value.path == f"{opensearch_url}/no-such-index"
 
 
 @pytest.mark.opensearch
