@@ -218,6 +218,29 @@ def test_articles_not_stored_are_named(fake_server, monkeypatch):
     )
 
 
+def test_busy_cluster_is_asked_again(fake_server, monkeypatch):
+    """A bulk request refused whole with 429 is sent again, and then stored."""
+    monkeypatch.setattr("newsindex.engines.opensearch.engine.time.sleep", lambda _s: None)
+    engine = fake_engine(fake_server)
+    busy = (429, {"error": {"type": "es_rejected_execution_exception", "reason": "busy"}})
+    fake_server.routes["/_bulk"] = [busy, busy, bulk_answer(("a1", 201))]
+    assert engine.write([Article(id="a1", title="One")]) == 1
+
+
+def test_cluster_gone_names_every_article_not_stored(fake_server, monkeypatch):
+    """When the cluster stops answering, the error names the articles of the failed batch and
+    every article after it, and none stored before."""
+    monkeypatch.setattr("newsindex.engines.opensearch.engine.BATCH_ARTICLES", 2)
+    monkeypatch.setattr("newsindex.engines.opensearch.engine.time.sleep", lambda _s: None)
+    engine = fake_engine(fake_server)
+    down = (400, {"error": {"type": "x", "reason": "index closed"}, "status": 400})
+    fake_server.routes["/_bulk"] = [bulk_answer(("a1", 201), ("a2", 201)), down]
+    articles = [Article(id=f"a{i}", title=str(i)) for i in range(1, 6)]
+    with pytest.raises(EngineWriteError) as raised:
+        engine.write(articles)
+    assert raised.value.failed == ("a3", "a4", "a5")
+
+
 def test_snippet_from_marked_fragment():
     """A marked fragment inside the body becomes the local engine's snippet form."""
     body = "First line.\n\nThe  peace talks resumed today.   More text follows."

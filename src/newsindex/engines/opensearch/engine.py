@@ -7,7 +7,9 @@ before they return, so a search right after an ``add`` sees it, as locally.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import itertools
 import re
 import threading
 import time
@@ -26,10 +28,14 @@ from newsindex.engines.opensearch.compile import (
 from newsindex.engines.opensearch.template import TEMPLATE_VERSION, index_body
 from newsindex.errors import (
     ArticleNotFoundError,
+    EngineConnectionError,
+    EngineRequestError,
+    EngineTimeoutError,
     EngineWriteError,
     IndexExistsError,
     IndexVersionError,
     InvalidArgumentError,
+    NewsIndexError,
 )
 from newsindex.fields import DATE_FIELD, TEXT_FIELDS
 from newsindex.models import Article, Hit, IndexStats, Match, SearchResults, Sort
@@ -256,26 +262,48 @@ class OpenSearchEngine:
         limitmb: int | None = None,
     ) -> int:
         """Store ``articles`` (replacing those with the same ids) in bulk batches; return how
-        many were stored. Items the cluster was too busy for are sent again with backoff; the
-        articles that still did not land raise :class:`EngineWriteError` naming them, after
-        the others are stored and visible. ``procs`` and ``limitmb`` are the local engine's
-        and have no use here."""
+        many were stored. Requests and items the cluster was too busy for (429, 5xx), or that
+        timed out, are sent again with backoff; the articles that still did not land raise
+        :class:`EngineWriteError` naming them all (those not sent after the cluster stopped
+        answering too), after the others are stored and visible. ``procs`` and ``limitmb`` are
+        the local engine's and have no use here."""
         stored = 0
         failed: dict[str, str] = {}
-        for batch in _batches(articles):
-            done, errors = self._send(batch)
+        batches = _batches(articles)
+        for batch in batches:
+            done, errors, broken = self._send(batch)
             stored += done
             failed.update(errors)
             if progress is not None:
                 progress(stored)
-        self._refresh()
+            if broken:
+                # The cluster stopped answering: the articles not sent did not land either.
+                failed.update((a.id, "not sent after that") for rest in batches for a in rest)
+                break
+        with contextlib.suppress(NewsIndexError):  # an unreachable cluster is reported below
+            self._refresh()
         if failed:
-            reasons = sorted(set(failed.values()))
+            reasons = list(dict.fromkeys(failed.values()))
             raise EngineWriteError(self.location, tuple(failed), "; ".join(reasons[:3]))
         return stored
 
-    def _send(self, batch: list[Article]) -> tuple[int, dict[str, str]]:
-        """Send one batch, again for the items refused as too busy; (stored, id -> reason)."""
+    def _bulk(self, actions: list[dict[str, Any]]) -> dict[str, Any]:
+        """One bulk request, sent again with backoff while the cluster is busy, times out or
+        cannot be reached (the client has tried the other nodes)."""
+        for attempt in itertools.count():
+            try:
+                answer: dict[str, Any] = self._call(self.connection.client.bulk, body=actions)
+                return answer
+            except (EngineConnectionError, EngineTimeoutError, EngineRequestError) as error:
+                busy = not isinstance(error, EngineRequestError) or error.status in _RETRIED
+                if not busy or attempt + 1 >= WRITE_ATTEMPTS:
+                    raise
+                time.sleep(_backoff(attempt))
+        raise AssertionError("unreachable")
+
+    def _send(self, batch: list[Article]) -> tuple[int, dict[str, str], bool]:
+        """Send one batch, again for the items refused as too busy: how many were stored, the
+        reason of each article that was not, and whether the cluster stopped answering."""
         pending = {article.id: article for article in batch}
         failed: dict[str, str] = {}
         stored = 0
@@ -284,7 +312,11 @@ class OpenSearchEngine:
             for article_id, article in pending.items():
                 actions.append({"index": {"_index": self.index, "_id": article_id}})
                 actions.append(_source(article))
-            answer = self._call(self.connection.client.bulk, body=actions)
+            try:
+                answer = self._bulk(actions)
+            except NewsIndexError as stopped:
+                failed.update((article_id, str(stopped)) for article_id in pending)
+                return stored, failed, True
             retry: dict[str, Article] = {}
             for item in answer.get("items", ()):
                 result = next(iter(item.values()))
@@ -301,8 +333,8 @@ class OpenSearchEngine:
             if not retry:
                 break
             pending = retry
-            time.sleep(min(8.0, 0.25 * 2**attempt))
-        return stored, failed
+            time.sleep(_backoff(attempt))
+        return stored, failed, False
 
     def _refresh(self) -> None:
         self._call(self.connection.client.indices.refresh, index=self.index)
@@ -483,6 +515,11 @@ class OpenSearchEngine:
             snippet=snippet,
             highlights=highlights,
         )
+
+
+def _backoff(attempt: int) -> float:
+    """Seconds to wait before sending again: doubling from a quarter of a second, up to 8."""
+    return float(min(8.0, 0.25 * 2**attempt))
 
 
 def _batches(articles: Iterable[Article]) -> Iterator[list[Article]]:
