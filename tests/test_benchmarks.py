@@ -169,3 +169,27 @@ def test_readers_benchmark_reads_every_article_in_every_format(tmp_path):
     report = json.loads((tmp_path / "readers.json").read_text())
     assert {row["reader"] for row in report["readers"]} >= {"jsonl", "json", "csv"}
     assert [row["articles"] for row in report["readers"]] == [12] * len(report["readers"])
+
+
+def test_engines_benchmark_measures_both_engines_on_a_node(opensearch_url: str, tmp_path):
+    """`python -m benchmarks.engines --smoke --url URL` times both engines on every query kind,
+    and OpenSearch stores every article and finds the local engine's phrase hits."""
+    command = [sys.executable, "-m", "benchmarks.engines", "--smoke", "--url", opensearch_url]
+    done = subprocess.run(
+        [*command, "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| indexing, articles/s (1×) |" in done.stdout
+    (run,) = json.loads((tmp_path / "engines-smoke-x1.json").read_text())["runs"]
+    assert set(run["engines"]) == {"local", "given"}
+    assert run["engines"]["given"]["build"]["stored"] == run["articles"] == 120
+    for measured in run["engines"].values():
+        assert measured["build"]["articles_per_s"] > 0
+        kinds = measured["query"]["kinds"]
+        assert set(kinds) == set(KINDS)
+        assert all(kinds[k]["p50_ms"] <= kinds[k]["p99_ms"] for k in KINDS)
+    assert run["engines"]["given"]["query"]["overlap_with_local"]["phrase"] == 1.0
