@@ -25,12 +25,19 @@ AGREEMENT = 0.998
 """The share of tokens on which the two analyzers must agree."""
 
 
-@pytest.fixture(scope="module")
-def analysis_index(opensearch_url: str) -> Iterator[tuple[Connection, str]]:
-    """An empty index with the template's analyzers, taking whole articles to ``_analyze``."""
-    connection = Connection([opensearch_url])
+@pytest.fixture(scope="module", params=["opensearch_url", "opensearch_secure"])
+def analysis_index(request: pytest.FixtureRequest) -> Iterator[tuple[Connection, str]]:
+    """An empty index with the template's analyzers, taking whole articles to ``_analyze``:
+    on OpenSearch 3.6 and on 2.19 (secured), whose Lucene has another Snowball."""
+    node = request.getfixturevalue(request.param)
+    if isinstance(node, str):
+        connection = Connection([node])
+    else:
+        connection = Connection(
+            [node.url], auth=(node.user, node.password), ca_certs=str(node.ca_file)
+        )
     index = f"newsindex-analysis-{uuid.uuid4().hex[:8]}"
-    body = index_body()
+    body = index_body(combined_fields=request.param == "opensearch_url")
     body["settings"]["index"]["analyze"] = {"max_token_count": 1_000_000}
     connection.client.indices.create(index=index, body=body)
     yield connection, index

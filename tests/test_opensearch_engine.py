@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("opensearchpy")
 
 from newsindex.analysis.analyzer import NewsAnalyzer, plain_analyzer, stemming_analyzer
-from newsindex.engines.opensearch.client import redact
+from newsindex.engines.opensearch.client import Connection, redact
 from newsindex.engines.opensearch.engine import OpenSearchEngine, make_snippet
 from newsindex.errors import (
     ArticleNotFoundError,
@@ -28,6 +28,7 @@ from newsindex.errors import (
     EngineVersionError,
     EngineWriteError,
     IndexNotFoundError,
+    IndexVersionError,
     InvalidArgumentError,
 )
 from newsindex.ingest import read_path
@@ -570,3 +571,66 @@ def test_secured_node_without_its_ca(opensearch_secure):
         OpenSearchEngine.connect([node.url], "news", auth=(node.user, node.password), timeout=5)
     assert str(raised.value).startswith(f"Cannot reach OpenSearch at '{node.url}' (")
     assert node.password not in str(raised.value)
+
+
+@pytest.fixture
+def fresh_index(opensearch_url: str) -> Iterator[str]:
+    """The name of an index that is deleted after the test."""
+    index = f"newsindex-test-{uuid.uuid4().hex[:8]}"
+    yield index
+    cleaner = OpenSearchEngine(Connection([opensearch_url]), index)
+    cleaner.connection.client.indices.delete(index=index, ignore_unavailable=True)
+    cleaner.close()
+
+
+@pytest.mark.opensearch
+def test_newest_date_read_again_after_a_while(opensearch_url, fresh_index):
+    """Another writer's newer article moves the recency origin once the cached date expires."""
+    now = [0.0]
+    engine = OpenSearchEngine.create([opensearch_url], fresh_index)
+    engine.clock = lambda: now[0]
+    other = OpenSearchEngine.connect([opensearch_url], fresh_index)
+    try:
+        engine.write([Article(id="n1", title="Old", published="2020-01-01")])
+        assert engine.newest() == dt.datetime(2020, 1, 1)
+        other.write([Article(id="n2", title="New", published="2025-01-01")])
+        assert engine.newest() == dt.datetime(2020, 1, 1)
+        now[0] += 61
+        assert engine.newest() == dt.datetime(2025, 1, 1)
+    finally:
+        other.close()
+        engine.close()
+
+
+@pytest.mark.opensearch
+def test_created_index_has_room_for_saved_searches(opensearch_url, fresh_index):
+    """On a node with the percolator module, the index has a percolator field."""
+    engine = OpenSearchEngine.create([opensearch_url], fresh_index)
+    try:
+        mapping = engine.connection.client.indices.get_mapping(index=fresh_index)
+        properties = mapping[fresh_index]["mappings"]["properties"]
+        assert properties["saved_query"] == {"type": "percolator"}
+        assert properties["source"]["fields"]["raw"]["type"] == "keyword"
+    finally:
+        engine.close()
+
+
+@pytest.mark.opensearch
+def test_index_of_another_layout_refused(opensearch_url, fresh_index):
+    """An index made by something else is refused rather than searched wrongly."""
+    connection = Connection([opensearch_url])
+    connection.client.indices.create(index=fresh_index)
+    connection.close()
+    with pytest.raises(IndexVersionError) as raised:
+        OpenSearchEngine.connect([opensearch_url], fresh_index)
+    assert raised.value.path == f"{opensearch_url}/{fresh_index}"
+    assert (raised.value.found, raised.value.expected) == (None, 1)
+
+
+@pytest.mark.opensearch
+def test_connect_creates_when_asked(opensearch_url, fresh_index):
+    """connect(create=True) makes a missing index, and opens it the second time."""
+    for _ in range(2):
+        engine = OpenSearchEngine.connect([opensearch_url], fresh_index, create=True)
+        assert engine.count() == 0
+        engine.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import math
 import re
 import threading
 import time
@@ -52,6 +53,9 @@ BATCH_BYTES = 8 * 1024 * 1024
 
 WRITE_ATTEMPTS = 5
 """How often a bulk item the cluster was too busy for (429, 5xx) is sent before giving up."""
+
+NEWEST_SECONDS = 60.0
+"""How long the newest article's date is trusted before it is read again."""
 
 MAX_RESULT_WINDOW = 10_000
 """How deep into the results OpenSearch pages by default (``index.max_result_window``)."""
@@ -144,7 +148,9 @@ class OpenSearchEngine:
     name = "opensearch"
     """The engine's name in messages."""
 
-    def __init__(self, connection: Connection, index: str) -> None:
+    def __init__(
+        self, connection: Connection, index: str, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.connection = connection
         self.index = index
         self.location = f"{connection.url}/{index}"
@@ -152,7 +158,8 @@ class OpenSearchEngine:
         ``***``."""
         self._analyzers = {True: stemming_analyzer(), False: plain_analyzer()}
         self._newest: dt.datetime | None = None
-        self._newest_known = False
+        self._newest_read = -math.inf  # when, by self.clock
+        self.clock = clock
         self._lock = threading.Lock()
 
     # --- opening --------------------------------------------------------------------------
@@ -339,7 +346,7 @@ class OpenSearchEngine:
     def _refresh(self) -> None:
         self._call(self.connection.client.indices.refresh, index=self.index)
         with self._lock:
-            self._newest_known = False
+            self._newest_read = -math.inf
 
     def delete(self, ids: Iterable[str]) -> int:
         """Delete the articles with ``ids``; an id not in the index raises
@@ -386,13 +393,16 @@ class OpenSearchEngine:
         return int(answer["count"])
 
     def newest(self) -> dt.datetime | None:
-        """The latest publication date (naive UTC), which the recency prior counts back from."""
+        """The latest publication date (naive UTC), which the recency prior counts back from:
+        read again after this engine's writes, and :data:`NEWEST_SECONDS` after it was read
+        (another process may have written since)."""
         with self._lock:
-            if self._newest_known:
+            if self.clock() - self._newest_read < NEWEST_SECONDS:
                 return self._newest
+        read = self.clock()
         newest = self._dates()[1]
         with self._lock:
-            self._newest, self._newest_known = newest, True
+            self._newest, self._newest_read = newest, read
         return newest
 
     def _dates(self) -> tuple[dt.datetime | None, dt.datetime | None]:
