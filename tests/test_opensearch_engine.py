@@ -469,13 +469,29 @@ def test_newest_sort(engine):
 
 
 @pytest.mark.opensearch
-def test_page_past_the_window_refused(engine):
-    """A page past the first 10,000 hits is refused with a clear error."""
+@pytest.mark.parametrize("sort", ["relevance", "newest"])
+def test_pages_past_the_window_served_with_search_after(engine, monkeypatch, sort):
+    """Pages deeper than the result window hold the hits from-paging gives there."""
+    expected = [ids(search(engine, "the", page=page, limit=30, sort=sort)) for page in (4, 5)]
+    total = search(engine, "the", limit=1).total
+    monkeypatch.setattr(engine, "result_window", 100)
+    deep = [search(engine, "the", page=page, limit=30, sort=sort) for page in (4, 5)]
+    assert [ids(results) for results in deep] == expected
+    assert [results.hits[0].rank for results in deep] == [91, 121]
+    assert {results.total for results in deep} == {total}
+    past_the_end = search(engine, "the", page=total // 30 + 2, limit=30, sort=sort)
+    assert (ids(past_the_end), past_the_end.total) == ([], total)
+
+
+@pytest.mark.opensearch
+def test_page_longer_than_the_window_refused(engine, monkeypatch):
+    """A page of more hits than OpenSearch returns at once is refused with a clear error."""
+    monkeypatch.setattr(engine, "result_window", 100)
     with pytest.raises(InvalidArgumentError) as raised:
-        search(engine, "the", page=101, limit=100)
+        search(engine, "the", limit=101)
     assert str(raised.value) == (
-        "Page 101 of 100 hits goes past the first 10,000 hits, the deepest OpenSearch pages: "
-        "narrow the query or the dates, or sort by date the other way."
+        "A page of 101 hits is longer than the 100 OpenSearch returns at once: ask for fewer "
+        "hits per page."
     )
 
 

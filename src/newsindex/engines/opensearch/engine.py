@@ -160,6 +160,9 @@ class OpenSearchEngine:
         self._newest: dt.datetime | None = None
         self._newest_read = -math.inf  # when, by self.clock
         self.clock = clock
+        self.result_window = MAX_RESULT_WINDOW
+        """How deep ``from`` pages (the index's ``max_result_window``); deeper pages are
+        reached with ``search_after``."""
         self._lock = threading.Lock()
 
     # --- opening --------------------------------------------------------------------------
@@ -471,15 +474,16 @@ class OpenSearchEngine:
         snippets: bool = True,
     ) -> SearchResults:
         """One page of results for ``parsed`` (``since`` inclusive, ``until`` exclusive,
-        naive UTC). A page past the first :data:`MAX_RESULT_WINDOW` hits (the index's
-        ``max_result_window``) raises :class:`InvalidArgumentError`."""
-        if page * limit > MAX_RESULT_WINDOW:
+        naive UTC). A page past the first :attr:`result_window` hits (the index's
+        ``max_result_window``, which ``from`` cannot pass) is reached with ``search_after``,
+        skipping the hits before it a window at a time; a page longer than the window raises
+        :class:`InvalidArgumentError`."""
+        if limit > self.result_window:
             raise InvalidArgumentError(
-                "page",
-                page,
-                f"Page {page} of {limit} hits goes past the first {MAX_RESULT_WINDOW:,} hits, "
-                "the deepest OpenSearch pages: narrow the query or the dates, or sort by date "
-                "the other way.",
+                "limit",
+                limit,
+                f"A page of {limit:,} hits is longer than the {self.result_window:,} OpenSearch "
+                "returns at once: ask for fewer hits per page.",
             )
         compiled = compile_search(
             parsed,
@@ -491,6 +495,13 @@ class OpenSearchEngine:
             combined_fields=self.connection.has_combined_fields,
         )
         body = search_body(compiled, page=page, limit=limit, sort=sort, snippets=snippets)
+        if page * limit > self.result_window:
+            body["from"] = 0
+            after = self._skip(compiled.query, body["sort"], (page - 1) * limit)
+            if after is None:
+                body["size"] = 0  # nothing matches: only the total
+            else:
+                body["search_after"] = after
         answer = self._call(self.connection.client.search, index=self.index, body=body)
         first = (page - 1) * limit
         hits = tuple(
@@ -505,6 +516,33 @@ class OpenSearchEngine:
             query=compiled.description,
             sort=sort,
         )
+
+    def _skip(self, query: dict[str, Any], sort: list[Any], count: int) -> list[Any] | None:
+        """The sort values of the ``count``-th hit (or of the last, if there are fewer; None
+        if there is none), read
+        a window at a time with ``search_after``: where a page deeper than ``from`` can reach
+        starts. Writes between the requests may shift the order, as between two pages."""
+        after: list[Any] | None = None
+        skipped = 0
+        while skipped < count:
+            size = min(self.result_window, count - skipped)
+            body: dict[str, Any] = {
+                "query": query,
+                "size": size,
+                "sort": sort,
+                "_source": False,
+                "track_total_hits": False,
+            }
+            if after is not None:
+                body["search_after"] = after
+            answer = self._call(self.connection.client.search, index=self.index, body=body)
+            hits = answer["hits"]["hits"]
+            if hits:
+                after = hits[-1]["sort"]
+                skipped += len(hits)
+            if len(hits) < size:
+                break
+        return after
 
     @staticmethod
     def _hit(found: dict[str, Any], rank: int, snippets: bool) -> Hit:
