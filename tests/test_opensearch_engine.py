@@ -35,6 +35,7 @@ from newsindex.ingest import read_path
 from newsindex.ingest.sample import sample_paths
 from newsindex.models import Article
 from newsindex.query import parse_query
+from newsindex.query.tree import ParsedQuery, Term
 from newsindex.render import stats_json
 
 _STEMMED, _PLAIN = stemming_analyzer(), plain_analyzer()
@@ -291,6 +292,10 @@ HAND = (
     Article(
         id="os-hand-7", title="Survey", body="Botanists surveyed quillwort.", published="2028-01-01"
     ),
+    Article(id="os-hand-8", title="Lanterns", body="Lanterns glimmered softly."),
+    Article(id="os-hand-9", title="Lanterns", body="Lanterns glimmering softly."),
+    Article(id="os-hand-10", title="Weather", body="A pelorus fog over the strait."),
+    Article(id="os-hand-11", title="Pelorus fog", body="A weather note over the strait."),
 )
 
 
@@ -406,6 +411,30 @@ def test_boost(engine):
     """A boosted word's article comes first."""
     assert ids(search(engine, "oxbowville OR zanzibarian^5")) == ["os-hand-3", "os-hand-2"]
     assert ids(search(engine, "oxbowville^5 OR zanzibarian")) == ["os-hand-2", "os-hand-3"]
+
+
+@pytest.mark.opensearch
+def test_title_match_ranks_first(engine):
+    """Of two articles with the same words, the one with them in its title ranks first."""
+    assert ids(search(engine, "pelorus")) == ["os-hand-11", "os-hand-10"]
+
+
+@pytest.mark.opensearch
+def test_exact_form_ranks_first(engine):
+    """A word typed in another form than its stem ranks the article with that form first."""
+
+    class TypedTerm(Term):
+        form = "glimmering"
+
+    parsed = ParsedQuery("glimmering", TypedTerm(None, "glimmer"), plain=True)
+    assert ids(engine.search(parsed)) == ["os-hand-9", "os-hand-8"]
+
+
+@pytest.mark.opensearch
+def test_date_range_syntax(engine):
+    """date:[a TO b] keeps the articles published in the range, both ends included."""
+    found = ids(search(engine, "date:[2029-01-01 TO 2029-06-01] (silo OR peace)", sort="oldest"))
+    assert found == ["os-hand-4", "os-hand-5", "os-hand-2"]
 
 
 @pytest.mark.opensearch
