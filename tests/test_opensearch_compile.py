@@ -11,11 +11,11 @@ from newsindex.analysis.analyzer import NewsAnalyzer, plain_analyzer, stemming_a
 from newsindex.engines.opensearch.compile import (
     MARK_END,
     MARK_START,
-    MAX_RANKED_ITEMS,
     compile_search,
     compile_tree,
     search_body,
 )
+from newsindex.engines.opensearch.ranked import MAX_RANKED_ITEMS
 from newsindex.errors import QuerySyntaxError, UnsupportedError
 from newsindex.query import parse_query
 from newsindex.query.tree import And, Not, ParsedQuery, Term

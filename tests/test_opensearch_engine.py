@@ -19,7 +19,8 @@ pytest.importorskip("opensearchpy")
 
 from newsindex.analysis.analyzer import NewsAnalyzer, plain_analyzer, stemming_analyzer
 from newsindex.engines.opensearch.client import Connection, redact
-from newsindex.engines.opensearch.engine import OpenSearchEngine, make_snippet
+from newsindex.engines.opensearch.documents import make_snippet
+from newsindex.engines.opensearch.engine import OpenSearchEngine
 from newsindex.errors import (
     ArticleNotFoundError,
     EngineAuthError,

@@ -13,8 +13,8 @@ The local engine's ranking, where OpenSearch has it:
   first; a word the user typed in another form than its stem adds a clause on the unstemmed
   ``exact`` sub-fields (:data:`EXACT_WEIGHT`);
 - long plain queries and pasted prose are any-word queries of their
-  :data:`MAX_RANKED_ITEMS` most selective words, each repeated word weighing the square root
-  of its count, stop words left out (:func:`rank_items`);
+  :data:`~.ranked.MAX_RANKED_ITEMS` most selective words, each repeated word weighing the
+  square root of its count, stop words left out (:mod:`.ranked`);
 - the recency prior ``1 + 0.5 * 0.5 ** (age / 730 days)``, age counted back from the newest
   article, is an ``exp`` decay on ``published`` in a ``function_score`` (undated: 1).
 
@@ -30,17 +30,23 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
 
-from newsindex.analysis.analyzer import analyze
+from newsindex.engines.opensearch.ranked import (
+    STOP_TERMS,
+    Frequencies,
+    is_ranked,
+    keep_selective,
+    rank_items,
+    top_items,
+)
 from newsindex.errors import QuerySyntaxError, UnsupportedError
 from newsindex.fields import DATE_FIELD, NAME_FIELDS
 from newsindex.models import Match, Sort
-from newsindex.query.syntax import LONG_QUERY_WORDS, MAX_CLAUSES, STOP_WORDS
+from newsindex.query.syntax import MAX_CLAUSES
 from newsindex.query.tree import (
     And,
     Dates,
@@ -60,18 +66,14 @@ __all__ = [
     "MARK_END",
     "MARK_START",
     "MAX_PROXIMITY_PAIRS",
-    "MAX_RANKED_ITEMS",
     "PROXIMITY_WEIGHT",
     "RECENCY_HALF_LIFE_DAYS",
     "RECENCY_WEIGHT",
     "SNIPPET_CHARS",
     "TITLE_BOOST",
     "CompiledSearch",
-    "RankedQuery",
     "compile_search",
     "compile_tree",
-    "is_ranked",
-    "rank_items",
     "search_body",
 ]
 
@@ -86,10 +88,6 @@ MAX_PROXIMITY_PAIRS = 16
 
 EXACT_WEIGHT = 0.2
 """The weight of a typed word found in the very form typed, on top of its stem's match."""
-
-MAX_RANKED_ITEMS = 64
-"""An any-word query keeps at most this many items, the most selective (the local engine's cap;
-OpenSearch refuses more than 1,024 clauses)."""
 
 RECENCY_WEIGHT = 0.5
 """The largest share of its score a hit gains for being new (the local engine's)."""
@@ -251,103 +249,6 @@ def _compile_and(node: And, combined_fields: bool) -> dict[str, Any]:
     return {"bool": query}
 
 
-# --- ranked any-word queries (the local engine's rules, for the same results) ------------------
-
-
-def _top_items(tree: Node) -> tuple[Node, ...]:
-    return tree.items if isinstance(tree, And) else (tree,)
-
-
-def is_ranked(parsed: ParsedQuery, match: Match) -> bool:
-    """Whether ``parsed`` runs as ranked any-word matching under ``match``: always for
-    ``"any"``, never for ``"all"``; for ``"auto"``, prose and typed queries of at least
-    :data:`~newsindex.query.LONG_QUERY_WORDS` plain words or quoted phrases."""
-    if match == "all":
-        return False
-    if match == "any":
-        return True
-    items = _top_items(parsed.tree)
-    prose_like = all(isinstance(i, (Term, Phrase)) and i.field is None for i in items)
-    return parsed.prose or (len(items) >= LONG_QUERY_WORDS and (parsed.plain or prose_like))
-
-
-_STOP_TERMS = frozenset(analyze(" ".join(sorted(STOP_WORDS))))
-
-
-@attrs.frozen
-class RankedQuery:
-    """A query split for any-word matching: weighted optional items, filters, exclusions."""
-
-    optional: tuple[tuple[Node, float], ...]
-    """The items any of which may match, each with its weight."""
-    required: tuple[Dates, ...]
-    """Date filters, all required."""
-    excluded: tuple[Node, ...]
-    """What no hit may match."""
-
-    def tree(self) -> Node:
-        """The same query as a tree, for its description."""
-        words = [item for item, _ in self.optional]
-        either = words[0] if len(words) == 1 else Or(tuple(words))
-        items = (either, *self.required, *(Not(item) for item in self.excluded))
-        return items[0] if len(items) == 1 else And(items)
-
-
-def rank_items(tree: Node, *, split: bool) -> RankedQuery:
-    """Every top-level item becomes optional, except date filters (kept) and exclusions.
-
-    With ``split`` (plain queries) a hyphenated word counts as its parts. Stop words are left
-    out unless nothing else is left; a repeated word weighs the square root of its count.
-    """
-    words: list[Node] = []
-    required: list[Dates] = []
-    excluded: list[Node] = []
-    for item in _top_items(tree):
-        if isinstance(item, Not):
-            excluded.append(item.item)
-        elif isinstance(item, Dates):
-            required.append(item)
-        elif split and isinstance(item, Phrase):
-            words.extend(Term(item.field, word) for word in item.words)
-        else:
-            words.append(item)
-    content = [w for w in words if not (isinstance(w, Term) and w.text in _STOP_TERMS)]
-    counts: dict[Node, int] = {}
-    for item in content or words:
-        counts[item] = counts.get(item, 0) + 1
-    optional = tuple((item, math.sqrt(count)) for item, count in counts.items())
-    return RankedQuery(optional, tuple(required), tuple(excluded))
-
-
-Frequencies = Callable[[Sequence[str]], tuple[Mapping[str, int], int]]
-"""Given terms, their document frequencies in title or body and the number of articles."""
-
-
-def keep_selective(
-    ranked: RankedQuery, frequencies: Frequencies | None, limit: int = MAX_RANKED_ITEMS
-) -> RankedQuery:
-    """``ranked`` with only its ``limit`` most telling items (weight times idf; phrases and
-    prefixes first, words no article holds last), in their order in the query. Without
-    ``frequencies`` the first ``limit`` are kept."""
-    if len(ranked.optional) <= limit:
-        return ranked
-    if frequencies is None:
-        return attrs.evolve(ranked, optional=ranked.optional[:limit])
-    texts = [item.text for item, _ in ranked.optional if isinstance(item, Term)]
-    found, count = frequencies(texts)
-
-    def selectivity(i: int) -> float:
-        item, weight = ranked.optional[i]
-        if not isinstance(item, Term):
-            return math.inf
-        frequency = found.get(item.text, 0)
-        return weight * math.log(1 + count / frequency) if frequency else 0.0
-
-    order = sorted(range(len(ranked.optional)), key=lambda i: (-selectivity(i), i))
-    kept = sorted(order[:limit])
-    return attrs.evolve(ranked, optional=tuple(ranked.optional[i] for i in kept))
-
-
 # --- whole searches ----------------------------------------------------------------------------
 
 
@@ -380,8 +281,8 @@ def _pairs(items: Sequence[Node], *, split: bool) -> list[tuple[str, str]]:
             first is not None
             and second is not None
             and first != second
-            and first not in _STOP_TERMS
-            and second not in _STOP_TERMS
+            and first not in STOP_TERMS
+            and second not in STOP_TERMS
             and (first, second) not in pairs
         ):
             pairs.append((first, second))
@@ -473,14 +374,14 @@ def compile_search(
     tree = parsed.tree
     date_filter = _dates(since, until)
     if date_filter is not None:
-        tree = And((*_top_items(tree), date_filter))
+        tree = And((*top_items(tree), date_filter))
     if is_ranked(parsed, match):
         ranked = keep_selective(rank_items(tree, split=parsed.plain), frequencies)
         should = [
             _boosted(compile_tree(item, combined_fields=combined_fields), weight)
             for item, weight in ranked.optional
         ]
-        pairs = _pairs(_top_items(parsed.tree), split=parsed.plain)
+        pairs = _pairs(top_items(parsed.tree), split=parsed.plain)
         body: dict[str, Any] = {"should": should + _proximity(pairs), "minimum_should_match": 1}
         if ranked.required:
             body["filter"] = [compile_tree(d) for d in ranked.required]
@@ -499,7 +400,7 @@ def compile_search(
                 "can all be required: rank them by any word instead (match 'any')",
             )
         query = compile_tree(tree, combined_fields=combined_fields)
-        pairs = _pairs(_top_items(parsed.tree), split=False)
+        pairs = _pairs(top_items(parsed.tree), split=False)
         if pairs and has_positive(tree):
             inner = query.get("bool", {})
             if "must" in inner and "should" not in inner:

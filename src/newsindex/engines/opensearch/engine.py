@@ -11,7 +11,6 @@ import contextlib
 import datetime as dt
 import itertools
 import math
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -20,11 +19,12 @@ from typing import Any
 from newsindex.analysis.analyzer import NewsAnalyzer, plain_analyzer, stemming_analyzer
 from newsindex.engines.base import Engine, Progress
 from newsindex.engines.opensearch.client import Connection, connect
-from newsindex.engines.opensearch.compile import (
-    MARK_END,
-    MARK_START,
-    compile_search,
-    search_body,
+from newsindex.engines.opensearch.compile import compile_search, search_body
+from newsindex.engines.opensearch.documents import (
+    make_snippet,
+    published_at,
+    to_article,
+    to_source,
 )
 from newsindex.engines.opensearch.template import TEMPLATE_VERSION, index_body
 from newsindex.errors import (
@@ -61,76 +61,6 @@ MAX_RESULT_WINDOW = 10_000
 """How deep into the results OpenSearch pages by default (``index.max_result_window``)."""
 
 _RETRIED = frozenset({429, 500, 502, 503, 504})
-
-
-def _source(article: Article) -> dict[str, Any]:
-    """The document stored for an article, under the index's field names."""
-    published = article.published
-    if published is not None:
-        published = published.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return {
-        "id": article.id,
-        "title": article.title,
-        "body": article.body,
-        "url": article.url,
-        "published": published.isoformat() if published else None,
-        "author": list(article.authors),
-        "source": article.source,
-        "section": article.section,
-        "tag": list(article.tags),
-        "language": article.language,
-    }
-
-
-def _published(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc)
-
-
-def _article(source: dict[str, Any]) -> Article:
-    return Article(
-        id=source["id"],
-        title=source.get("title") or "",
-        body=source.get("body") or "",
-        url=source.get("url"),
-        published=_published(source.get("published")),
-        authors=tuple(source.get("author") or ()),
-        source=source.get("source"),
-        section=source.get("section"),
-        tags=tuple(source.get("tag") or ()),
-        language=source.get("language") or "en",
-    )
-
-
-_SPACE = re.compile(r"\s+")
-
-
-def make_snippet(body: str, fragment: str | None) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """The snippet and its highlight spans from the server's marked ``fragment`` of ``body``,
-    in the local engine's form: whitespace collapsed, ``…`` where the body was cut."""
-    if not fragment:
-        return "", ()
-    text = _SPACE.sub(" ", fragment).strip()
-    plain = text.replace(MARK_START, "").replace(MARK_END, "")
-    flat = _SPACE.sub(" ", body).strip()
-    where = flat.find(plain)
-    before = "… " if where > 0 else ""
-    after = " …" if where >= 0 and where + len(plain) < len(flat) else ""
-    pieces: list[str] = [before]
-    length = len(before)
-    spans: list[tuple[int, int]] = []
-    for part in re.split(f"({MARK_START}[^{MARK_END}]*{MARK_END})", text):
-        if part.startswith(MARK_START):
-            word = part[1:-1]
-            spans.append((length, length + len(word)))
-            part = word
-        pieces.append(part)
-        length += len(part)
-    return "".join(pieces) + after, tuple(spans)
 
 
 class OpenSearchEngine:
@@ -321,7 +251,7 @@ class OpenSearchEngine:
             actions: list[dict[str, Any]] = []
             for article_id, article in pending.items():
                 actions.append({"index": {"_index": self.index, "_id": article_id}})
-                actions.append(_source(article))
+                actions.append(to_source(article))
             try:
                 answer = self._bulk(actions)
             except NewsIndexError as stopped:
@@ -388,7 +318,7 @@ class OpenSearchEngine:
         docs = found.get("docs", ())
         if not docs or not docs[0].get("found"):
             return None
-        return _article(docs[0]["_source"])
+        return to_article(docs[0]["_source"])
 
     def count(self) -> int:
         """How many articles the index holds."""
@@ -554,7 +484,7 @@ class OpenSearchEngine:
         return Hit(
             id=source["id"],
             title=source.get("title") or "",
-            published=_published(source.get("published")),
+            published=published_at(source.get("published")),
             source=source.get("source"),
             url=source.get("url"),
             authors=tuple(source.get("author") or ()),
