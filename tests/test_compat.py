@@ -7,6 +7,7 @@ import pickle
 import re
 
 import pytest
+from _engine import searcher
 
 from newsindex import Article, NewsIndex
 from newsindex.engines.whoosh.codec.schema import build_schema
@@ -22,7 +23,11 @@ def test_tables_of_contents_name_fixed_classes(tmp_path):
     with NewsIndex.create(tmp_path) as news:
         news.add([Article(id="a", title="Harbour reopens")])
     names = set(re.findall(rb"newsindex[\w.]*\n\w+", _toc_bytes(tmp_path)))
-    assert names == {b"newsindex.schema\nTitleOnly", b"newsindex.analysis\nNewsAnalyzer"}
+    assert names == {
+        b"newsindex.schema\nTitleOnly",
+        b"newsindex.schema\nPairs",
+        b"newsindex.analysis\nNewsAnalyzer",
+    }
 
 
 def test_schemas_pickled_under_any_earlier_module_name_load():
@@ -76,3 +81,44 @@ def test_reindex_makes_url_ids_again_and_reimporting_adds_no_copy(tmp_path):
         assert news.get("mine").title == "Own id"
         (hit,) = [h for h in news.search("share").hits]
         assert hit.title == "Share 1"
+
+
+def test_reindex_of_a_schema_3_index_adds_the_word_pairs(tmp_path, monkeypatch):
+    """An index of schema 3, which has no word pairs, asks for a reindex; reindexed, it finds
+    phrases from the pairs."""
+    import json
+
+    from newsindex import IndexVersionError
+    from newsindex.engines.whoosh import folder, transactions
+    from newsindex.engines.whoosh.codec import schema as schema_module
+
+    def schema_3():
+        schema = schema_module.build_schema()
+        for name in schema_module.PAIR_FIELDS.values():
+            schema.remove(name)
+        return schema
+
+    def document_3(article):
+        document = schema_module.to_document(article)
+        for name in schema_module.PAIR_FIELDS.values():
+            del document[name]
+        return document
+
+    articles = [
+        Article(id="apart", title="Harbour", body="The strike hit the ferry service today."),
+        Article(id="adjacent", title="Harbour", body="The ferry strike hit the service today."),
+    ]
+    monkeypatch.setattr(folder, "build_schema", schema_3)
+    monkeypatch.setattr(transactions, "to_document", document_3)
+    with NewsIndex.create(tmp_path / "index") as news:
+        news.add(articles)
+        assert "body_pairs" not in searcher(news).schema
+    monkeypatch.undo()
+    meta = tmp_path / "index" / schema_module.META_FILE
+    meta.write_text(json.dumps({"schema_version": 3, "format": "newsindex"}), encoding="utf-8")
+    with pytest.raises(IndexVersionError):
+        NewsIndex.open(tmp_path / "index")
+    assert NewsIndex.reindex(tmp_path / "index") == 2
+    with NewsIndex.open(tmp_path / "index") as news:
+        assert "body_pairs" in searcher(news).schema
+        assert [h.id for h in news.search('"ferry strike"').hits] == ["adjacent"]

@@ -36,6 +36,7 @@ from whoosh.matching import FilterMatcher
 
 from newsindex import Article, NewsIndex
 from newsindex.engines.whoosh import compile as compile_module
+from newsindex.engines.whoosh import phrases as phrases_module
 from newsindex.engines.whoosh.codec.impacts import read_impacts
 from newsindex.engines.whoosh.compile import DateFiltered, DateFilterMatcher
 from newsindex.ingest import read_paths, sample_paths
@@ -249,6 +250,39 @@ def test_phrases_match_as_whooshs_own(sample_news, monkeypatch, query):
         whoosh = sample_news.search(query, limit=100, snippets=False)
     assert ours.total == whoosh.total > 0
     assert [(h.id, h.score) for h in ours.hits] == [(h.id, h.score) for h in whoosh.hits]
+
+
+@pytest.mark.parametrize(
+    ("query", "from_pairs"),
+    [
+        ('"prime minister"', True),  # one pair: its postings are the matches
+        ('"the united states"', True),  # two pairs, then the places checked
+        ('"the prime minister"', True),
+        ('"said that the"', False),  # "that the" is no pair: "the" in none, the places tell
+        ('title:"prime minister"', True),
+        ('"of the"', False),  # two common words: no pair, the positions answer
+        ('"prime minister" "of the"', False),  # two phrases: Whoosh's collector
+    ],
+)
+def test_phrases_from_pairs_are_the_positional_answers(
+    multi_segment, monkeypatch, query, from_pairs
+):
+    """An exact phrase found from its word pairs has the ids, scores and total of the same
+    phrase found from its words' positions, and of Whoosh's phrase matcher."""
+    told: list[bool] = []
+    real = phrases_module.pair_candidates
+
+    def spied(phrase, searcher):
+        found = real(phrase, searcher)
+        told.append(found is not None)
+        return found
+
+    monkeypatch.setattr(phrases_module, "pair_candidates", spied)
+    fast, whoosh, _taken = fast_and_whoosh(multi_segment, query)
+    assert any(told) == from_pairs
+    monkeypatch.setattr(phrases_module, "pair_candidates", lambda phrase, searcher: None)
+    assert answers(multi_segment, query) == fast == whoosh
+    assert fast[2] > 0
 
 
 # --- newsindex's own matchers -------------------------------------------------------------------

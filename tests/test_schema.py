@@ -33,6 +33,8 @@ def test_schema_fields():
         "published",
         "language",
         "title_only",
+        "title_pairs",
+        "body_pairs",
     }
 
 
@@ -42,6 +44,21 @@ def test_title_only_terms():
     value = to_document(Article(id="x", title="Floods close the floods road", body="Road closed"))
     indexed = list(field.index(value["title_only"]))
     assert indexed == [(b"flood", 1, 1.0, b""), (b"the", 1, 1.0, b"")]
+
+
+def test_pairs_fields_hold_neighbouring_terms_with_their_count():
+    """A pairs field indexes each two neighbouring terms of its text field, weighted by how
+    often they occur, but no pair of two common words ("of the")."""
+    article = Article(id="x", title="Floods", body="Ferry strike: the end of the ferry strike")
+    value = to_document(article)["body_pairs"]
+    indexed = list(build_schema()["body_pairs"].index(value))
+    assert indexed == [
+        (b"ferri strike", 2, 2.0, b""),
+        (b"strike the", 1, 1.0, b""),
+        (b"the end", 1, 1.0, b""),
+        (b"end of", 1, 1.0, b""),
+        (b"the ferri", 1, 1.0, b""),
+    ]
 
 
 def test_aliases_point_at_fields():

@@ -37,6 +37,7 @@ from whoosh.system import pack_ushort
 from whoosh.writing import SegmentWriter
 
 from newsindex.analysis.analyzer import NewsAnalyzer
+from newsindex.analysis.pairs import common_terms, word_pairs
 from newsindex.engines.whoosh.codec.impacts import (
     IMPACTS_FIELD,
     MIN_PIECE,
@@ -52,7 +53,7 @@ from newsindex.engines.whoosh.codec.postfile import (
     position_value,
 )
 from newsindex.engines.whoosh.codec.runs import RunWriter, join_runs
-from newsindex.engines.whoosh.codec.schema import TITLE_ONLY_FIELD
+from newsindex.engines.whoosh.codec.schema import PAIR_FIELDS, TITLE_ONLY_FIELD
 from newsindex.engines.whoosh.workers import BuiltSegment, Workers
 from newsindex.errors import IndexWriteError
 
@@ -84,8 +85,12 @@ _RECURRING = (str, dt.datetime)
 the same terms."""
 
 
-def _positions(analyzer: NewsAnalyzer, text: str) -> tuple[int, dict[str, list[int]]]:
-    """The number of terms in ``text`` and each term's positions, in order of first use."""
+_PAIR_SOURCES = {pairs: text for text, pairs in PAIR_FIELDS.items()}
+"""The text field each pairs field is derived from."""
+
+
+def _positions(analyzer: NewsAnalyzer, text: str) -> tuple[tuple[str, ...], dict[str, list[int]]]:
+    """The terms of ``text`` and each term's positions, in order of first use."""
     where: dict[str, list[int]] = {}
     terms = analyzer.terms(text)
     for position, term in enumerate(terms):
@@ -94,7 +99,15 @@ def _positions(analyzer: NewsAnalyzer, text: str) -> tuple[int, dict[str, list[i
             where[term] = [position]
         else:
             found.append(position)
-    return len(terms), where
+    return terms, where
+
+
+def _pair_counts(analyzer: NewsAnalyzer, terms: tuple[str, ...]) -> dict[str, int]:
+    """Each indexed pair of neighbouring ``terms`` and how often it occurs (see ``Pairs``)."""
+    counts: dict[str, int] = {}
+    for pair in word_pairs(terms, common_terms(analyzer)):
+        counts[pair] = counts.get(pair, 0) + 1
+    return counts
 
 
 class _SegmentBuilder(SegmentWriter):
@@ -140,6 +153,7 @@ class _SegmentBuilder(SegmentWriter):
         perdoc.start_doc(docnum)
         size = 0
         analysed: dict[str, dict[str, list[int]]] = {}  # field -> its terms (the hot path's)
+        sequences: dict[str, tuple[str, ...]] = {}  # field -> its terms in order
         for fieldname in sorted(name for name in fields if not name.startswith("_")):
             value = fields[fieldname]
             if value is None:
@@ -162,10 +176,27 @@ class _SegmentBuilder(SegmentWriter):
                             entry[1].append(1.0)
                             entry[2].append(b"")
                             size += _BYTES_PER_POSTING
+                elif _PAIR_SOURCES.get(fieldname) in sequences:
+                    # The text field's neighbouring terms (sorted order puts it first); what
+                    # Pairs.index gives from the text. The weight is the pair's frequency.
+                    for pair, count in _pair_counts(
+                        field.analyzer, sequences[_PAIR_SOURCES[fieldname]]
+                    ).items():
+                        entry = terms.get(pair)
+                        if entry is None:
+                            entry = terms[pair] = (array("I"), array("f"), [])
+                            size += _BYTES_PER_TERM + len(pair)
+                        entry[0].append(docnum)
+                        entry[1].append(float(count))
+                        entry[2].append(b"")
+                        length += count
+                        size += _BYTES_PER_POSTING
                 elif isinstance(field.analyzer, NewsAnalyzer) and type(field.format) is Positions:
                     # The hot path: keyed by the term as text (encoded once per segment).
-                    length, where = _positions(field.analyzer, value)
+                    sequence, where = _positions(field.analyzer, value)
+                    length = len(sequence)
                     analysed[fieldname] = where
+                    sequences[fieldname] = sequence
                     boost = field.format.field_boost
                     size += _BYTES_PER_POSTING * len(where)
                     single = SINGLE_VALUES

@@ -9,6 +9,7 @@ from typing import Any
 from whoosh import fields, formats
 
 from newsindex.analysis.analyzer import NewsAnalyzer, plain_analyzer, stemming_analyzer
+from newsindex.analysis.pairs import common_terms, word_pairs
 from newsindex.fields import DATE_FIELD
 from newsindex.models import Article
 
@@ -16,6 +17,7 @@ __all__ = [
     "ARRAY_BLOCKS_FROM",
     "BLOCK_PROTOCOL",
     "META_FILE",
+    "PAIR_FIELDS",
     "SCHEMA_VERSION",
     "TITLE_ONLY_FIELD",
     "UNDATED",
@@ -27,16 +29,20 @@ __all__ = [
 META_FILE = "newsindex.json"
 """Beside Whoosh's files: which newsindex schema version wrote the index."""
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Bumped whenever the fields, the analysis or the way ids are made change in a way old
 indexes cannot serve (2: the ``title_only`` field; 3: ids from URLs leave out tracking
-parameters and fragments, so ``reindex`` makes such ids again)."""
+parameters and fragments, so ``reindex`` makes such ids again; 4: the ``title_pairs`` and
+``body_pairs`` fields)."""
 
 
 TITLE_ONLY_FIELD = "title_only"
 """The terms of an article's title that its body does not hold, document numbers only. With it
 the number of articles a bare word matches in title or body is known without reading the body's
 postings: the body's document frequency plus this field's (see :class:`TitleOnly`)."""
+
+PAIR_FIELDS = {"title": "title_pairs", "body": "body_pairs"}
+"""The field holding the adjacent word pairs of each text field (see :class:`Pairs`)."""
 
 UNDATED = 2**63
 """Date-column values at or above this mean "no date": Whoosh fills the column of an undated
@@ -74,11 +80,29 @@ class TitleOnly(fields.FieldType):
                 yield term.encode("utf-8"), 1, 1.0, b""
 
 
+class Pairs(fields.FieldType):
+    """A ``*_pairs`` field: indexed from a text field's value, its adjacent terms joined as one
+    term (:func:`newsindex.analysis.pairs.word_pairs`), weighted by how often the pair occurs,
+    with the number of pairs as the field's length (scored with BM25 like a word); no
+    positions, not stored. newsindex's writer derives the same terms from the text field's
+    analysed terms instead of analysing the text again."""
+
+    def __init__(self, analyzer: NewsAnalyzer) -> None:
+        super().__init__(formats.Existence(), analyzer, scorable=True)
+
+    def index(self, value: str, **kwargs: Any):
+        counts: dict[str, int] = {}
+        for pair in word_pairs(self.analyzer.terms(value), common_terms(self.analyzer)):
+            counts[pair] = counts.get(pair, 0) + 1
+        for pair, count in counts.items():
+            yield pair.encode("utf-8"), count, float(count), b""
+
+
 # A table of contents pickles the schema, naming each field's and analyzer's class by module.
 # They are written under fixed names, whatever module defines the class now, so that moving a
 # module never makes an index unreadable: ``newsindex.schema`` (this module's name when the
 # first indexes were written, kept importable here) and ``newsindex.analysis``.
-TitleOnly.__module__ = "newsindex.schema"
+TitleOnly.__module__ = Pairs.__module__ = "newsindex.schema"
 sys.modules.setdefault("newsindex.schema", sys.modules[__name__])
 
 
@@ -93,6 +117,8 @@ def build_schema(
         title=fields.TEXT(analyzer=text, stored=True, phrase=True),
         body=fields.TEXT(analyzer=text, stored=True, phrase=True),
         title_only=TitleOnly(text),
+        title_pairs=Pairs(text),
+        body_pairs=Pairs(text),
         author=fields.TEXT(analyzer=names, stored=True, phrase=True),
         source=fields.TEXT(analyzer=names, stored=True, phrase=True),
         section=fields.TEXT(analyzer=names, stored=True, phrase=True),
@@ -118,6 +144,8 @@ def to_document(article: Article) -> dict[str, Any]:
         "title": article.title,
         "body": article.body,
         TITLE_ONLY_FIELD: (article.title, article.body),
+        PAIR_FIELDS["title"]: article.title,
+        PAIR_FIELDS["body"]: article.body,
         "language": article.language,
         "author": "\n".join(article.authors),
         "_stored_author": article.authors,
