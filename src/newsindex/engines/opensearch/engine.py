@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+import attrs
+
 from newsindex.analysis.analyzer import NewsAnalyzer, plain_analyzer, stemming_analyzer
 from newsindex.engines.base import Engine, Progress
 from newsindex.engines.opensearch.client import Connection, connect
@@ -61,6 +63,15 @@ MAX_RESULT_WINDOW = 10_000
 """How deep into the results OpenSearch pages by default (``index.max_result_window``)."""
 
 _RETRIED = frozenset({429, 500, 502, 503, 504})
+
+
+@attrs.define
+class _Batch:
+    """A bulk batch on its way: what is still to send, how many were stored, what failed."""
+
+    pending: dict[str, Article]
+    stored: int = 0
+    failed: dict[str, str] = attrs.Factory(dict)
 
 
 class OpenSearchEngine:
@@ -211,13 +222,20 @@ class OpenSearchEngine:
         failed: dict[str, str] = {}
         batches = _batches(articles)
         for batch in batches:
-            done, errors, broken = self._send(batch)
-            stored += done
-            failed.update(errors)
+            sent = _Batch({article.id: article for article in batch})
+            stopped: NewsIndexError | None = None
+            try:
+                self._send_batch(sent)
+            except NewsIndexError as error:
+                stopped = error
+            stored += sent.stored
+            failed.update(sent.failed)
             if progress is not None:
                 progress(stored)
-            if broken:
-                # The cluster stopped answering: the articles not sent did not land either.
+            if stopped is not None:
+                # The cluster stopped answering: what was not stored, and the articles not
+                # sent yet, did not land.
+                failed.update((article_id, str(stopped)) for article_id in sent.pending)
                 failed.update((a.id, "not sent after that") for rest in batches for a in rest)
                 break
         with contextlib.suppress(NewsIndexError):  # an unreachable cluster is reported below
@@ -241,40 +259,40 @@ class OpenSearchEngine:
                 time.sleep(_backoff(attempt))
         raise AssertionError("unreachable")
 
-    def _send(self, batch: list[Article]) -> tuple[int, dict[str, str], bool]:
-        """Send one batch, again for the items refused as too busy: how many were stored, the
-        reason of each article that was not, and whether the cluster stopped answering."""
-        pending = {article.id: article for article in batch}
-        failed: dict[str, str] = {}
-        stored = 0
+    def _send(self, batch: list[Article]) -> tuple[int, dict[str, str]]:
+        """Send one batch, again for the items refused as too busy: how many were stored and
+        the reason of each article that was not. A request the cluster still refuses whole
+        after backoff raises its error."""
+        sent = _Batch({article.id: article for article in batch})
+        self._send_batch(sent)
+        return sent.stored, sent.failed
+
+    def _send_batch(self, sent: _Batch) -> None:
+        """Send ``sent.pending``, counting what is stored and noting what failed as it goes
+        (so a caller knows what did not land when a request raises)."""
         for attempt in range(WRITE_ATTEMPTS):
             actions: list[dict[str, Any]] = []
-            for article_id, article in pending.items():
+            for article_id, article in sent.pending.items():
                 actions.append({"index": {"_index": self.index, "_id": article_id}})
                 actions.append(to_source(article))
-            try:
-                answer = self._bulk(actions)
-            except NewsIndexError as stopped:
-                failed.update((article_id, str(stopped)) for article_id in pending)
-                return stored, failed, True
+            answer = self._bulk(actions)
             retry: dict[str, Article] = {}
             for item in answer.get("items", ()):
                 result = next(iter(item.values()))
                 article_id = str(result.get("_id"))
                 status = int(result.get("status", 500))
                 if status < 300:
-                    stored += 1
+                    sent.stored += 1
                 elif status in _RETRIED and attempt + 1 < WRITE_ATTEMPTS:
-                    retry[article_id] = pending[article_id]
+                    retry[article_id] = sent.pending[article_id]
                 else:
                     error = result.get("error") or {}
                     reason = error.get("reason") if isinstance(error, dict) else str(error)
-                    failed[article_id] = self.connection.scrub(str(reason or f"HTTP {status}"))
+                    sent.failed[article_id] = self.connection.scrub(str(reason or f"HTTP {status}"))
+            sent.pending = retry
             if not retry:
                 break
-            pending = retry
             time.sleep(_backoff(attempt))
-        return stored, failed, False
 
     def _refresh(self) -> None:
         self._call(self.connection.client.indices.refresh, index=self.index)
