@@ -21,11 +21,13 @@ import itertools
 import os
 import random
 import shutil
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
 from _engine import counting_spills, segments
+from _fake_cluster import FakeCluster
 from hypothesis import settings
 
 from newsindex import Article, NewsIndex, read_path
@@ -239,6 +241,49 @@ def small_news(tmp_path: Path) -> Iterator[NewsIndex]:
     index.add(HAND_ARTICLES)
     yield index
     index.close()
+
+
+# --- the same tests on both engines ----------------------------------------------------------
+
+ENGINES = ("whoosh", "opensearch")
+"""The engines ``engine_index`` runs a test on."""
+
+
+@pytest.fixture(params=ENGINES)
+def engine_index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NewsIndex]:
+    """A new empty index on each engine in turn: a folder under ``tmp_path``, then an index of
+    its own on the test node (``opensearch_url``; skipped when there is no node)."""
+    if request.param == "whoosh":
+        index = NewsIndex.create(tmp_path / "index")
+        yield index
+        index.close()
+        return
+    try:
+        url = request.getfixturevalue("opensearch_url")
+    except pytest.FixtureLookupError:
+        pytest.skip("no OpenSearch node: the opensearch_url fixture is not installed")
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    index = NewsIndex.connect(url, index=name, create=True)
+    yield index
+    index.close()
+    import opensearchpy  # only with a node to clean up
+
+    client = opensearchpy.OpenSearch(url)
+    try:
+        client.indices.delete(index=name)
+    except opensearchpy.NotFoundError:
+        pass  # the test deleted it
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def fake_cluster(monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
+    """A stand-in for the OpenSearch engine that URLs reach while the test runs (in memory,
+    recording how it was called; see ``tests/_fake_cluster.py``)."""
+    cluster = FakeCluster()
+    monkeypatch.setattr("newsindex.api._opensearch_engine", lambda: cluster)
+    return cluster
 
 
 # --- soak mode and random seed ----------------------------------------------------------------

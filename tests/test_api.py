@@ -1,8 +1,10 @@
-"""Tests for NewsIndex: adding, replacing, deleting, getting, importing files and fresh reads."""
+"""Tests for NewsIndex: adding, replacing, deleting, getting, importing files and fresh reads;
+connecting to a cluster (through a stand-in engine) and what only a folder has."""
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import os
 import sys
@@ -13,10 +15,13 @@ from _engine import segments
 from newsindex import (
     Article,
     ArticleNotFoundError,
+    IndexNotFoundError,
     IngestError,
+    InvalidArgumentError,
     NewsIndex,
     NewsIndexError,
     Skipped,
+    UnsupportedError,
     default_index_path,
 )
 from newsindex.engines.whoosh.codec.schema import META_FILE, SCHEMA_VERSION
@@ -334,3 +339,185 @@ class TestOpenSample:
         monkeypatch.setattr("newsindex.api.sample_paths", lambda: (seed_path,))
         with NewsIndex.open_sample(tmp_path / "ix") as news:
             assert SEED_ID in news
+
+
+PASSWORD = "s3cret-Pa55"
+
+
+class TestConnect:
+    def test_arguments_reach_the_engine(self, fake_cluster, tmp_path):
+        """connect hands the engine node URLs without credentials, the index, the login, the
+        CA file and the timeout."""
+        ca = tmp_path / "ca.pem"
+        ca.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+        with NewsIndex.connect(
+            [f"https://ana:{PASSWORD}@a:9200", "https://b:9200/wires"],
+            ca_certs=ca,
+            timeout=2.5,
+            create=True,
+        ) as news:
+            assert news.engine == "opensearch"
+        assert fake_cluster.calls == [
+            (
+                "connect",
+                (["https://a:9200", "https://b:9200"], "wires"),
+                {"auth": ("ana", PASSWORD), "ca_certs": str(ca), "timeout": 2.5, "create": True},
+            )
+        ]
+
+    def test_defaults(self, fake_cluster):
+        """Without options: the index 'news', no login, no CA file, 10 s, no creating."""
+        fake_cluster.indexes["news"] = {}
+        NewsIndex.connect("http://127.0.0.1:9200").close()
+        assert fake_cluster.calls == [
+            (
+                "connect",
+                (["http://127.0.0.1:9200"], "news"),
+                {"auth": None, "ca_certs": None, "timeout": 10.0, "create": False},
+            )
+        ]
+
+    def test_missing_index(self, fake_cluster):
+        """Opening an index the cluster lacks raises the engine's IndexNotFoundError."""
+        with pytest.raises(IndexNotFoundError) as info:
+            NewsIndex.connect("http://h:9200/wires")
+        assert str(info.value) == (
+            "No index at 'http://h:9200/wires': "
+            "run 'newsindex index FILES --index http://h:9200/wires' first."
+        )
+
+    def test_url_where_a_folder_is_named(self, fake_cluster):
+        """open, open_or_create and create take a URL as they take a folder."""
+        NewsIndex.open_or_create(f"http://ana:{PASSWORD}@h:9200/wires").close()
+        NewsIndex.open("http://h:9200/wires").close()
+        NewsIndex.create("http://h:9200/other").close()
+        assert [
+            (method, args[1], options.get("create"))
+            for method, args, options in (fake_cluster.calls)
+        ] == [("connect", "wires", True), ("connect", "wires", False), ("create", "other", None)]
+        assert fake_cluster.calls[0][2]["auth"] == ("ana", PASSWORD)
+
+    def test_front_door_over_the_engine(self, fake_cluster, hand_articles):
+        """add, search, get, delete, len and stats go to the engine and return its models."""
+        with NewsIndex.connect("http://h:9200", create=True) as news:
+            assert news.add(hand_articles) == 5
+            assert [hit.id for hit in news.search("zermatt").hits] == ["h-glacier-title"]
+            assert news.get("h-newyear") == hand_articles[2]
+            assert news.delete("h-newyear") == 1
+            assert len(news) == 4
+            assert news.stats().path == "http://h:9200/news"
+
+    def test_add_files_fetches_in_full(self, fake_cluster, tmp_path):
+        """add_files works on a cluster's index, with no fetch state kept anywhere."""
+        path = write_jsonl(tmp_path / "a.jsonl", GOOD_1, GOOD_2)
+        with NewsIndex.connect("http://h:9200", create=True) as news:
+            assert news.add_files([path]).added == 2
+        assert sorted(fake_cluster.indexes["news"]) == ["j1", "j2"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl"]
+
+    def test_bad_timeout(self, fake_cluster):
+        """A timeout of 0 is an InvalidArgumentError."""
+        with pytest.raises(InvalidArgumentError) as info:
+            NewsIndex.connect("http://h:9200", timeout=0)
+        assert str(info.value) == "timeout must be above 0 seconds, not 0."
+
+    def test_missing_ca_file(self, fake_cluster, tmp_path):
+        """A CA file that is not there is an error naming it, before any request."""
+        missing = tmp_path / "ca.pem"
+        with pytest.raises(InvalidArgumentError) as info:
+            NewsIndex.connect("https://h:9200", ca_certs=missing)
+        assert str(info.value) == (
+            f"No CA certificate file at '{missing}': give the PEM file that signed the "
+            "cluster's certificate."
+        )
+        assert fake_cluster.calls == []
+
+    def test_without_the_extra(self, monkeypatch):
+        """Without opensearch-py, connect says which extra to install."""
+        real = importlib.import_module
+
+        def import_module(name, *args):
+            if name == "newsindex.engines.opensearch.engine":
+                raise ModuleNotFoundError("No module named 'opensearchpy'", name="opensearchpy")
+            return real(name, *args)
+
+        monkeypatch.setattr(importlib, "import_module", import_module)
+        with pytest.raises(NewsIndexError) as info:
+            NewsIndex.connect("http://h:9200")
+        assert str(info.value) == (
+            "An OpenSearch index needs the 'opensearch' extra (opensearch-py is missing): "
+            "pip install 'newsindex[opensearch]'."
+        )
+
+
+class TestPasswordNeverShown:
+    URL = f"http://ana:{PASSWORD}@h:9200/news"
+
+    def test_repr_location_and_stats(self, fake_cluster):
+        """repr, location and stats of an index opened with a password hold no password."""
+        with NewsIndex.connect(self.URL, create=True) as news:
+            shown = [repr(news), news.location, repr(news.stats()), str(news.stats())]
+        assert all(PASSWORD not in text for text in shown)
+        assert shown[0] == "NewsIndex('http://h:9200/news')"
+
+    def test_auth_argument(self, fake_cluster):
+        """A password given as auth= is not shown either."""
+        with NewsIndex.connect("http://h:9200", auth=("ana", PASSWORD), create=True) as news:
+            assert PASSWORD not in repr(news) + news.location + str(news.stats())
+
+    def test_errors(self, fake_cluster):
+        """Errors about a URL with a password (bad URL, missing index, default path) hold none."""
+        messages = []
+        for call in (
+            lambda: NewsIndex.connect(self.URL.replace("/news", "/a/b")),
+            lambda: NewsIndex.connect(self.URL),
+            lambda: default_index_path({"NEWSINDEX_DIR": self.URL}),
+            lambda: NewsIndex.check(self.URL),
+        ):
+            with pytest.raises(NewsIndexError) as info:
+                call()
+            messages.append(str(info.value) + repr(info.value.args) + repr(vars(info.value)))
+        assert all(PASSWORD not in message for message in messages)
+
+
+class TestOnlyOnFolders:
+    @pytest.mark.parametrize(
+        ("feature", "way_out"),
+        [
+            (
+                "check",
+                "the cluster's own health and shard APIs report on its data",
+            ),
+            (
+                "repair",
+                "the cluster restores its data from its replicas and snapshots",
+            ),
+            (
+                "reindex",
+                "import the articles again into a new index",
+            ),
+            (
+                "discard",
+                "delete the index with OpenSearch's own API",
+            ),
+        ],
+    )
+    def test_folder_operations_on_a_url(self, fake_cluster, feature, way_out):
+        """check, repair, reindex and discard of a URL raise UnsupportedError and touch
+        nothing."""
+        with pytest.raises(UnsupportedError) as info:
+            getattr(NewsIndex, feature)("http://h:9200/news")
+        assert str(info.value) == (
+            f"'{feature}' is not available on the opensearch engine: {way_out}."
+        )
+        assert fake_cluster.calls == []
+
+    @pytest.mark.parametrize("attribute", ["path", "lock_timeout"])
+    def test_folder_attributes(self, fake_cluster, attribute):
+        """path and lock_timeout of an index on a cluster raise UnsupportedError."""
+        with (
+            NewsIndex.connect("http://h:9200", create=True) as news,
+            pytest.raises(UnsupportedError) as info,
+        ):
+            getattr(news, attribute)
+        assert (info.value.feature, info.value.engine) == (attribute, "opensearch")

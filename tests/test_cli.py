@@ -702,3 +702,79 @@ def test_dayfirst_and_monthfirst_read_an_ambiguous_date(tmp_path, flag, publishe
     assert run("index", jsonl, flag, "--index", tmp_path / "index").exit_code == 0
     shown = run("show", "d", "--json", "--index", tmp_path / "index")
     assert json.loads(shown.stdout)["published"] == published
+
+
+PASSWORD = "s3cret-Pa55"
+URL = f"http://ana:{PASSWORD}@127.0.0.1:9200/news"
+
+
+class TestIndexURL:
+    def test_index_and_search_a_url(self, fake_cluster, tmp_path):
+        """`--index URL` imports into and searches the index on the cluster, files read as
+        files; the output names the index without the password."""
+        jsonl = write_jsonl(tmp_path / "more.jsonl", GOOD_1, GOOD_2)
+        result = run("index", jsonl, "--index", URL)
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout == "Indexed 2 articles into http://127.0.0.1:9200/news.\n"
+        assert sorted(fake_cluster.indexes["news"]) == ["j1", "j2"]
+        assert fake_cluster.calls[0][2]["auth"] == ("ana", PASSWORD)
+        assert [hit["id"] for hit in hits_of(run("search", "ferry", "--json", "--index", URL))] == [
+            "j2"
+        ]
+
+    def test_url_from_environment(self, fake_cluster, tmp_path):
+        """A URL in $NEWSINDEX_DIR is the index when --index is not given."""
+        jsonl = write_jsonl(tmp_path / "more.jsonl", GOOD_1)
+        assert run("index", jsonl, env={"NEWSINDEX_DIR": URL}).exit_code == 0
+        result = run("show", "j1", "--json", env={"NEWSINDEX_DIR": URL})
+        assert json.loads(result.stdout)["title"] == "Harbour reopens after storm"
+        assert not (Path.cwd() / "http:").exists()
+
+    def test_stats_json_hides_the_password(self, fake_cluster, tmp_path):
+        """`stats --json` and `stats` of a URL with a password print no password."""
+        fake_cluster.indexes["news"] = {}
+        data = json.loads(run("stats", "--json", "--index", URL).stdout)
+        assert data["path"] == "http://127.0.0.1:9200/news"
+        assert PASSWORD not in run("stats", "--index", URL).stdout
+
+    def test_missing_index_hides_the_password(self, fake_cluster):
+        """A missing index on the cluster is exit 1 with one line and no password."""
+        result = run("search", "ferry", "--index", URL)
+        assert result.exit_code == 1
+        assert result.stderr == (
+            "Error: No index at 'http://127.0.0.1:9200/news': "
+            "run 'newsindex index FILES --index http://127.0.0.1:9200/news' first.\n"
+        )
+
+    def test_bad_url_hides_the_password(self, fake_cluster):
+        """A URL that names no index is exit 1 with the user shown and the password not."""
+        result = run("stats", "--index", f"http://ana:{PASSWORD}@h:9200/a/news")
+        assert result.exit_code == 1
+        assert result.stderr == (
+            "Error: 'http://ana:***@h:9200/a/news' is not an index URL: its path must be the "
+            "index name alone, as in http://host:9200/news.\n"
+        )
+
+    def test_delete(self, fake_cluster, tmp_path):
+        """`delete --index URL` deletes on the cluster."""
+        run("index", write_jsonl(tmp_path / "a.jsonl", GOOD_1, GOOD_2), "--index", URL)
+        result = run("delete", "j1", "--index", URL)
+        assert (result.exit_code, result.stdout) == (0, "Deleted 1 article.\n")
+        assert sorted(fake_cluster.indexes["news"]) == ["j2"]
+
+    @pytest.mark.parametrize(
+        ("command", "way_out"),
+        [
+            ("check", "the cluster's own health and shard APIs report on its data"),
+            ("repair", "the cluster restores its data from its replicas and snapshots"),
+            ("reindex", "import the articles again into a new index"),
+        ],
+    )
+    def test_folder_commands_on_a_url(self, fake_cluster, command, way_out):
+        """check, repair and reindex of a URL print the UnsupportedError line and exit 1."""
+        result = run(command, "--index", URL)
+        assert result.exit_code == 1
+        assert result.stderr == (
+            f"Error: '{command}' is not available on the opensearch engine: {way_out}.\n"
+        )
+        assert fake_cluster.calls == []

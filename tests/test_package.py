@@ -127,6 +127,7 @@ STAGES = (
     ("_whoosh", set()),
     ("analysis", {"_whoosh"}),
     ("ingest", {"errors", "models"}),
+    ("locations", {"errors"}),
     ("query", {"analysis", "errors", "fields"}),
     ("engines", {"errors", "models", "query"}),
     ("engines.whoosh.codec", {"_whoosh", "analysis", "errors", "fields", "models"}),
@@ -143,10 +144,13 @@ STAGES = (
             "query",
         },
     ),
-    ("engines.opensearch", {"analysis", "engines", "errors", "fields", "models", "query"}),
-    ("api", {"engines", "engines.whoosh", "errors", "ingest", "models", "query"}),
+    (
+        "engines.opensearch",
+        {"analysis", "engines", "errors", "fields", "locations", "models", "query"},
+    ),
+    ("api", {"engines", "engines.whoosh", "errors", "ingest", "locations", "models", "query"}),
     ("evaluation", {"api", "errors", "models"}),
-    ("render", {"models"}),
+    ("render", {"locations", "models"}),
 )
 """The pipeline's stages, each with the stages it may import (besides itself): data flows one
 way, ingest -> analysis -> query -> engines -> api -> render and cli."""

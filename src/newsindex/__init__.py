@@ -11,7 +11,13 @@ import typing as _typing
 from importlib import metadata as _metadata
 
 from newsindex.analysis.analyzer import analyze
-from newsindex.api import DEFAULT_LOCK_TIMEOUT, NewsIndex, default_index_path, sample_index_path
+from newsindex.api import (
+    DEFAULT_LOCK_TIMEOUT,
+    NewsIndex,
+    default_index_location,
+    default_index_path,
+    sample_index_path,
+)
 from newsindex.engines.whoosh.writer import IMPORT_MEMORY_MB
 from newsindex.errors import (
     ArticleNotFoundError,
@@ -111,6 +117,7 @@ __all__ = [
     "Topic",
     "UnsupportedError",
     "analyze",
+    "default_index_location",
     "default_index_path",
     "evaluate",
     "evaluate_collection",

@@ -1,13 +1,16 @@
-"""``NewsIndex``: the one front door. Everything the CLI does goes through these methods."""
+"""``NewsIndex``: the one front door, over either engine. Everything the CLI does goes through
+these methods."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from newsindex.engines.base import MATCHES, SORTS, Engine, Progress
 from newsindex.engines.whoosh.engine import IMPORT_MEMORY_MB, WhooshEngine
@@ -22,6 +25,14 @@ from newsindex.errors import (
 )
 from newsindex.ingest import DateOrder, Fetcher, Source, is_url, read_paths, sample_paths
 from newsindex.ingest.fetch import DEFAULT_DELAY, DEFAULT_TIMEOUT, STATE_FILE
+from newsindex.locations import (
+    Where,
+    default_index_location,
+    default_index_path,
+    is_remote,
+    parse_remote,
+    sample_index_path,
+)
 from newsindex.models import (
     Article,
     ImportSummary,
@@ -35,7 +46,7 @@ from newsindex.models import (
 )
 from newsindex.query import parse_period
 
-__all__ = ["NewsIndex", "default_index_path", "sample_index_path"]
+__all__ = ["NewsIndex", "default_index_location", "default_index_path", "sample_index_path"]
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 """Seconds a writer waits for another process's import to finish before giving up."""
@@ -45,6 +56,41 @@ SAMPLE_ARTICLES = 1_501
 
 PARALLEL_IMPORT_BYTES = 4_000_000
 """Imports of at least this much input run in two processes (the importer and one worker)."""
+
+DEFAULT_CONNECT_TIMEOUT = 10.0
+"""Seconds a request to an OpenSearch cluster may take before it fails."""
+
+OPENSEARCH_EXTRA = "pip install 'newsindex[opensearch]'"
+"""The command that installs the OpenSearch engine's client library."""
+
+_NOT_ON_OPENSEARCH = {
+    "check": "the cluster's own health and shard APIs report on its data",
+    "repair": "the cluster restores its data from its replicas and snapshots",
+    "reindex": "import the articles again into a new index",
+    "discard": "delete the index with OpenSearch's own API",
+    "path": "NewsIndex.location names the index on every engine",
+    "lock_timeout": "the cluster orders concurrent writes itself",
+}
+"""For each feature only a folder has, the way out an OpenSearch user is given instead."""
+
+
+def _unsupported(feature: str, engine: str) -> UnsupportedError:
+    way_out = _NOT_ON_OPENSEARCH.get(feature) if engine == "opensearch" else None
+    return UnsupportedError(feature, engine, way_out)
+
+
+def _opensearch_engine() -> Any:
+    """The OpenSearch engine's class, imported on first use: it needs the optional client."""
+    try:
+        module = importlib.import_module("newsindex.engines.opensearch.engine")
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("opensearchpy"):
+            raise
+        raise NewsIndexError(
+            f"An OpenSearch index needs the 'opensearch' extra (opensearch-py is missing): "
+            f"{OPENSEARCH_EXTRA}."
+        ) from None
+    return module.OpenSearchEngine
 
 
 def _input_bytes(paths: Iterable[Source]) -> int:
@@ -57,32 +103,6 @@ def _input_bytes(paths: Iterable[Source]) -> int:
         elif path.is_dir():
             total += sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return total
-
-
-def _data_folder(env: Mapping[str, str]) -> Path:
-    """The platform's per-user data folder for newsindex."""
-    home = Path.home()
-    if os.name == "nt":
-        base = Path(env.get("LOCALAPPDATA") or home / "AppData" / "Local")
-    elif os.uname().sysname == "Darwin":
-        base = home / "Library" / "Application Support"
-    else:
-        base = Path(env.get("XDG_DATA_HOME") or home / ".local" / "share")
-    return base / "newsindex"
-
-
-def default_index_path(environ: Mapping[str, str] | None = None) -> Path:
-    """``$NEWSINDEX_DIR``, else the platform's per-user data folder (``.../newsindex/index``)."""
-    env = os.environ if environ is None else environ
-    if env.get("NEWSINDEX_DIR"):
-        return Path(env["NEWSINDEX_DIR"]).expanduser()
-    return _data_folder(env) / "index"
-
-
-def sample_index_path(environ: Mapping[str, str] | None = None) -> Path:
-    """Where the bundled sample's index is built: ``sample`` beside the default index folder
-    in the per-user data folder, never inside the user's own index."""
-    return _data_folder(os.environ if environ is None else environ) / "sample"
 
 
 def _move_old_sample(path: Path, sample: Path) -> None:
@@ -124,6 +144,12 @@ def _to_utc(
     return value + dt.timedelta(microseconds=1) if end else value
 
 
+def _only_folders(feature: str, path: Where) -> None:
+    """Raise :class:`UnsupportedError` for ``feature`` if ``path`` names an OpenSearch index."""
+    if is_remote(path):
+        raise _unsupported(feature, "opensearch")
+
+
 def _check_id(article_id: object) -> None:
     """An article id is text (a web route's ``<int:id>`` must be turned back into one)."""
     if not isinstance(article_id, str):
@@ -133,7 +159,8 @@ def _check_id(article_id: object) -> None:
 
 
 class NewsIndex:
-    """A news search index in a folder on disk.
+    """A news search index: in a folder on disk (the Whoosh engine), or an index on an
+    OpenSearch cluster (:meth:`connect`, or a URL wherever a folder is named).
 
     Safe to share between threads (hold one per process in a web app): reads run concurrently,
     each on a searcher no other thread is using, and see every commit, from this process or
@@ -142,6 +169,7 @@ class NewsIndex:
     >>> ix = NewsIndex.create("news/")          # or NewsIndex.open("news/")
     >>> ix.add_files(["articles.jsonl"])
     >>> ix.search('"coalition of the willing" date:2025').hits[0].title
+    >>> NewsIndex.connect("http://127.0.0.1:9200", index="news")   # the same, on OpenSearch
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -150,23 +178,23 @@ class NewsIndex:
 
     @property
     def engine(self) -> str:
-        """The name of the engine the index is on: ``"whoosh"`` for a folder."""
+        """The name of the engine the index is on: ``"whoosh"`` (a folder) or ``"opensearch"``."""
         return self._engine.name
 
     @property
     def location(self) -> str:
-        """Where the index is: its folder's path."""
+        """Where the index is: its folder's path, or its URL on the cluster (no password)."""
         return self._engine.location
 
     def _folder(self, feature: str) -> WhooshEngine:
         """The engine of an index in a folder, for what only a folder has."""
         if not isinstance(self._engine, WhooshEngine):
-            raise UnsupportedError(feature, self._engine.name)
+            raise _unsupported(feature, self._engine.name)
         return self._engine
 
     @property
     def path(self) -> Path:
-        """The index's folder."""
+        """The index's folder; an index on OpenSearch has none (see :attr:`location`)."""
         return self._folder("path").path
 
     @property
@@ -177,27 +205,85 @@ class NewsIndex:
     # --- opening -------------------------------------------------------------------------------
 
     @classmethod
-    def create(
-        cls, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    def connect(
+        cls,
+        urls: str | Sequence[str],
+        *,
+        index: str | None = None,
+        auth: tuple[str, str] | None = None,
+        ca_certs: str | os.PathLike[str] | None = None,
+        timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        create: bool = False,
     ) -> NewsIndex:
+        """Open an index on an OpenSearch cluster (needs the ``opensearch`` extra).
+
+        ``urls``: one node's URL, several separated by commas, or a list
+        (``"http://127.0.0.1:9200"``, ``"https://user:password@host:9200/news"``). The URL's
+        path names the index, else ``index``, else ``"news"``; basic auth comes from the URL's
+        ``user:password@`` or from ``auth=(user, password)``. ``ca_certs``: the PEM file that
+        verifies an ``https://`` node's certificate (default: the system's). ``timeout``:
+        seconds a request may take. A missing index raises ``IndexNotFoundError``, unless
+        ``create`` makes it. No error, ``repr``, ``location`` or ``stats`` holds the password.
+
+        Every method of the front door works as on a folder; what only a folder has (``path``,
+        ``lock_timeout``, check, repair, reindex) raises :class:`UnsupportedError`. URLs given
+        to :meth:`add_files` are fetched in full each time: the ``ETag`` and ``Last-Modified``
+        memory is a file in an index folder.
+        """
+        remote = parse_remote(urls, index=index, auth=auth)
+        if timeout <= 0:
+            raise InvalidArgumentError(
+                "timeout", timeout, f"timeout must be above 0 seconds, not {timeout!r}."
+            )
+        if ca_certs is not None and not Path(ca_certs).is_file():
+            raise InvalidArgumentError(
+                "ca_certs",
+                str(ca_certs),
+                f"No CA certificate file at '{ca_certs}': give the PEM file that signed the "
+                "cluster's certificate.",
+            )
+        engine = _opensearch_engine().connect(
+            list(remote.nodes),
+            remote.index,
+            auth=remote.auth,
+            ca_certs=None if ca_certs is None else str(ca_certs),
+            timeout=timeout,
+            create=create,
+        )
+        return cls(engine)
+
+    @classmethod
+    def create(cls, path: Where, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> NewsIndex:
         """Make a new empty index at ``path``; raises ``IndexExistsError`` if one is there.
 
         ``lock_timeout``: seconds a write waits for another process's write to finish.
+        A URL makes the index on an OpenSearch cluster (see :meth:`connect`).
         """
+        if is_remote(path):
+            remote = parse_remote(str(path))
+            engine = _opensearch_engine().create(
+                list(remote.nodes), remote.index, auth=remote.auth, timeout=DEFAULT_CONNECT_TIMEOUT
+            )
+            return cls(engine)
         return cls(WhooshEngine.create(path, lock_timeout=lock_timeout))
 
     @classmethod
-    def open(
-        cls, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
-    ) -> NewsIndex:
-        """Open the index at ``path``; raises ``IndexNotFoundError`` if there is none."""
+    def open(cls, path: Where, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> NewsIndex:
+        """Open the index at ``path``; raises ``IndexNotFoundError`` if there is none.
+
+        A URL opens an index on an OpenSearch cluster (see :meth:`connect`).
+        """
+        if is_remote(path):
+            return cls.connect(str(path))
         return cls(WhooshEngine.open(path, lock_timeout=lock_timeout))
 
     @classmethod
     def open_or_create(
-        cls, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+        cls, path: Where, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     ) -> NewsIndex:
         """Open the index at ``path``, making an empty one first if there is none."""
+        if is_remote(path):
+            return cls.connect(str(path), create=True)
         if not WhooshEngine.is_index(path):
             with contextlib.suppress(IndexExistsError):  # another process made it first
                 return cls.create(path, lock_timeout=lock_timeout)
@@ -221,7 +307,10 @@ class NewsIndex:
         ``on_sample`` is called with the default folder. The two never mix: the user's
         articles go into their own index, never into the sample's.
         """
-        path = default_index_path()
+        where = default_index_location()
+        if isinstance(where, str):
+            return cls.connect(where, create=create)
+        path = where
         _move_old_sample(path, sample_index_path())
         if create:
             return cls.open_or_create(path, lock_timeout=lock_timeout)
@@ -271,7 +360,7 @@ class NewsIndex:
     @classmethod
     def reindex(
         cls,
-        path: str | os.PathLike[str],
+        path: Where,
         *,
         progress: Progress | None = None,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
@@ -280,40 +369,46 @@ class NewsIndex:
 
         For an index written by an incompatible newsindex (``IndexVersionError``). The rebuild
         happens in place under the write lock and becomes visible in one commit, so an
-        interrupted rebuild leaves the old index intact; returns the article count.
+        interrupted rebuild leaves the old index intact; returns the article count. An index on
+        OpenSearch raises :class:`UnsupportedError`.
         """
+        _only_folders("reindex", path)
         return WhooshEngine.rebuild(path, lock_timeout=lock_timeout, progress=progress)
 
     @staticmethod
-    def discard(path: str | os.PathLike[str]) -> bool:
+    def discard(path: Where) -> bool:
         """Delete the index at ``path`` if it holds no articles and its folder nothing else
         (what a failed first import leaves); returns whether it did.
 
         Never waits for the write lock: an index another process is importing into is left
-        alone, even before its first commit.
+        alone, even before its first commit. An index on OpenSearch raises
+        :class:`UnsupportedError`.
         """
+        _only_folders("discard", path)
         return WhooshEngine.discard(path)
 
     @staticmethod
-    def check(path: str | os.PathLike[str]) -> IndexCheck:
+    def check(path: Where) -> IndexCheck:
         """Read the whole index at ``path`` (every segment, stored article and posting list)
-        and report what is damaged; writes nothing. Works on folders :meth:`open` refuses."""
+        and report what is damaged; writes nothing. Works on folders :meth:`open` refuses; an
+        index on OpenSearch raises :class:`UnsupportedError`."""
+        _only_folders("check", path)
         return WhooshEngine.check(path)
 
     @staticmethod
-    def repair(
-        path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
-    ) -> RepairReport:
+    def repair(path: Where, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> RepairReport:
         """Make a damaged index at ``path`` sound again, keeping every article that can be read.
 
         The damaged files are moved into a ``damaged-<time>`` folder inside the index folder,
         never deleted; the readable articles become the index in one commit. A sound index is
-        left as it is. The report says what was recovered and what was lost.
+        left as it is. The report says what was recovered and what was lost. An index on
+        OpenSearch raises :class:`UnsupportedError`.
         """
+        _only_folders("repair", path)
         return WhooshEngine.repair(path, lock_timeout=lock_timeout)
 
     def close(self) -> None:
-        """Release the open searchers (files stay on disk)."""
+        """Release the open searchers or connections (the articles stay)."""
         self._engine.close()
 
     def __enter__(self) -> NewsIndex:
@@ -386,8 +481,9 @@ class NewsIndex:
         the items of a feed that carries only summaries have their pages fetched for their
         text. Each URL's ``ETag`` and ``Last-Modified`` are kept in ``fetch.json`` in the index
         folder once the import is committed, so fetching it again imports nothing if it has
-        not changed. A URL that cannot be fetched or read is an :class:`IngestError` naming
-        it, or, with ``skip_errors``, listed in the summary. ``date_order`` (``"dayfirst"`` or
+        not changed (an index on OpenSearch has no folder: each fetch is a full one). A URL
+        that cannot be fetched or read is an :class:`IngestError` naming it, or, with
+        ``skip_errors``, listed in the summary. ``date_order`` (``"dayfirst"`` or
         ``"monthfirst"``) says how to read a date such as ``03/04/2025``, an error without it.
         """
         files = [
@@ -410,7 +506,8 @@ class NewsIndex:
         def pass_over(address: str, content_type: str) -> None:
             passed_over.append(content_type.split(";")[0].strip() or "no content type")
 
-        state = self._folder("add_files").path / STATE_FILE
+        local = self._engine if isinstance(self._engine, WhooshEngine) else None
+        state = None if local is None else local.path / STATE_FILE
         with Fetcher(state=state, follow=follow, timeout=timeout, delay=delay) as fetcher:
             articles = read_paths(
                 files,
@@ -521,5 +618,6 @@ class NewsIndex:
         return self._engine.count()
 
     def stats(self) -> IndexStats:
-        """Article count, date range and size on disk."""
+        """Article count, date range and size (on disk, or on the cluster); ``path`` is the
+        index's :attr:`location`."""
         return self._engine.stats()

@@ -21,11 +21,17 @@ from newsindex import (
     NewsIndexError,
     Sort,
     analyze,
-    default_index_path,
+    default_index_location,
     render,
 )
 
-_INDEX_HELP = "Index folder [default: $NEWSINDEX_DIR, else the per-user data folder]."
+_INDEX_HELP = (
+    "Index folder, or an OpenSearch index URL (http://127.0.0.1:9200/news) "
+    "[default: $NEWSINDEX_DIR, else the per-user data folder]."
+)
+
+Where = Path | str
+"""An index folder, or an OpenSearch index's URL as text."""
 
 
 def _fail_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -36,7 +42,7 @@ def _fail_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except NewsIndexError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(render.format_error(exc), err=True)
             sys.exit(1)
         except BrokenPipeError:
             sys.stderr.close()  # `newsindex search x | head`: not an error
@@ -46,6 +52,14 @@ def _fail_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(130)
 
     return wrapper
+
+
+def _index_value(ctx: click.Context, param: click.Parameter, value: str | None) -> Where | None:
+    """``--index``: an ``http(s)://`` URL as given, anything else a folder path."""
+    if value is None or value.strip()[:8].lower().startswith(("http://", "https://")):
+        return value
+    folder = click.Path(file_okay=False, path_type=Path).convert(value, param, ctx)
+    return Path(folder)
 
 
 def _command(*options: Callable[..., Any]) -> Callable[..., Any]:
@@ -58,8 +72,9 @@ def _command(*options: Callable[..., Any]) -> Callable[..., Any]:
         func = click.option(
             "--index",
             "index_dir",
-            type=click.Path(file_okay=False, path_type=Path),
             default=None,
+            callback=_index_value,
+            metavar="DIR|URL",
             help=_INDEX_HELP,
         )(func)
         return main.command()(func)
@@ -80,7 +95,7 @@ _lock_timeout = click.option(
 )
 
 
-def _open(index_dir: Path | None) -> NewsIndex:
+def _open(index_dir: Where | None) -> NewsIndex:
     """The index asked for; with no choice made, the user's own, else the bundled sample."""
     if index_dir is not None:
         return NewsIndex.open(index_dir)
@@ -138,7 +153,7 @@ def _undone_if_failed(folder: Path) -> Iterator[None]:
         raise
 
 
-def _open_for_writing(index_dir: Path | None, lock_timeout: float) -> NewsIndex:
+def _open_for_writing(index_dir: Where | None, lock_timeout: float) -> NewsIndex:
     """The index asked for, or the user's own (never the sample), made empty if there is none."""
     if index_dir is not None:
         return NewsIndex.open_or_create(index_dir, lock_timeout=lock_timeout)
@@ -235,7 +250,7 @@ def main() -> None:
     _lock_timeout,
 )
 def index(
-    index_dir: Path | None,
+    index_dir: Where | None,
     paths: tuple[str, ...],
     skip_bad: bool,
     input_format: str | None,
@@ -249,11 +264,13 @@ def index(
 ) -> None:
     """Import articles from files, folders, feed or page URLs, or - for standard input (.jsonl,
     .json, .csv, .tsv, .txt seed format ...)."""
-    folder = index_dir or default_index_path()
+    where = index_dir or default_index_location()
     show_progress = sys.stderr.isatty()
     stdin = sys.stdin.buffer
     sources = [stdin if path == "-" else path for path in paths]
-    with _undone_if_failed(folder), _open_for_writing(index_dir, lock_timeout) as news:
+    # A cluster's index is no folder to tidy up: a failed import leaves it as it was.
+    undo = _undone_if_failed(where) if isinstance(where, Path) else contextlib.nullcontext()
+    with undo, _open_for_writing(index_dir, lock_timeout) as news:
         summary = news.add_files(
             sources,
             skip_errors=skip_bad,
@@ -268,7 +285,7 @@ def index(
         )
     if show_progress:
         click.echo("", err=True)
-    for line in render.format_import(summary, str(news.path)):
+    for line in render.format_import(summary, news.location):
         click.echo(line, err=not line.startswith("Indexed"))
 
 
@@ -307,7 +324,7 @@ def index(
     ),
 )
 def search(
-    index_dir: Path | None,
+    index_dir: Where | None,
     query: str,
     limit: int,
     page: int,
@@ -330,7 +347,7 @@ def search(
 
 
 @_command(click.argument("article_id", metavar="ID"), _json)
-def show(index_dir: Path | None, article_id: str, as_json: bool) -> None:
+def show(index_dir: Where | None, article_id: str, as_json: bool) -> None:
     """Print one article in full."""
     with _open(index_dir) as news:
         article = news.get(article_id)
@@ -338,7 +355,7 @@ def show(index_dir: Path | None, article_id: str, as_json: bool) -> None:
 
 
 @_command(_json)
-def stats(index_dir: Path | None, as_json: bool) -> None:
+def stats(index_dir: Where | None, as_json: bool) -> None:
     """Show how many articles the index holds, their dates and its size."""
     with _open(index_dir) as news:
         numbers = news.stats()
@@ -346,34 +363,35 @@ def stats(index_dir: Path | None, as_json: bool) -> None:
 
 
 @_command(click.argument("article_ids", metavar="ID...", nargs=-1, required=True), _lock_timeout)
-def delete(index_dir: Path | None, article_ids: tuple[str, ...], lock_timeout: float) -> None:
+def delete(index_dir: Where | None, article_ids: tuple[str, ...], lock_timeout: float) -> None:
     """Delete articles by id."""
-    with NewsIndex.open(index_dir or default_index_path(), lock_timeout=lock_timeout) as news:
+    where = index_dir or default_index_location()
+    with NewsIndex.open(where, lock_timeout=lock_timeout) as news:
         deleted = news.delete(article_ids)
     click.echo(f"Deleted {deleted} article{'s' if deleted != 1 else ''}.")
 
 
 @_command(_lock_timeout)
-def reindex(index_dir: Path | None, lock_timeout: float) -> None:
+def reindex(index_dir: Where | None, lock_timeout: float) -> None:
     """Rebuild an index written by another newsindex version from the articles it stores."""
-    path = index_dir or default_index_path()
+    path = index_dir or default_index_location()
     count = NewsIndex.reindex(path, lock_timeout=lock_timeout)
     click.echo(f"Rebuilt {path} with {count:,} articles.")
 
 
 @_command(_json)
-def check(index_dir: Path | None, as_json: bool) -> None:
+def check(index_dir: Where | None, as_json: bool) -> None:
     """Read a whole index and report damage (exit 1 if damaged); writes nothing."""
-    report = NewsIndex.check(index_dir or default_index_path())
+    report = NewsIndex.check(index_dir or default_index_location())
     click.echo(render.check_json(report) if as_json else render.format_check(report))
     if not report.ok:
         sys.exit(1)
 
 
 @_command(_json, _lock_timeout)
-def repair(index_dir: Path | None, as_json: bool, lock_timeout: float) -> None:
+def repair(index_dir: Where | None, as_json: bool, lock_timeout: float) -> None:
     """Rebuild a damaged index from the articles it can still read; damaged files move aside."""
-    report = NewsIndex.repair(index_dir or default_index_path(), lock_timeout=lock_timeout)
+    report = NewsIndex.repair(index_dir or default_index_location(), lock_timeout=lock_timeout)
     click.echo(render.repair_json(report) if as_json else render.format_repair(report))
 
 

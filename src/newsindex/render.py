@@ -1,4 +1,8 @@
-"""Turn results into text for a terminal or into JSON lines. Pure functions: no I/O."""
+"""Turn results into text for a terminal or into JSON lines. Pure functions: no I/O.
+
+Whatever names an index (a stats' path, an error) passes through
+:func:`newsindex.locations.redact` on its way out, so no password of an index URL is printed.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from newsindex.locations import redact
 from newsindex.models import (
     Article,
     Hit,
@@ -27,6 +32,7 @@ __all__ = [
     "eval_json",
     "format_article",
     "format_check",
+    "format_error",
     "format_eval",
     "format_import",
     "format_repair",
@@ -130,6 +136,7 @@ def article_json(article: Article) -> str:
 def stats_json(stats: IndexStats) -> str:
     """Index statistics as a JSON object."""
     data = {k: _jsonable(v) for k, v in attrs.asdict(stats, recurse=False).items()}
+    data["path"] = redact(stats.path)
     return json.dumps(data, ensure_ascii=False)
 
 
@@ -156,7 +163,7 @@ def format_stats(stats: IndexStats) -> str:
     else:
         dates = "none"
     rows = [
-        ("index", stats.path),
+        ("index", redact(stats.path)),
         ("articles", f"{stats.articles:,}"),
         ("dates", dates),
         ("size", f"{stats.size_bytes / 1_048_576:,.1f} MB"),
@@ -172,7 +179,7 @@ def format_terms(terms: Sequence[str], *, as_json: bool = False) -> str:
 
 def format_import(summary: ImportSummary, index_path: str) -> Iterator[str]:
     """Lines describing an import: the count, files ignored by type, then each skipped record."""
-    yield f"Indexed {_count(summary.added, 'article')} into {index_path}."
+    yield f"Indexed {_count(summary.added, 'article')} into {redact(index_path)}."
     if summary.ignored:
         yield _ignored_line(summary.ignored)
     if summary.passed_over:
@@ -270,3 +277,8 @@ def eval_json(report: Any) -> str:
         "per_query": [attrs.asdict(query) for query in report.queries],
     }
     return json.dumps(data, ensure_ascii=False)
+
+
+def format_error(error: BaseException) -> str:
+    """The line the CLI prints for one of newsindex's errors: ``Error: <message>``."""
+    return f"Error: {redact(str(error))}"
