@@ -249,19 +249,16 @@ ENGINES = ("whoosh", "opensearch")
 """The engines ``engine_index`` runs a test on."""
 
 
-@pytest.fixture(params=ENGINES)
+@pytest.fixture(params=["whoosh", pytest.param("opensearch", marks=pytest.mark.opensearch)])
 def engine_index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NewsIndex]:
     """A new empty index on each engine in turn: a folder under ``tmp_path``, then an index of
-    its own on the test node (``opensearch_url``; skipped when there is no node)."""
+    its own on the test node (``opensearch_url``, which skips when there is no node)."""
     if request.param == "whoosh":
         index = NewsIndex.create(tmp_path / "index")
         yield index
         index.close()
         return
-    try:
-        url = request.getfixturevalue("opensearch_url")
-    except pytest.FixtureLookupError:
-        pytest.skip("no OpenSearch node: the opensearch_url fixture is not installed")
+    url = request.getfixturevalue("opensearch_url")
     name = f"test-{uuid.uuid4().hex[:12]}"
     index = NewsIndex.connect(url, index=name, create=True)
     yield index

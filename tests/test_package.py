@@ -79,6 +79,26 @@ def test_lazy_names_load_on_use():
         _ = newsindex.nope
 
 
+def test_opensearch_client_loads_on_use(tmp_path):
+    """Importing newsindex and searching a folder's index import no OpenSearch module."""
+    code = (
+        "import sys\n"
+        "from newsindex import Article, NewsIndex\n"
+        "with NewsIndex.create(sys.argv[1]) as ix:\n"
+        "    ix.add([Article(id='a', title='Harbour reopens')])\n"
+        "    assert ix.search('harbour').total == 1\n"
+        "print(sorted(m for m in sys.modules if 'opensearch' in m))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "index")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert done.stdout.split() == ["[]"]
+
+
 def test_front_door_exported():
     """The names the README promises are exported."""
     expected = {"NewsIndex", "Article", "Hit", "SearchResults", "IndexStats", "NewsIndexError"}
@@ -148,7 +168,19 @@ STAGES = (
         "engines.opensearch",
         {"analysis", "engines", "errors", "fields", "locations", "models", "query"},
     ),
-    ("api", {"engines", "engines.whoosh", "errors", "ingest", "locations", "models", "query"}),
+    (
+        "api",
+        {
+            "engines",
+            "engines.opensearch",
+            "engines.whoosh",
+            "errors",
+            "ingest",
+            "locations",
+            "models",
+            "query",
+        },
+    ),
     ("evaluation", {"api", "errors", "models"}),
     ("render", {"locations", "models"}),
 )

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import importlib
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from newsindex.engines.base import MATCHES, SORTS, Engine, Progress
 from newsindex.engines.whoosh.engine import IMPORT_MEMORY_MB, WhooshEngine
@@ -46,6 +45,9 @@ from newsindex.models import (
 )
 from newsindex.query import parse_period
 
+if TYPE_CHECKING:
+    from newsindex.engines.opensearch.engine import OpenSearchEngine
+
 __all__ = ["NewsIndex", "default_index_location", "default_index_path", "sample_index_path"]
 
 DEFAULT_LOCK_TIMEOUT = 10.0
@@ -79,10 +81,10 @@ def _unsupported(feature: str, engine: str) -> UnsupportedError:
     return UnsupportedError(feature, engine, way_out)
 
 
-def _opensearch_engine() -> Any:
+def _opensearch_engine() -> type[OpenSearchEngine]:
     """The OpenSearch engine's class, imported on first use: it needs the optional client."""
     try:
-        module = importlib.import_module("newsindex.engines.opensearch.engine")
+        from newsindex.engines.opensearch.engine import OpenSearchEngine
     except ModuleNotFoundError as exc:
         if not (exc.name or "").startswith("opensearchpy"):
             raise
@@ -90,7 +92,7 @@ def _opensearch_engine() -> Any:
             f"An OpenSearch index needs the 'opensearch' extra (opensearch-py is missing): "
             f"{OPENSEARCH_EXTRA}."
         ) from None
-    return module.OpenSearchEngine
+    return OpenSearchEngine
 
 
 def _input_bytes(paths: Iterable[Source]) -> int:
