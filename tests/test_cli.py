@@ -778,3 +778,16 @@ class TestIndexURL:
             f"Error: '{command}' is not available on the opensearch engine: {way_out}.\n"
         )
         assert fake_cluster.calls == []
+
+    def test_ca_certs(self, fake_cluster, tmp_path):
+        """--ca-certs (or $NEWSINDEX_CA_CERTS) is the CA file an https:// URL is verified with."""
+        ca = tmp_path / "ca.pem"
+        ca.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+        fake_cluster.indexes["news"] = {}
+        assert run("stats", "--index", "https://h:9200", "--ca-certs", ca).exit_code == 0
+        env = {"NEWSINDEX_CA_CERTS": str(ca), "NEWSINDEX_DIR": "https://h:9200"}
+        assert run("stats", env=env).exit_code == 0
+        assert [options["ca_certs"] for _method, _args, options in fake_cluster.calls] == [
+            str(ca),
+            str(ca),
+        ]

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import json
+import logging
+import urllib.parse
+import uuid
 
 import pytest
+from click.testing import CliRunner
 from conftest import ENGINES, HAND_ARTICLES
 
 from newsindex import Article, ArticleNotFoundError, NewsIndex, UnsupportedError
+from newsindex.cli import main
 from newsindex.engines.base import Engine
 from newsindex.engines.whoosh.engine import WhooshEngine
 
@@ -31,6 +37,11 @@ FERRIES = tuple(
 def ids(results) -> list[str]:
     """The ids of a page of hits, in order."""
     return [hit.id for hit in results.hits]
+
+
+def run(*args: object, env: dict[str, str] | None = None):
+    """Invoke the command group with ``args``; stdout and stderr stay apart."""
+    return CliRunner().invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
 
 
 @pytest.fixture
@@ -176,3 +187,77 @@ def test_unsupported_error_names_feature_and_engine():
         "'path' is not available on the opensearch engine: "
         "use it on an index in a local folder instead."
     )
+
+
+class TestSecureNode:
+    """Over https with the security plugin: the login works, and its password never shows."""
+
+    @pytest.fixture
+    def index_url(self, opensearch_secure):
+        """``(URL with the admin's login and a new index's name, the same without the login)``."""
+        node = opensearch_secure
+        name = f"test-{uuid.uuid4().hex[:12]}"
+        login = f"{node.user}:{urllib.parse.quote(node.password, safe='')}"
+        host = node.url.removeprefix("https://")
+        return f"https://{login}@{host}/{name}", f"{node.url}/{name}"
+
+    def test_cli_with_login_in_url(self, opensearch_secure, index_url, tmp_path, caplog):
+        """index, search and stats --json over https: the output names the index without the
+        password, and no output or log line holds it."""
+        caplog.set_level(logging.DEBUG)
+        url, shown = index_url
+        ca = opensearch_secure.ca_file
+        jsonl = tmp_path / "a.jsonl"
+        jsonl.write_text(
+            json.dumps({"id": "j1", "title": "Harbour reopens", "date": "2025-02-01"}) + "\n",
+            encoding="utf-8",
+        )
+        results = [
+            run("index", jsonl, "--index", url, "--ca-certs", ca),
+            run("search", "harbour", "--json", "--index", url, "--ca-certs", ca),
+            run("stats", "--json", "--index", url, "--ca-certs", ca),
+        ]
+        assert [r.exit_code for r in results] == [0, 0, 0]
+        assert results[0].stdout == f"Indexed 1 article into {shown}.\n"
+        assert json.loads(results[1].stdout)["id"] == "j1"
+        assert json.loads(results[2].stdout)["path"] == shown
+        everything = "".join(r.stdout + r.stderr for r in results) + caplog.text
+        assert opensearch_secure.password not in everything
+        assert urllib.parse.quote(opensearch_secure.password, safe="") not in everything
+
+    def test_connect_with_auth(self, opensearch_secure, index_url):
+        """connect with auth= and ca_certs=: the front door works, and repr, location and
+        stats hold no password."""
+        node = opensearch_secure
+        _url, shown = index_url
+        with NewsIndex.connect(
+            node.url,
+            index=shown.rsplit("/", 1)[1],
+            auth=(node.user, node.password),
+            ca_certs=node.ca_file,
+            create=True,
+        ) as news:
+            news.add(HAND_ARTICLES)
+            assert ids(news.search("zermatt")) == ["h-glacier-title"]
+            shown_texts = [repr(news), news.location, str(news.stats())]
+        assert shown_texts[1] == shown
+        assert all(node.password not in text for text in shown_texts)
+
+    def test_wrong_password(self, opensearch_secure, caplog):
+        """A wrong password is one error line, exit 1, that shows neither password."""
+        caplog.set_level(logging.DEBUG)
+        node = opensearch_secure
+        host = node.url.removeprefix("https://")
+        wrong = f"wrong-{uuid.uuid4().hex}"
+        result = run(
+            "stats",
+            "--index",
+            f"https://{node.user}:{wrong}@{host}/news",
+            "--ca-certs",
+            node.ca_file,
+        )
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"Error: OpenSearch at '{node.url}'")
+        assert result.stderr.count("\n") == 1
+        for secret in (wrong, node.password):
+            assert secret not in result.stderr + result.stdout + caplog.text

@@ -95,8 +95,23 @@ _lock_timeout = click.option(
 )
 
 
-def _open(index_dir: Where | None) -> NewsIndex:
+_ca_certs = click.option(
+    "--ca-certs",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    envvar="NEWSINDEX_CA_CERTS",
+    show_envvar=True,
+    metavar="FILE",
+    help="The CA certificate (PEM) that verifies an https:// index URL's cluster "
+    "[default: the system's].",
+)
+
+
+def _open(index_dir: Where | None, ca_certs: Path | None) -> NewsIndex:
     """The index asked for; with no choice made, the user's own, else the bundled sample."""
+    where = index_dir or default_index_location()
+    if isinstance(where, str):
+        return NewsIndex.connect(where, ca_certs=ca_certs)
     if index_dir is not None:
         return NewsIndex.open(index_dir)
 
@@ -153,8 +168,13 @@ def _undone_if_failed(folder: Path) -> Iterator[None]:
         raise
 
 
-def _open_for_writing(index_dir: Where | None, lock_timeout: float) -> NewsIndex:
+def _open_for_writing(
+    index_dir: Where | None, lock_timeout: float, ca_certs: Path | None
+) -> NewsIndex:
     """The index asked for, or the user's own (never the sample), made empty if there is none."""
+    where = index_dir or default_index_location()
+    if isinstance(where, str):
+        return NewsIndex.connect(where, ca_certs=ca_certs, create=True)
     if index_dir is not None:
         return NewsIndex.open_or_create(index_dir, lock_timeout=lock_timeout)
     return NewsIndex.open_default(create=True, lock_timeout=lock_timeout)
@@ -248,6 +268,7 @@ def main() -> None:
         help="Pause between two requests to the same web site.",
     ),
     _lock_timeout,
+    _ca_certs,
 )
 def index(
     index_dir: Where | None,
@@ -261,6 +282,7 @@ def index(
     timeout: float,
     delay: float,
     lock_timeout: float,
+    ca_certs: Path | None,
 ) -> None:
     """Import articles from files, folders, feed or page URLs, or - for standard input (.jsonl,
     .json, .csv, .tsv, .txt seed format ...)."""
@@ -270,7 +292,7 @@ def index(
     sources = [stdin if path == "-" else path for path in paths]
     # A cluster's index is no folder to tidy up: a failed import leaves it as it was.
     undo = _undone_if_failed(where) if isinstance(where, Path) else contextlib.nullcontext()
-    with undo, _open_for_writing(index_dir, lock_timeout) as news:
+    with undo, _open_for_writing(index_dir, lock_timeout, ca_certs) as news:
         summary = news.add_files(
             sources,
             skip_errors=skip_bad,
@@ -322,6 +344,7 @@ def index(
         is_flag=True,
         help="As --json, then a last line with the total and the page count.",
     ),
+    _ca_certs,
 )
 def search(
     index_dir: Where | None,
@@ -333,9 +356,10 @@ def search(
     until: str | None,
     as_json: bool,
     json_summary: bool,
+    ca_certs: Path | None,
 ) -> None:
     """Search the index: words, "exact phrases", field:value, date:2025-03, OR, -word."""
-    with _open(index_dir) as news:
+    with _open(index_dir, ca_certs) as news:
         results = news.search(query, limit=limit, page=page, sort=sort, since=since, until=until)
     if as_json or json_summary:
         for hit in results.hits:
@@ -346,27 +370,40 @@ def search(
         click.echo(render.format_results(results, color=_color(sys.stdout)))
 
 
-@_command(click.argument("article_id", metavar="ID"), _json)
-def show(index_dir: Where | None, article_id: str, as_json: bool) -> None:
+@_command(click.argument("article_id", metavar="ID"), _json, _ca_certs)
+def show(index_dir: Where | None, article_id: str, as_json: bool, ca_certs: Path | None) -> None:
     """Print one article in full."""
-    with _open(index_dir) as news:
+    with _open(index_dir, ca_certs) as news:
         article = news.get(article_id)
     click.echo(render.article_json(article) if as_json else render.format_article(article))
 
 
-@_command(_json)
-def stats(index_dir: Where | None, as_json: bool) -> None:
+@_command(_json, _ca_certs)
+def stats(index_dir: Where | None, as_json: bool, ca_certs: Path | None) -> None:
     """Show how many articles the index holds, their dates and its size."""
-    with _open(index_dir) as news:
+    with _open(index_dir, ca_certs) as news:
         numbers = news.stats()
     click.echo(render.stats_json(numbers) if as_json else render.format_stats(numbers))
 
 
-@_command(click.argument("article_ids", metavar="ID...", nargs=-1, required=True), _lock_timeout)
-def delete(index_dir: Where | None, article_ids: tuple[str, ...], lock_timeout: float) -> None:
+@_command(
+    click.argument("article_ids", metavar="ID...", nargs=-1, required=True),
+    _lock_timeout,
+    _ca_certs,
+)
+def delete(
+    index_dir: Where | None,
+    article_ids: tuple[str, ...],
+    lock_timeout: float,
+    ca_certs: Path | None,
+) -> None:
     """Delete articles by id."""
     where = index_dir or default_index_location()
-    with NewsIndex.open(where, lock_timeout=lock_timeout) as news:
+    if isinstance(where, str):
+        opened = NewsIndex.connect(where, ca_certs=ca_certs)
+    else:
+        opened = NewsIndex.open(where, lock_timeout=lock_timeout)
+    with opened as news:
         deleted = news.delete(article_ids)
     click.echo(f"Deleted {deleted} article{'s' if deleted != 1 else ''}.")
 
