@@ -791,3 +791,17 @@ class TestIndexURL:
             str(ca),
             str(ca),
         ]
+
+    def test_eval_into_a_url(self, fake_cluster, tmp_path):
+        """`eval --index URL` builds the judged collection's index on the cluster."""
+        docs = write_jsonl(tmp_path / "docs.jsonl", GOOD_1, GOOD_2)
+        queries = write_jsonl(tmp_path / "queries.jsonl", json.dumps({"id": "q1", "text": "ferry"}))
+        qrels = tmp_path / "qrels.txt"
+        qrels.write_text("q1 0 j2 1\n", encoding="utf-8")
+        result = run("eval", docs, queries, qrels, "--json", "--index", "http://h:9200/adi")
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["means"]["map"] == 1.0
+        assert [(method, args[1]) for method, args, _options in fake_cluster.calls] == [
+            ("create", "adi")
+        ]
+        assert sorted(fake_cluster.indexes["adi"]) == ["j1", "j2"]

@@ -449,9 +449,11 @@ def analyze_command(text: str, no_stem: bool, as_json: bool) -> None:
 @click.option(
     "--index",
     "index_dir",
-    type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Build the index in this new folder and keep it [default: a temporary folder].",
+    callback=_index_value,
+    metavar="DIR|URL",
+    help="Build the index in this new folder (or OpenSearch index URL) and keep it "
+    "[default: a temporary folder].",
 )
 @click.option(
     "--depth", default=1000, show_default=True, type=click.IntRange(1), help="Results per query."
@@ -459,7 +461,7 @@ def analyze_command(text: str, no_stem: bool, as_json: bool) -> None:
 @_json
 @_fail_cleanly
 def eval_command(
-    docs: Path, queries: Path, qrels: Path, index_dir: Path | None, depth: int, as_json: bool
+    docs: Path, queries: Path, qrels: Path, index_dir: Where | None, depth: int, as_json: bool
 ) -> None:
     """Measure ranking quality on judged queries: MAP, nDCG@10, P@10 and R@100.
 

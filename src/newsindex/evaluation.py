@@ -284,7 +284,8 @@ def evaluate_collection(
     index_path: PathLike | None = None,
     depth: int = DEFAULT_DEPTH,
 ) -> EvalReport:
-    """Index ``docs`` into a new index (at ``index_path``, else a temporary folder) and evaluate.
+    """Index ``docs`` into a new index (at ``index_path``, a folder or an OpenSearch index URL,
+    else a temporary folder) and evaluate.
 
     All three files are read before anything is indexed, so a bad file fails fast.
     """
@@ -294,11 +295,11 @@ def evaluate_collection(
     if index_path is None:
         with tempfile.TemporaryDirectory(prefix="newsindex-eval-") as tmp:
             return _index_and_evaluate(Path(tmp) / "index", articles, topics, judgments, depth)
-    return _index_and_evaluate(Path(index_path), articles, topics, judgments, depth)
+    return _index_and_evaluate(index_path, articles, topics, judgments, depth)
 
 
 def _index_and_evaluate(
-    path: Path, articles: list[Article], topics: list[Topic], judgments: Judgments, depth: int
+    path: PathLike, articles: list[Article], topics: list[Topic], judgments: Judgments, depth: int
 ) -> EvalReport:
     with NewsIndex.create(path) as index:
         index.add(articles)
