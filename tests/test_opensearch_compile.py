@@ -59,9 +59,12 @@ def test_words_all_required_with_proximity():
     }
 
 
-def test_stop_words_make_no_pair():
-    """A pair with a stop word adds no proximity clause."""
-    assert query("the talks") == {"bool": {"must": words("the", "talk")}}
+def test_common_words_make_no_pair():
+    """Two common words side by side add no proximity clause; a common word and another do."""
+    assert query("of the") == {"bool": {"must": words("of", "the")}}
+    assert query("the talks") == {
+        "bool": {"must": words("the", "talk"), "should": pair("the", "talk")}
+    }
 
 
 def test_phrase_keeps_stop_words_and_slop():
@@ -156,12 +159,15 @@ def test_only_exclusions():
 
 
 def test_long_query_is_any_word():
-    """Five plain words rank by any word, stop words left out, neighbours paired."""
+    """Six plain words rank by any word, stop words left out, neighbours paired."""
     assert query("the peace talks in Kabul resumed") == {
         "bool": {
             "should": [
                 *words("peac", "talk", "kabul", "resum"),
+                *pair("the", "peac"),
                 *pair("peac", "talk"),
+                *pair("talk", "in"),
+                *pair("in", "kabul"),
                 *pair("kabul", "resum"),
             ],
             "minimum_should_match": 1,

@@ -54,3 +54,10 @@ def test_no_stop_filter():
     analyzers = index_body()["settings"]["analysis"]["analyzer"]
     for analyzer in analyzers.values():
         assert "stop" not in analyzer.get("filter", [])
+
+
+def test_text_fields_index_word_pairs():
+    """Title and body index neighbouring terms as one, for two-word phrases."""
+    properties = index_body()["mappings"]["properties"]
+    assert properties["title"]["index_phrases"] is True
+    assert properties["body"]["index_phrases"] is True

@@ -35,8 +35,9 @@ from typing import Any
 
 import attrs
 
+from newsindex.analysis.analyzer import analyze
+from newsindex.analysis.pairs import COMMON_WORDS
 from newsindex.engines.opensearch.ranked import (
-    STOP_TERMS,
     Frequencies,
     is_ranked,
     keep_selective,
@@ -264,9 +265,13 @@ class CompiledSearch:
     """The query as it was understood (after any-word ranking rewrote it)."""
 
 
+_COMMON_TERMS = frozenset(analyze(" ".join(sorted(COMMON_WORDS))))
+
+
 def _pairs(items: Sequence[Node], *, split: bool) -> list[tuple[str, str]]:
     """Words of the default fields side by side in the query (the words of a phrase too, with
-    ``split``), neither a stop word; at most :data:`MAX_PROXIMITY_PAIRS`."""
+    ``split``), not both common words (the pairs the local index keeps,
+    :mod:`newsindex.analysis.pairs`); at most :data:`MAX_PROXIMITY_PAIRS`."""
     words: list[str | None] = []  # None: something that is not a plain word, between words
     for item in items:
         if split and isinstance(item, Phrase) and item.field is None:
@@ -281,8 +286,7 @@ def _pairs(items: Sequence[Node], *, split: bool) -> list[tuple[str, str]]:
             first is not None
             and second is not None
             and first != second
-            and first not in STOP_TERMS
-            and second not in STOP_TERMS
+            and not (first in _COMMON_TERMS and second in _COMMON_TERMS)
             and (first, second) not in pairs
         ):
             pairs.append((first, second))

@@ -142,7 +142,11 @@ def index_body(
     ``saved_query`` field and are matched against new articles.
     """
     exact = {"exact": _text("news_plain")}
-    copy = {"copy_to": "text"} if not combined_fields else {}
+    # index_phrases: neighbouring terms also indexed as one (as the local index's pairs), so
+    # an exact two-word phrase, and each proximity clause, is one term lookup.
+    copy: dict[str, Any] = {"index_phrases": True}
+    if not combined_fields:
+        copy["copy_to"] = "text"
     properties: dict[str, Any] = {
         "id": {"type": "keyword"},
         "title": _text("news_text", fields=exact, **copy),
