@@ -524,3 +524,15 @@ class TestOnlyOnFolders:
         ):
             getattr(news, attribute)
         assert (info.value.feature, info.value.engine) == (attribute, "opensearch")
+
+
+def test_default_index_on_a_cluster(fake_cluster, monkeypatch, hand_articles):
+    """With a URL in $NEWSINDEX_DIR, open_default connects to it: created for writing, and
+    a missing index is an error for reading, never the sample."""
+    monkeypatch.setenv("NEWSINDEX_DIR", "http://h:9200/mine")
+    with pytest.raises(IndexNotFoundError):
+        NewsIndex.open_default()
+    with NewsIndex.open_default(create=True) as news:
+        news.add(hand_articles)
+    with NewsIndex.open_default() as news:
+        assert (news.engine, len(news)) == ("opensearch", 5)

@@ -300,14 +300,16 @@ class NewsIndex:
         on_build: Callable[[], None] | None = None,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     ) -> NewsIndex:
-        """The user's default index (:func:`default_index_path`), as the CLI uses it without
-        ``--index``.
+        """The user's default index (:func:`default_index_location`), as the CLI uses it
+        without ``--index``.
 
         With ``create``, for writing: made empty if there is none. Without it, for reading:
         while the user has no index of their own there, the bundled sample news in its own
         folder (:func:`sample_index_path`, built once, ``on_build`` called first), after
         ``on_sample`` is called with the default folder. The two never mix: the user's
-        articles go into their own index, never into the sample's.
+        articles go into their own index, never into the sample's. A URL in
+        ``$NEWSINDEX_DIR`` is connected to (see :meth:`connect`), and a missing index there
+        raises ``IndexNotFoundError`` unless ``create``: the sample is never put on a cluster.
         """
         where = default_index_location()
         if isinstance(where, str):
