@@ -11,6 +11,7 @@ import json
 import math
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsindex import (
+    Article,
+    EvalReport,
+    IndexExistsError,
     IngestError,
     Judgments,
     NewsIndex,
@@ -360,3 +364,46 @@ def test_benchmark_fast_mode(tmp_path):
     assert set(numbers) == {"MAP", "nDCG@10", "P@10", "R@100"}
     assert all(0.0 <= value <= 1.0 for value in numbers.values())
     assert (tmp_path / "eval-adi.md").is_file()
+
+
+# --- on OpenSearch -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def adi_local() -> EvalReport:
+    """ADI evaluated on the local engine."""
+    return evaluate_collection(*FILES)
+
+
+@pytest.mark.opensearch
+class TestOnOpenSearch:
+    def test_evaluate_collection_on_a_node(self, opensearch_url, adi_local):
+        """ADI indexed into a new OpenSearch index scores within 2% of the local engine."""
+        url = f"{opensearch_url}/eval-adi-{uuid.uuid4().hex[:8]}"
+        report = evaluate_collection(*FILES, index_path=url)
+        assert (len(report.queries), report.documents) == (35, 82)
+        assert report.means.map > 0
+        for mine, local in zip(report.means.values(), adi_local.means.values(), strict=True):
+            assert mine == pytest.approx(local, rel=0.02)
+        with NewsIndex.connect(url) as index:
+            assert len(index) == 82
+
+    def test_existing_index_refused(self, opensearch_url):
+        """An index that exists already is refused, and left as it was."""
+        url = f"{opensearch_url}/eval-adi-{uuid.uuid4().hex[:8]}"
+        with NewsIndex.create(url) as index:
+            index.add([Article(title="Already here", body="one article")])
+        with pytest.raises(IndexExistsError):
+            evaluate_collection(*FILES, index_path=url)
+        with NewsIndex.connect(url) as index:
+            assert len(index) == 1
+
+    def test_eval_command_with_url(self, opensearch_url, adi_local):
+        """`newsindex eval ... --index URL --json` gives the local engine's query count and
+        means within 2%."""
+        url = f"{opensearch_url}/eval-adi-{uuid.uuid4().hex[:8]}"
+        result = run("eval", *FILES, "--index", url, "--json")
+        assert result.exit_code == 0, result.stderr
+        data = json.loads(result.stdout)
+        assert (data["queries"], data["documents"]) == (35, 82)
+        assert data["means"]["ndcg_10"] == pytest.approx(adi_local.means.ndcg_10, rel=0.02)

@@ -287,7 +287,11 @@ def evaluate_collection(
     """Index ``docs`` into a new index (at ``index_path``, a folder or an OpenSearch index URL,
     else a temporary folder) and evaluate.
 
-    All three files are read before anything is indexed, so a bad file fails fast.
+    The index must not exist yet (:class:`IndexExistsError` otherwise, and it is left as it
+    was), so that no other documents take part in the ranking; it is kept afterwards. On
+    OpenSearch the index has one shard, and the queries run exactly as on a folder, through
+    :meth:`NewsIndex.search`. All three files are read before anything is indexed, so a bad
+    file fails fast.
     """
     topics = list(read_topics(queries))
     judgments = read_judgments(qrels)
