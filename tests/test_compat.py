@@ -85,7 +85,7 @@ def test_reindex_makes_url_ids_again_and_reimporting_adds_no_copy(tmp_path):
 
 def test_reindex_of_a_schema_3_index_adds_the_word_pairs(tmp_path, monkeypatch):
     """An index of schema 3, which has no word pairs, asks for a reindex; reindexed, it finds
-    phrases from the pairs."""
+    phrases from the pairs and ranks words side by side first."""
     import json
 
     from newsindex import IndexVersionError
@@ -122,3 +122,4 @@ def test_reindex_of_a_schema_3_index_adds_the_word_pairs(tmp_path, monkeypatch):
     with NewsIndex.open(tmp_path / "index") as news:
         assert "body_pairs" in searcher(news).schema
         assert [h.id for h in news.search('"ferry strike"').hits] == ["adjacent"]
+        assert [h.id for h in news.search("ferry strike").hits] == ["adjacent", "apart"]

@@ -267,9 +267,10 @@ def test_whoosh_and_nltk_stay_behind_the_walls(module):
         ("accumulate", {"compile", "phrases", "postings", "ranking"}),
         ("pruning", {"accumulate", "postings", "ranking"}),
         ("ranked", {"compile"}),
+        ("proximity", {"compile"}),
         ("collect", {"accumulate", "pruning"}),
         ("hits", {"postings", "snippets"}),
-        ("search", {"collect", "compile", "hits", "ranked"}),
+        ("search", {"collect", "compile", "hits", "proximity", "ranked"}),
         ("engine", {"folder", "handle", "ranking", "repair", "search", "transactions", "writer"}),
     ],
 )

@@ -28,6 +28,7 @@ from typing import Any
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import (
+    AndMaybeMatcher,
     ArrayUnionMatcher,
     FilterMatcher,
     IntersectionMatcher,
@@ -40,6 +41,7 @@ from newsindex.engines.whoosh.compile import (
     DateFilterMatcher,
     ExcludingMatcher,
     InRange,
+    LazyAndMaybeMatcher,
     LazyIntersectionMatcher,
     PhraseQuery,
 )
@@ -59,6 +61,7 @@ __all__ = [
 
 
 _INTERSECTIONS = (IntersectionMatcher, LazyIntersectionMatcher)
+_OPTIONALS = (AndMaybeMatcher, LazyAndMaybeMatcher)
 
 
 def term_at_a_time_context(searcher: Any) -> Any:
@@ -164,7 +167,7 @@ def _evaluable(matcher: Any) -> bool:
         return isinstance(matcher.scorer, BM25Scorer)
     if kind in (WrappingMatcher, FilterMatcher, DateFilterMatcher):
         return _evaluable(matcher.child)
-    if kind in (UnionMatcher, *_INTERSECTIONS):
+    if kind in (UnionMatcher, *_OPTIONALS, *_INTERSECTIONS):
         return _evaluable(matcher.a) and _evaluable(matcher.b)
     if kind is ExcludingMatcher:  # the excluded side only gives document numbers
         return _evaluable(matcher.a)
@@ -259,6 +262,14 @@ def matcher_scores(
             first = matcher_scores(matcher.a, wanted, scored=scored, reader=reader)
             second = matcher_scores(matcher.b, sorted(first), reader=reader)
         return {d: score + second[d] for d, score in first.items() if d in second}
+    if kind in _OPTIONALS:  # a.score() + b.score() where b matches too, else a.score()
+        found = matcher_scores(matcher.a, wanted, scored=scored, reader=reader)
+        if not scored or not found:
+            return found
+        extra = matcher_scores(matcher.b, sorted(found), reader=reader)
+        for docnum, score in extra.items():
+            found[docnum] = found[docnum] + score
+        return found
     if kind is ArrayUnionMatcher:  # Whoosh's union of many clauses in a small segment
         found = _array_union(matcher, reader)
         return found if wanted is None else {d: found[d] for d in wanted if d in found}
@@ -286,7 +297,7 @@ def matcher_size(matcher: Any) -> int:
         return matcher_size(matcher.a) + matcher_size(matcher.b)
     if kind in _INTERSECTIONS:
         return min(matcher_size(matcher.a), matcher_size(matcher.b))
-    if kind is ExcludingMatcher:
+    if kind in (ExcludingMatcher, *_OPTIONALS):
         return matcher_size(matcher.a)
     if kind is ArrayUnionMatcher:
         return sum(matcher_size(m) for m in matcher._submatchers)

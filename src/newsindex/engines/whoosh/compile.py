@@ -1,11 +1,11 @@
 """Compiling a parsed query tree to Whoosh queries.
 
-Besides Whoosh's own query classes, five of newsindex's: :class:`TermQuery` (Whoosh's, looking the
-term up once per segment), :class:`AndQuery` (Whoosh's, with matchers that do no work when built for
-term-at-a-time evaluation), :class:`DateFiltered` (a date clause checked against each
-candidate's date instead of expanded into index terms), :class:`AndNotQuery` (Whoosh's, with the
-first candidate checked too) and :class:`PhraseQuery` (Whoosh's, checking an exact phrase's
-positions as sets).
+Besides Whoosh's own query classes, six of newsindex's: :class:`TermQuery` (Whoosh's, looking the
+term up once per segment), :class:`AndQuery` and :class:`ProximityQuery` (Whoosh's ``And`` and
+``AndMaybe``, with matchers that do no work when built for term-at-a-time evaluation),
+:class:`DateFiltered` (a date clause checked against each candidate's date instead of expanded
+into index terms), :class:`AndNotQuery` (Whoosh's, with the first candidate checked too) and
+:class:`PhraseQuery` (Whoosh's, checking an exact phrase's positions as sets).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from whoosh import matching
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3TermsReader
-from whoosh.matching import IntersectionMatcher
+from whoosh.matching import AndMaybeMatcher, IntersectionMatcher
 from whoosh.query.spans import Span, SpanNear2
 from whoosh.reading import TermNotFound
 from whoosh.util.times import datetime_to_long
@@ -35,8 +35,10 @@ __all__ = [
     "AndNotQuery",
     "AndQuery",
     "DateFiltered",
+    "LazyAndMaybeMatcher",
     "LazyIntersectionMatcher",
     "PhraseQuery",
+    "ProximityQuery",
     "TermQuery",
     "compile_tree",
     "either",
@@ -228,6 +230,26 @@ class AndQuery(wq.And):
             context,
             lambda q: 0 - q.estimate_size(reader),  # as Whoosh's AndQuery weighs its clauses
         )
+
+
+class LazyAndMaybeMatcher(AndMaybeMatcher):
+    """Whoosh's ``AndMaybe`` matcher without moving its optional side to the first match when
+    built: only for term-at-a-time evaluation, which reads its two sides, never the matcher."""
+
+    def __init__(self, a, b) -> None:
+        matching.AdditiveBiMatcher.__init__(self, a, b)
+
+
+class ProximityQuery(wq.AndMaybe):
+    """Whoosh's ``AndMaybe``: ``a``'s matches, with ``b``'s score added where it matches too
+    (evidence that changes no match: see :mod:`.proximity`); built for term-at-a-time
+    evaluation, its matcher is a :class:`LazyAndMaybeMatcher`."""
+
+    def matcher(self, searcher, context=None):
+        a, b = self.a.matcher(searcher, context), self.b.matcher(searcher, context)
+        if _term_at_a_time(context):
+            return LazyAndMaybeMatcher(a, b)
+        return AndMaybeMatcher(a, b)
 
 
 def phrase_starts(

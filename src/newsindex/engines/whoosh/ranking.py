@@ -18,7 +18,7 @@ from whoosh import scoring
 from whoosh.util.times import datetime_to_long
 
 from newsindex.engines.whoosh.codec.columns import dates, field_lengths, per_segment
-from newsindex.engines.whoosh.codec.schema import UNDATED
+from newsindex.engines.whoosh.codec.schema import PAIR_FIELDS, UNDATED
 from newsindex.fields import DATE_FIELD, TEXT_FIELDS
 
 __all__ = ["BM25Scorer", "NewsWeighting", "default_weighting"]
@@ -29,6 +29,12 @@ RECENCY_WEIGHT = 0.5
 RECENCY_HALF_LIFE_DAYS = 730.0
 
 _TICKS_PER_DAY = 86_400 * 10**6  # Whoosh stores datetimes as microseconds since year 1
+
+_SHARED_IDF = {
+    **dict.fromkeys(TEXT_FIELDS, TEXT_FIELDS),
+    **dict.fromkeys(PAIR_FIELDS.values(), tuple(PAIR_FIELDS.values())),
+}
+"""The fields whose terms share one document frequency (see :meth:`NewsWeighting.idf`)."""
 
 
 PRIOR_CHUNK = 64
@@ -61,11 +67,12 @@ class NewsWeighting(scoring.WeightingModel):
 
         For title and body, ``df`` counts the articles with the word in either field (the larger
         of the two counts), so a word rare in headlines but common in bodies is not mistaken
-        for a rare word. (Whoosh's own ``1 + ln(N / (df + 1))`` gives stop words a third of
-        the weight of the rarest words, which long queries suffer from.)
+        for a rare word; the same for a word pair in ``title_pairs`` and ``body_pairs``.
+        (Whoosh's own ``1 + ln(N / (df + 1))`` gives stop words a third of the weight of
+        the rarest words, which long queries suffer from.)
         """
         parent = searcher.get_parent()
-        fields = TEXT_FIELDS if fieldname in TEXT_FIELDS else (fieldname,)
+        fields = _SHARED_IDF.get(fieldname, (fieldname,))
         df = max(parent.doc_frequency(name, text) for name in fields)
         n = parent.doc_count_all()
         return math.log(1 + (n - df + 0.5) / (df + 0.5))

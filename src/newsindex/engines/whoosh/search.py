@@ -13,9 +13,11 @@ from typing import get_args
 from whoosh.searching import Searcher
 
 from newsindex.analysis.analyzer import NewsAnalyzer
+from newsindex.analysis.pairs import common_terms
 from newsindex.engines.whoosh.collect import collect, relevance_scores
 from newsindex.engines.whoosh.compile import compile_tree
 from newsindex.engines.whoosh.hits import make_hits, match_spec
+from newsindex.engines.whoosh.proximity import query_pairs, with_proximity
 from newsindex.engines.whoosh.ranked import (
     compile_ranked,
     is_ranked,
@@ -86,7 +88,11 @@ def run_search(
     date_filter = _date_filter(since, until)
     if date_filter is not None:
         tree = And((*top_items(tree), date_filter))
-    if is_ranked(parsed, match):
+    ranked_mode = is_ranked(parsed, match)
+    pairs = query_pairs(
+        parsed.tree, split=ranked_mode and parsed.plain, common=common_terms(body_analyzer)
+    )
+    if ranked_mode:
         ranked = rank_items(tree, split=parsed.plain, stop_terms=stop_terms(body_analyzer))
         ranked = keep_selective(ranked, searcher.reader())
         query = compile_ranked(ranked, searcher.reader())
@@ -100,6 +106,7 @@ def run_search(
                 "can all be required: rank them by any word instead (match 'any')",
             )
         query = compile_tree(tree, searcher.reader())
+    query = with_proximity(query, pairs)
     ranking = collect(searcher, query, page * limit, sort)
     first = (page - 1) * limit
     shown = ranking.items[first : first + limit]
