@@ -28,6 +28,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import fcntl
 import json
 import os
 import pwd
@@ -157,15 +158,35 @@ def secure_distribution() -> Distribution:
 # --- ports and folders ------------------------------------------------------------------------
 
 _taken: set[int] = set()
+_port_locks: list[object] = []
+PORT_LOCKS = Path(tempfile.gettempdir()) / "newsindex-opensearch-ports"
+"""One lock file per port handed out, held while the session runs, so that test sessions
+running side by side never pick the same port before a node has bound it."""
+
+
+def _lock_port(port: int) -> bool:
+    """Whether this session now holds ``port``'s lock (True where locks cannot be made)."""
+    try:
+        PORT_LOCKS.mkdir(mode=0o1777, exist_ok=True)
+        handle = (PORT_LOCKS / f"{port}.lock").open("a")
+    except OSError:
+        return True
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return False
+    _port_locks.append(handle)
+    return True
 
 
 def free_port(ports: range) -> int:
-    """A port of ``ports`` free on 127.0.0.1 and not handed out before in this session, tried
-    from a random start so that sessions running side by side rarely try the same one."""
+    """A port of ``ports`` free on 127.0.0.1, not handed out before in this session nor held
+    by another one, tried from a random start."""
     start = random.randrange(len(ports))
     for offset in range(len(ports)):
         port = ports[(start + offset) % len(ports)]
-        if port in _taken:
+        if port in _taken or not _lock_port(port):
             continue
         with socket.socket() as probe:
             try:
