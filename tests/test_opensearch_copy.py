@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 
@@ -9,6 +10,10 @@ import pytest
 
 pytest.importorskip("opensearchpy")
 
+from click.testing import CliRunner
+
+from newsindex import CopyReport, NewsIndex
+from newsindex.cli import main
 from newsindex.engines.opensearch.client import Connection, connect
 from newsindex.engines.opensearch.copy import _with_backoff, concrete_name, copy_into_alias
 from newsindex.engines.opensearch.engine import OpenSearchEngine
@@ -16,7 +21,9 @@ from newsindex.errors import (
     EngineConnectionError,
     EngineRequestError,
     EngineWriteError,
+    IndexExistsError,
     InvalidArgumentError,
+    UnsupportedError,
 )
 from newsindex.ingest import read_paths
 from newsindex.ingest.sample import sample_paths
@@ -159,3 +166,67 @@ def test_articles_the_cluster_refuses_are_named_and_the_alias_not_moved(target, 
     connection.client.indices.put_settings(
         index=unfinished, body={"index": {"blocks": {"write": False}}}
     )
+
+
+# --- through the front door and the command line --------------------------------------------------
+
+
+@pytest.fixture
+def local(tmp_path, sample) -> Iterator[NewsIndex]:
+    """A local index holding the 300 articles."""
+    index = NewsIndex.create(tmp_path / "local")
+    index.add(sample)
+    yield index
+    index.close()
+
+
+def test_copy_to_opensearch_gives_the_same_search(local, target, opensearch_url):
+    """After copy_to, the alias on the cluster answers a search with the local articles."""
+    url = f"{opensearch_url}/{target[1]}"
+    report = local.copy_to(url)
+    assert (report.alias, report.copied) == (target[1], len(local))
+    with NewsIndex.connect(url) as remote:
+        assert len(remote) == len(local)
+        here = local.search("peacekeepers ukraine", limit=5, snippets=False)
+        there = remote.search("peacekeepers ukraine", limit=5, snippets=False)
+        assert there.total == here.total
+        assert there.hits[0].id == here.hits[0].id
+        assert remote.get(here.hits[0].id) == local.get(here.hits[0].id)
+
+
+def test_copy_command_reports_and_resumes(local, target, opensearch_url):
+    """`newsindex copy` copies with a progress bar; run again, it finds the copy complete."""
+    url = f"{opensearch_url}/{target[1]}"
+    args = ["copy", "--index", str(local.path), "--to", url]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    name = concrete_name(target[1], f"{local.path.resolve()}@1")
+    assert first.stdout == f"Copied 300 articles into {name}; the alias {target[1]} names it now.\n"
+    again = CliRunner().invoke(main, [*args, "--json"])
+    assert again.exit_code == 0
+    assert json.loads(again.stdout) == {
+        "index": name,
+        "alias": target[1],
+        "copied": 0,
+        "present": 300,
+        "previous": [],
+    }
+
+
+def test_copy_to_a_new_folder(local, tmp_path, sample):
+    """copy_to a folder makes an index there holding every article; an existing one is refused."""
+    report = local.copy_to(tmp_path / "copy")
+    assert report == CopyReport(index=str(tmp_path / "copy"), copied=len(local))
+    with NewsIndex.open(tmp_path / "copy") as copy:
+        assert len(copy) == len(local)
+        assert copy.get(sample[0].id) == sample[0]
+    with pytest.raises(IndexExistsError):
+        local.copy_to(tmp_path / "copy")
+
+
+def test_copy_from_opensearch_is_unsupported(target, opensearch_url, tmp_path):
+    """Copying out of an OpenSearch index raises the error naming the engine."""
+    url = f"{opensearch_url}/{target[1]}"
+    remote = NewsIndex.connect(url, create=True)
+    with remote, pytest.raises(UnsupportedError, match="'copy' is not available on the opensearch"):
+        remote.copy_to(tmp_path / "out")

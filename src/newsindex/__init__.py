@@ -45,6 +45,7 @@ from newsindex.ingest.fetch import DEFAULT_DELAY as FETCH_DELAY
 from newsindex.ingest.fetch import DEFAULT_TIMEOUT as FETCH_TIMEOUT
 from newsindex.models import (
     Article,
+    CopyReport,
     Hit,
     ImportSummary,
     IndexCheck,
@@ -83,6 +84,7 @@ __all__ = [
     "IMPORT_MEMORY_MB",
     "Article",
     "ArticleNotFoundError",
+    "CopyReport",
     "EngineAuthError",
     "EngineConnectionError",
     "EngineRequestError",

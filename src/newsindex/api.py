@@ -7,7 +7,7 @@ import contextlib
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +34,7 @@ from newsindex.locations import (
 )
 from newsindex.models import (
     Article,
+    CopyReport,
     ImportSummary,
     IndexCheck,
     IndexStats,
@@ -72,6 +73,7 @@ _NOT_ON_OPENSEARCH = {
     "discard": "delete the index with OpenSearch's own API",
     "path": "NewsIndex.location names the index on every engine",
     "lock_timeout": "the cluster orders concurrent writes itself",
+    "copy": "copy from the local index the articles came from",
 }
 """For each feature only a folder has, the way out an OpenSearch user is given instead."""
 
@@ -81,10 +83,11 @@ def _unsupported(feature: str, engine: str) -> UnsupportedError:
     return UnsupportedError(feature, engine, way_out)
 
 
-def _opensearch_engine() -> type[OpenSearchEngine]:
-    """The OpenSearch engine's class, imported on first use: it needs the optional client."""
+@contextlib.contextmanager
+def _opensearch_client() -> Iterator[None]:
+    """Turns the OpenSearch engine's import failing for want of its client into our error."""
     try:
-        from newsindex.engines.opensearch.engine import OpenSearchEngine
+        yield
     except ModuleNotFoundError as exc:
         if not (exc.name or "").startswith("opensearchpy"):
             raise
@@ -92,6 +95,12 @@ def _opensearch_engine() -> type[OpenSearchEngine]:
             f"An OpenSearch index needs the 'opensearch' extra (opensearch-py is missing): "
             f"{OPENSEARCH_EXTRA}."
         ) from None
+
+
+def _opensearch_engine() -> type[OpenSearchEngine]:
+    """The OpenSearch engine's class, imported on first use: it needs the optional client."""
+    with _opensearch_client():
+        from newsindex.engines.opensearch.engine import OpenSearchEngine
     return OpenSearchEngine
 
 
@@ -625,3 +634,70 @@ class NewsIndex:
         """Article count, date range and size (on disk, or on the cluster); ``path`` is the
         index's :attr:`location`."""
         return self._engine.stats()
+
+    # --- moving --------------------------------------------------------------------------------
+
+    def copy_to(
+        self,
+        to: Where,
+        *,
+        auth: tuple[str, str] | None = None,
+        ca_certs: str | os.PathLike[str] | None = None,
+        shards: int = 1,
+        replicas: int = 0,
+        progress: Progress | None = None,
+        timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    ) -> CopyReport:
+        """Copy every article of this index (a folder) into OpenSearch, or into a new folder.
+
+        ``to`` as a URL (``http://127.0.0.1:9200/news``, credentials as for :meth:`connect`)
+        names an alias on the cluster. The articles go into a fresh index of ``shards``
+        primary shards and ``replicas`` replicas each, named after the alias and this index's
+        version; once every article is there and counted, the alias moves onto it in one
+        step, so its readers see the old articles or all the new ones, never part. A copy that
+        fails leaves the alias where it was; run again, it finds its unfinished index and sends
+        only what is missing (ids are stable: nothing is duplicated). The index the alias named
+        before is kept and named in the report. Requests the cluster is too busy for, or fails,
+        are sent again with growing waits.
+
+        ``to`` as a folder: a new index made there in one commit (``IndexExistsError`` if one
+        is there). ``progress`` is called with the number of articles handled so far.
+        """
+        for argument, value, least in (("shards", shards, 1), ("replicas", replicas, 0)):
+            if value < least:
+                raise InvalidArgumentError(
+                    argument, value, f"{argument} must be at least {least}, not {value!r}."
+                )
+        with self._folder("copy").snapshot() as snapshot:
+            if not is_remote(to):
+                target = NewsIndex.create(to)
+                try:
+                    with target:
+                        copied = target.add(snapshot.articles, progress=progress)
+                except BaseException:
+                    NewsIndex.discard(to)  # the index this call made, empty: nothing is kept
+                    raise
+                return CopyReport(index=target.location, copied=copied)
+            remote = parse_remote(str(to), auth=auth)
+            with _opensearch_client():
+                from newsindex.engines.opensearch.client import connect
+                from newsindex.engines.opensearch.copy import copy_into_alias
+            connection = connect(
+                list(remote.nodes),
+                auth=remote.auth,
+                ca_certs=None if ca_certs is None else str(ca_certs),
+                timeout=timeout,
+            )
+            try:
+                return copy_into_alias(
+                    connection,
+                    remote.index,
+                    snapshot.articles,
+                    total=snapshot.total,
+                    source=snapshot.version,
+                    shards=shards,
+                    replicas=replicas,
+                    progress=progress,
+                )
+            finally:
+                connection.close()

@@ -432,6 +432,62 @@ def repair(index_dir: Where | None, as_json: bool, lock_timeout: float) -> None:
     click.echo(render.repair_json(report) if as_json else render.format_repair(report))
 
 
+@_command(
+    click.option(
+        "--to",
+        "to",
+        required=True,
+        callback=_index_value,
+        metavar="URL|DIR",
+        help="Where the copy goes: an OpenSearch URL whose path names an alias "
+        "(http://127.0.0.1:9200/news), or a new index folder.",
+    ),
+    click.option(
+        "--shards",
+        type=click.IntRange(1),
+        default=1,
+        show_default=True,
+        help="Primary shards of the index made on OpenSearch.",
+    ),
+    click.option(
+        "--replicas",
+        type=click.IntRange(0),
+        default=0,
+        show_default=True,
+        help="Copies of each shard on other nodes of the cluster.",
+    ),
+    _json,
+    _ca_certs,
+)
+def copy(
+    index_dir: Where | None,
+    to: Where,
+    shards: int,
+    replicas: int,
+    as_json: bool,
+    ca_certs: Path | None,
+) -> None:
+    """Copy every article of an index folder into OpenSearch (or into a new folder).
+
+    On OpenSearch the articles go into a fresh index, and the alias --to names moves onto it in
+    one step once all are there: readers see the old articles or all the new ones. If the copy
+    stops part way, run the same command again: it sends only what is missing.
+    """
+    with _open(index_dir, ca_certs) as index:
+        done = 0
+        with click.progressbar(length=len(index), label="Copying", file=sys.stderr) as bar:
+
+            def progress(count: int) -> None:
+                nonlocal done
+                bar.update(count - done)
+                done = count
+
+            report = index.copy_to(
+                to, ca_certs=ca_certs, shards=shards, replicas=replicas, progress=progress
+            )
+    click.echo(render.copy_json(report) if as_json else render.format_copy(report))
+
+
 @main.command("analyze")
 @click.argument("text")
 @click.option("--no-stem", is_flag=True, help="Show the terms names fields get (no stemming).")

@@ -18,6 +18,7 @@ import attrs
 from newsindex.locations import redact
 from newsindex.models import (
     Article,
+    CopyReport,
     Hit,
     ImportSummary,
     IndexCheck,
@@ -29,9 +30,11 @@ from newsindex.models import (
 __all__ = [
     "article_json",
     "check_json",
+    "copy_json",
     "eval_json",
     "format_article",
     "format_check",
+    "format_copy",
     "format_error",
     "format_eval",
     "format_import",
@@ -242,6 +245,25 @@ def format_repair(report: RepairReport) -> str:
 
 def repair_json(report: RepairReport) -> str:
     """A repair's report as one JSON object."""
+    return json.dumps(attrs.asdict(report), ensure_ascii=False)
+
+
+def format_copy(report: CopyReport) -> str:
+    """A copy's report: where the articles went, and what the alias named before."""
+    written = _count(report.copied, "article")
+    if report.present:
+        written += f" ({report.present:,} more were there already)"
+    if report.alias is None:
+        return f"Copied {written} into {report.index}."
+    lines = [f"Copied {written} into {report.index}; the alias {report.alias} names it now."]
+    if report.previous:
+        kept = ", ".join(report.previous)
+        lines.append(f"The alias named {kept} before: kept, not deleted.")
+    return "\n".join(lines)
+
+
+def copy_json(report: CopyReport) -> str:
+    """A copy's report as one JSON object."""
     return json.dumps(attrs.asdict(report), ensure_ascii=False)
 
 

@@ -10,13 +10,15 @@ repair, reindex and write lock) stays on that engine's class; the front door rai
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol, get_args
+
+import attrs
 
 from newsindex.models import Article, IndexStats, Match, SearchResults, Sort
 from newsindex.query.tree import ParsedQuery
 
-__all__ = ["MATCHES", "SORTS", "Engine", "Progress"]
+__all__ = ["MATCHES", "SORTS", "Engine", "Progress", "Snapshot"]
 
 SORTS: tuple[Sort, ...] = get_args(Sort)
 """The orders a page of hits can come in: by relevance, or by publication date."""
@@ -26,6 +28,18 @@ MATCHES: tuple[Match, ...] = get_args(Match)
 
 Progress = Callable[[int], None]
 """Called during a write with the number of articles written so far."""
+
+
+@attrs.frozen
+class Snapshot:
+    """Every article of one version of an index, for copying it elsewhere."""
+
+    version: str
+    """Names the index and its version: another commit gives another value."""
+    total: int
+    """How many articles :attr:`articles` yields."""
+    articles: Iterator[Article]
+    """The articles, read as the version holds them while the snapshot is open."""
 
 
 class Engine(Protocol):

@@ -34,8 +34,9 @@ from newsindex.models import Article, CopyReport
 __all__ = ["COPY_ATTEMPTS", "concrete_name", "copy_into_alias"]
 
 COPY_ATTEMPTS = 6
-"""How often a bulk request that failed as a whole (busy cluster, 5xx, timeout, lost node) is
-sent before the copy gives up; waits double from a quarter of a second."""
+"""How often a look-up of the articles an earlier run copied is sent when the cluster is busy,
+fails or cannot be reached, before the copy gives up; waits double from a quarter of a second.
+(Bulk requests are sent again by the engine's own writer.)"""
 
 _RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 """Statuses of a bulk request that failed as a whole and is worth sending again."""
@@ -137,10 +138,11 @@ def copy_into_alias(
             present += len(there)
             chunk = [a for a in chunk if a.id not in there]
         if chunk:
-            send = functools.partial(writer._send, chunk)
-            done, errors = _with_backoff(send, attempts=attempts, sleep=sleep)
+            done, errors, stopped = writer._send(chunk)  # sent again while the cluster is busy
             copied += done
             failed.update(errors)
+            if stopped:  # the cluster stopped answering: a rerun takes it from here
+                break
         if progress is not None:
             progress(copied + present + len(failed))
     if failed:

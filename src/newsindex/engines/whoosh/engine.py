@@ -7,12 +7,14 @@ discard, and whether a folder holds an index) are its static methods, taking the
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from newsindex.engines.base import Progress
+from newsindex.engines.base import Progress, Snapshot
+from newsindex.engines.whoosh.codec.schema import from_stored
 from newsindex.engines.whoosh.folder import (
     committed_count,
     create_index,
@@ -134,6 +136,18 @@ class WhooshEngine:
     def close(self) -> None:
         """Release the searchers' open files."""
         self.handle.close()
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """The latest commit's articles, read from that commit while the block runs, whatever
+        is committed meanwhile; its version is the folder and the commit's number."""
+        with self.handle.lend() as searcher:
+            reader = searcher.reader()
+            yield Snapshot(
+                version=f"{self.path.resolve()}@{reader.generation()}",
+                total=reader.doc_count(),
+                articles=(from_stored(stored) for stored in reader.all_stored_fields()),
+            )
 
     # --- what only a folder has ----------------------------------------------------------------
 
