@@ -138,11 +138,11 @@ def copy_into_alias(
             present += len(there)
             chunk = [a for a in chunk if a.id not in there]
         if chunk:
-            done, errors, stopped = writer._send(chunk)  # sent again while the cluster is busy
+            # Sent again while the cluster is busy; a request it still refuses whole raises,
+            # and a rerun takes the copy from there.
+            done, errors = writer._send(chunk)
             copied += done
             failed.update(errors)
-            if stopped:  # the cluster stopped answering: a rerun takes it from here
-                break
         if progress is not None:
             progress(copied + present + len(failed))
     if failed:
