@@ -290,7 +290,7 @@ def index(
     show_progress = sys.stderr.isatty()
     stdin = sys.stdin.buffer
     sources = [stdin if path == "-" else path for path in paths]
-    # A cluster's index is no folder to tidy up: a failed import leaves it as it was.
+    # Only a folder is tidied up after a failed first import: a cluster keeps its index.
     undo = _undone_if_failed(where) if isinstance(where, Path) else contextlib.nullcontext()
     with undo, _open_for_writing(index_dir, lock_timeout, ca_certs) as news:
         summary = news.add_files(
