@@ -10,26 +10,32 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from _opensearch import Cluster, SecureNode
-from opensearchpy import OpenSearch, helpers
+from opensearchpy import OpenSearch
 from opensearchpy.exceptions import AuthenticationException, SSLError
 from opensearchpy.exceptions import ConnectionError as ClientConnectionError
 
-from newsindex import Article
+from newsindex import Article, NewsIndex
 from newsindex.engines.opensearch.engine import BATCH_ARTICLES, OpenSearchEngine
-from newsindex.errors import EngineWriteError
+from newsindex.errors import (
+    EngineAuthError,
+    EngineConnectionError,
+    EngineWriteError,
+    NewsIndexError,
+)
 
 pytestmark = pytest.mark.opensearch
 
-DOCUMENTS = 300
+SEARCHED = 300
+"""Articles in the index searched in a loop during the kill."""
 IMPORTED = 4 * BATCH_ARTICLES
 """Articles in the interrupted import: four bulk requests, the node killed during the second."""
 RECOVERY_SECONDS = 60.0
-"""How long searches may take to answer every document again after the kill: bounded, not timed
-(measured: about a second)."""
+"""How long searches may take to answer every article again after the kill: a bound, not a
+timing (measured: about a second)."""
 
 
 def client(url: str, **options: object) -> OpenSearch:
@@ -116,6 +122,60 @@ def test_secure_node_does_not_answer_plain_http(opensearch_secure: SecureNode):
         plain.info()
 
 
+# --- the secured node through NewsIndex.connect -----------------------------------------------
+
+
+def connect_error(url: str, **options: object) -> NewsIndexError:
+    """The error ``NewsIndex.connect`` raises for ``url`` with ``options``."""
+    with pytest.raises(NewsIndexError) as raised:
+        NewsIndex.connect(url, index="news", **options).close()
+    return raised.value
+
+
+def test_connect_without_a_password_is_the_auth_error(opensearch_secure: SecureNode):
+    """connect with the CA but no password: the auth error, naming the URL (HTTP 401)."""
+    error = connect_error(opensearch_secure.url, ca_certs=opensearch_secure.ca_file)
+    assert isinstance(error, EngineAuthError)
+    assert error.status == 401
+    assert str(error) == (
+        f"OpenSearch at '{opensearch_secure.url}' refused the user name or password (HTTP 401): "
+        "check the credentials and the user's permissions on the index."
+    )
+
+
+def test_connect_with_a_wrong_password_never_shows_it(opensearch_secure: SecureNode):
+    """A wrong password in the URL: the auth error names the URL without the password."""
+    host = opensearch_secure.url.removeprefix("https://")
+    wrong = f"wrong-{uuid.uuid4().hex}"
+    error = connect_error(
+        f"https://{opensearch_secure.user}:{wrong}@{host}", ca_certs=opensearch_secure.ca_file
+    )
+    assert isinstance(error, EngineAuthError)
+    assert f"'{opensearch_secure.url}'" in str(error)
+    assert wrong not in str(error)
+
+
+def test_connect_without_the_ca_is_a_tls_error(opensearch_secure: SecureNode):
+    """The right password but not the demo CA: the certificate does not verify, no answer."""
+    error = connect_error(
+        opensearch_secure.url, auth=(opensearch_secure.user, opensearch_secure.password)
+    )
+    assert isinstance(error, EngineConnectionError)
+    assert error.url == opensearch_secure.url
+    assert "certificate" in error.reason
+    assert opensearch_secure.password not in str(error)
+
+
+def test_connect_over_plain_http_is_the_connection_error(opensearch_secure: SecureNode):
+    """http:// to the secured node's port: the connection error, naming that URL."""
+    error = connect_error(
+        opensearch_secure.plain_url, auth=(opensearch_secure.user, opensearch_secure.password)
+    )
+    assert isinstance(error, EngineConnectionError)
+    assert str(error).startswith(f"Cannot reach OpenSearch at '{opensearch_secure.plain_url}' (")
+    assert opensearch_secure.password not in str(error)
+
+
 # --- the three-node cluster -------------------------------------------------------------------
 
 
@@ -127,35 +187,38 @@ def cluster(opensearch_cluster: Cluster) -> Iterator[Cluster]:
 
 
 @pytest.fixture
-def replicated(cluster: Cluster) -> Iterator[str]:
-    """An index of 2 shards × 1 replica holding ``DOCUMENTS`` documents, green; removed after."""
-    name = f"failover-{uuid.uuid4().hex[:8]}"
-    admin = client(cluster.urls[0])
-    admin.indices.create(
-        index=name,
-        body={"settings": {"number_of_shards": 2, "number_of_replicas": 1}},
-    )
-    helpers.bulk(
-        admin,
-        (
-            {"_index": name, "_id": f"doc-{n}", "title": f"Report {n}", "body": "harbour news"}
-            for n in range(DOCUMENTS)
-        ),
-        refresh="wait_for",
-    )
-    cluster.wait_for_green()
-    yield name
+def make_index(cluster: Cluster) -> Iterator[Callable[[str], str]]:
+    """``make_index(prefix)``: a new index of 2 shards × 1 replica on the cluster (as the
+    engine makes them); every index made is removed after the test."""
+    made: list[str] = []
+
+    def make(prefix: str) -> str:
+        name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        OpenSearchEngine.create(list(cluster.urls), name, shards=2, replicas=1).close()
+        made.append(name)
+        return name
+
+    yield make
     cluster.heal()
-    client(cluster.live()[0].url).indices.delete(index=name)
+    admin = client(cluster.urls[0])
+    for name in made:
+        admin.indices.delete(index=name)
 
 
-def matching_ids(search: OpenSearch, index: str) -> set[str]:
-    """The ids of the documents a search for "harbour" finds."""
-    found = search.search(
-        index=index,
-        body={"query": {"match": {"body": "harbour"}}, "size": DOCUMENTS + 10, "_source": False},
+def reports(stored: int) -> list[Article]:
+    """``stored`` articles with stable ids, each about the harbour."""
+    return [
+        Article(id=f"report-{n:04d}", title=f"Harbour report {n}", body=f"The council met ({n}).")
+        for n in range(stored)
+    ]
+
+
+def stored_ids(url: str, index: str) -> list[str]:
+    """The id of every document in ``index``, one entry per document, asked of ``url``."""
+    found = client(url).search(
+        index=index, body={"query": {"match_all": {}}, "size": IMPORTED + 100, "_source": False}
     )
-    return {hit["_id"] for hit in found["hits"]["hits"]}
+    return [hit["_id"] for hit in found["hits"]["hits"]]
 
 
 def test_cluster_is_green_with_three_cluster_manager_nodes(cluster: Cluster):
@@ -169,102 +232,102 @@ def test_cluster_is_green_with_three_cluster_manager_nodes(cluster: Cluster):
     assert cluster.cluster_manager() in cluster.nodes
 
 
-def test_searches_answer_every_document_after_the_cluster_manager_is_killed(
-    cluster: Cluster, replicated: str
+class SearchLoop(threading.Thread):
+    """Searches ``news`` for "harbour" until stopped; records whether each search answered
+    every one of ``expected`` articles (False for an error), and when."""
+
+    def __init__(self, news: NewsIndex, expected: int) -> None:
+        super().__init__(daemon=True)
+        self.news = news
+        self.expected = expected
+        self.answers: list[tuple[float, bool]] = []
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        deadline = time.monotonic() + 4 * RECOVERY_SECONDS
+        while not self.stopping.is_set() and time.monotonic() < deadline:
+            try:
+                complete = self.news.search("harbour", limit=1).total == self.expected
+            except NewsIndexError:
+                complete = False
+            self.answers.append((time.monotonic(), complete))
+            time.sleep(0.05)
+
+    def complete_in_a_row(self, since: float) -> int:
+        """How many of the last searches after ``since`` answered every article."""
+        count = 0
+        for moment, complete in reversed(self.answers):
+            if moment < since or not complete:
+                break
+            count += 1
+        return count
+
+
+def test_kill_of_the_cluster_manager_during_searches_and_an_import(
+    cluster: Cluster, make_index: Callable[[str], str]
 ):
-    """kill -9 of the elected cluster manager in a loop of searches on a surviving node: the
-    searches answer with every document again, and after a restart the cluster is green with
-    the count unchanged."""
-    every = {f"doc-{n}" for n in range(DOCUMENTS)}
-    manager = cluster.cluster_manager()
-    survivor = next(node for node in cluster.nodes if node is not manager)
-    search = client(survivor.url)
-    assert matching_ids(search, replicated) == every
-
-    answers: list[bool] = []
-    for _ in range(3):
-        answers.append(matching_ids(search, replicated) == every)
-    cluster.kill(manager)
-    deadline = time.monotonic() + RECOVERY_SECONDS
-    in_a_row = 0
-    while in_a_row < 5 and time.monotonic() < deadline:
-        try:
-            complete = matching_ids(search, replicated) == every
-        except ClientConnectionError:
-            complete = False
-        answers.append(complete)
-        in_a_row = in_a_row + 1 if complete else 0
-        time.sleep(0.1)
-
-    assert not manager.alive
-    assert answers[:3] == [True, True, True]
-    assert in_a_row == 5, f"searches did not answer every document again: {answers[-10:]}"
-    assert cluster.cluster_manager() is not manager
-
-    cluster.restart(manager)
-    health = cluster.wait_for_green()
-    assert health["number_of_nodes"] == 3
-    for node in cluster.nodes:
-        assert client(node.url).count(index=replicated)["count"] == DOCUMENTS
-
-
-def stored_ids(search: OpenSearch, index: str) -> list[str]:
-    """The id of every document in ``index``, one entry per document."""
-    found = search.search(
-        index=index, body={"query": {"match_all": {}}, "size": IMPORTED + 100, "_source": False}
-    )
-    return [hit["_id"] for hit in found["hits"]["hits"]]
-
-
-def test_an_import_interrupted_by_the_kill_names_what_did_not_land(cluster: Cluster):
-    """kill -9 of the elected cluster manager during an import: the articles the import reports
-    as not stored are exactly those missing, and running the import again completes the index
-    (stable ids: nothing duplicated, nothing already there lost)."""
-    articles = [
-        Article(id=f"import-{n:04d}", title=f"Harbour report {n}", body=f"The council met ({n}).")
-        for n in range(IMPORTED)
-    ]
-    every = {article.id for article in articles}
-    index = f"import-{uuid.uuid4().hex[:8]}"
-    manager = cluster.cluster_manager()
-    survivor = next(node for node in cluster.nodes if node is not manager)
-    engine = OpenSearchEngine.create(
-        [manager.url, *(node.url for node in cluster.nodes if node is not manager)],
-        index,
-        shards=2,
-        replicas=1,
-    )
+    """kill -9 of the elected cluster manager while NewsIndex searches in a loop and imports
+    (2 shards × 1 replica): the searches answer every article again within seconds; the
+    articles the import reports as not stored are exactly those missing, and the same import
+    run again completes it (stable ids: nothing duplicated, nothing already there lost); after
+    a restart the cluster is green with the counts unchanged."""
+    searched, imported = make_index("searched"), make_index("imported")
+    articles = reports(IMPORTED)
+    with NewsIndex.connect(cluster.urls, index=searched) as news:
+        assert news.add(articles[:SEARCHED]) == SEARCHED
     # Green first: a replica still recovering is not in sync, and could not take over.
     cluster.wait_for_green()
-    killer = threading.Timer(0.05, cluster.kill, [manager])
+    manager = cluster.cluster_manager()
+    survivor = next(node for node in cluster.nodes if node is not manager)
+    killed_at: list[float] = []
+
+    def kill() -> None:
+        killed_at.append(time.monotonic())
+        cluster.kill(manager)
+
+    killer = threading.Timer(0.05, kill)
 
     def kill_during_the_next_batch(stored: int) -> None:
         if stored >= BATCH_ARTICLES and not killer.is_alive() and manager.alive:
             killer.start()
 
-    try:
+    with (
+        NewsIndex.connect(survivor.url, index=searched) as searching,
+        NewsIndex.connect(
+            [manager.url, *(url for url in cluster.urls if url != manager.url)], index=imported
+        ) as importing,
+    ):
+        loop = SearchLoop(searching, SEARCHED)
+        loop.start()
+        while len(loop.answers) < 3 and loop.is_alive():
+            time.sleep(0.05)
         try:
-            engine.write(articles, progress=kill_during_the_next_batch)
+            importing.add(articles, progress=kill_during_the_next_batch)
             failed: tuple[str, ...] = ()
         except EngineWriteError as error:
             failed = error.failed
         killer.join()
-        search = client(survivor.url)
-        landed = stored_ids(search, index)
+        deadline = killed_at[0] + RECOVERY_SECONDS
+        while loop.complete_in_a_row(killed_at[0]) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        loop.stopping.set()
+        loop.join()
+        landed = stored_ids(survivor.url, imported)
+        rerun = importing.add(articles)
 
         assert not manager.alive
-        assert set(landed) == every - set(failed)
+        before = [complete for moment, complete in loop.answers if moment < killed_at[0]]
+        assert before and all(before)
+        assert loop.complete_in_a_row(killed_at[0]) >= 5, loop.answers[-10:]
+        assert set(landed) == {a.id for a in articles} - set(failed)
         assert len(landed) == len(set(landed))
+        assert rerun == IMPORTED
+        assert sorted(stored_ids(survivor.url, imported)) == sorted(a.id for a in articles)
+        assert cluster.cluster_manager() is not manager
 
-        assert engine.write(articles) == IMPORTED
-        again = stored_ids(search, index)
-        assert sorted(again) == sorted(every)
-
-        cluster.restart(manager)
-        cluster.wait_for_green()
-        assert client(manager.url).count(index=index)["count"] == IMPORTED
-    finally:
-        killer.cancel()
-        cluster.heal()
-        engine.connection.client.indices.delete(index=index)
-        engine.close()
+    cluster.restart(manager)
+    health = cluster.wait_for_green()
+    assert health["number_of_nodes"] == 3
+    for node in cluster.nodes:
+        assert client(node.url).count(index=searched)["count"] == SEARCHED
+        assert client(node.url).count(index=imported)["count"] == IMPORTED
