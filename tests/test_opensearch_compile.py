@@ -59,12 +59,9 @@ def test_words_all_required_with_proximity():
     }
 
 
-def test_common_words_make_no_pair():
-    """Two common words side by side add no proximity clause; a common word and another do."""
-    assert query("of the") == {"bool": {"must": words("of", "the")}}
-    assert query("the talks") == {
-        "bool": {"must": words("the", "talk"), "should": pair("the", "talk")}
-    }
+def test_stop_words_make_no_pair():
+    """A pair with a stop word adds no proximity clause."""
+    assert query("the talks") == {"bool": {"must": words("the", "talk")}}
 
 
 def test_phrase_keeps_stop_words_and_slop():
@@ -164,10 +161,7 @@ def test_long_query_is_any_word():
         "bool": {
             "should": [
                 *words("peac", "talk", "kabul", "resum"),
-                *pair("the", "peac"),
                 *pair("peac", "talk"),
-                *pair("talk", "in"),
-                *pair("in", "kabul"),
                 *pair("kabul", "resum"),
             ],
             "minimum_should_match": 1,
@@ -327,3 +321,15 @@ def test_search_body_without_snippets():
     """snippets=False asks for no highlighting."""
     compiled = compile_search(ParsedQuery("oil", Term(None, "oil")))
     assert "highlight" not in search_body(compiled, snippets=False)
+
+
+def test_snippets_mark_phrases_as_spans():
+    """A phrase is marked through a span query on the body, not its word-pair field."""
+    compiled = compile_search(parse_query('"peace talks"~1 -war', analyzers))
+    assert compiled.highlight_query == {
+        "span_near": {
+            "clauses": [{"span_term": {"body": "peac"}}, {"span_term": {"body": "talk"}}],
+            "slop": 1,
+            "in_order": True,
+        }
+    }

@@ -490,6 +490,14 @@ def test_snippet_marks_like_local(engine):
 
 
 @pytest.mark.opensearch
+def test_snippet_marks_an_exact_phrase(engine):
+    """An exact phrase's words are marked where they stand together."""
+    hit = search(engine, '"peace talks" geneva').hits[0]
+    assert hit.id == "os-hand-1"
+    assert [hit.snippet[a:b] for a, b in hit.highlights] == ["peace", "talks"]
+
+
+@pytest.mark.opensearch
 def test_newest_sort(engine):
     """sort=newest puts the newest first and undated last."""
     results = search(engine, "peace OR zanzibarian", sort="newest", limit=2)
