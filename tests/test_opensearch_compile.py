@@ -59,9 +59,34 @@ def test_words_all_required_with_proximity():
     }
 
 
-def test_stop_words_make_no_pair():
-    """A pair with a stop word adds no proximity clause."""
-    assert query("the talks") == {"bool": {"must": words("the", "talk")}}
+def test_common_words_make_no_pair():
+    """Two common words side by side add no proximity clause; a common word and another do."""
+    assert query("of the") == {"bool": {"must": words("of", "the")}}
+    assert query("the talks") == {
+        "bool": {"must": words("the", "talk"), "should": pair("the", "talk")}
+    }
+
+
+def test_every_pair_in_one_field_adds_again():
+    """A query of two pairs or more also scores a field holding all its pairs (weight 0.5)."""
+    found = query("coalition willing forces")["bool"]["should"]
+    every = [
+        {"match_phrase": {"body": {"query": "coalit will", "boost": 1.0}}},
+        {"match_phrase": {"body": {"query": "will forc", "boost": 1.0}}},
+    ]
+    assert found[:4] == [*pair("coalit", "will"), *pair("will", "forc")]
+    assert found[5] == {"bool": {"must": every, "boost": 0.5}}
+    assert found[4]["bool"]["boost"] == 0.75
+
+
+def test_phrase_pairs_only_when_ranked():
+    """A quoted phrase's own pairs are not added (it requires them); its ends pair with the
+    words beside it."""
+    found = query('tanks "peace talks" resumed')["bool"]["should"]
+    phrases = [
+        c["match_phrase"]["body"]["query"] for c in found if "body" in c.get("match_phrase", {})
+    ]
+    assert phrases == ["tank peac", "talk resum"]
 
 
 def test_phrase_keeps_stop_words_and_slop():
@@ -155,24 +180,29 @@ def test_only_exclusions():
     assert compile_tree(tree) == {"bool": {"must_not": words("war", "iraq")}}
 
 
+def ranked_words(found: dict[str, Any]) -> list[dict[str, Any]]:
+    """The optional items of a compiled any-word query (inside its proximity wrapper)."""
+    inner = found["bool"]["must"][0] if "must" in found["bool"] else found
+    return list(inner["bool"]["should"])
+
+
 def test_long_query_is_any_word():
-    """Six plain words rank by any word, stop words left out, neighbours paired."""
-    assert query("the peace talks in Kabul resumed") == {
-        "bool": {
-            "should": [
-                *words("peac", "talk", "kabul", "resum"),
-                *pair("peac", "talk"),
-                *pair("kabul", "resum"),
-            ],
-            "minimum_should_match": 1,
-        }
-    }
+    """Six plain words rank by any word, stop words left out, every neighbour paired."""
+    found = query("the peace talks in Kabul resumed")
+    assert ranked_words(found) == words("peac", "talk", "kabul", "resum")
+    assert found["bool"]["must"][0]["bool"]["minimum_should_match"] == 1
+    phrases = [
+        c["match_phrase"]["body"]["query"]
+        for c in found["bool"]["should"]
+        if "match_phrase" in c and "body" in c["match_phrase"]
+    ]
+    assert phrases == ["the peac", "peac talk", "talk in", "in kabul", "kabul resum"]
 
 
 def test_repeated_word_weighs_square_root():
     """A word said four times in prose weighs 2."""
     parsed = parse_query("oil oil oil oil price", analyzers, syntax=False)
-    found = compile_search(parsed).query["bool"]["should"]
+    found = ranked_words(compile_search(parsed).query)
     assert found[:2] == [
         {"combined_fields": {"query": "oil", "fields": ["title^1.5", "body"], "boost": 2.0}},
         *words("price"),
@@ -188,16 +218,16 @@ def test_prose_keeps_most_selective_words():
         return {t: int(t[1:-1]) + 1 for t in terms}, 1000
 
     compiled = compile_search(parsed, frequencies=frequencies)
-    clauses = compiled.query["bool"]["should"]
-    kept = [c["combined_fields"]["query"] for c in clauses if "combined_fields" in c]
+    kept = [c["combined_fields"]["query"] for c in ranked_words(compiled.query)]
     assert kept == [f"w{i}x" for i in range(MAX_RANKED_ITEMS)]
 
 
 def test_prose_of_thousands_of_words_stays_under_the_clause_limit():
-    """2,000 distinct words compile to at most 64 words and 16 pairs: never past 1,024."""
+    """2,000 distinct words compile to at most 64 words and 64 pairs: never past 1,024."""
     text = " ".join(f"w{i}x" for i in range(2000))
-    clauses = query(text, match="any")["bool"]["should"]
-    assert len(clauses) == MAX_RANKED_ITEMS + 2 * 16
+    found = query(text, match="any")
+    assert len(ranked_words(found)) == MAX_RANKED_ITEMS
+    assert len(found["bool"]["should"]) == 2 * 64 + 2
 
 
 def test_too_many_required_clauses():

@@ -8,8 +8,8 @@ The local engine's ranking, where OpenSearch has it:
 
 - words score as one BM25F field over title and body (``combined_fields``, title weighted
   :data:`TITLE_BOOST`); before 3.2, one ``match`` on a ``text`` field the two are copied to;
-- phrases are ``match_phrase`` with the same slop; adjacent query words add a small
-  ``match_phrase`` clause (:data:`PROXIMITY_WEIGHT`), so articles with them side by side come
+- phrases are ``match_phrase`` with the same slop; adjacent query words add small
+  ``match_phrase`` clauses (:mod:`.proximity`), so articles with them side by side come
   first; a word the user typed in another form than its stem adds a clause on the unstemmed
   ``exact`` sub-fields (:data:`EXACT_WEIGHT`);
 - long plain queries and pasted prose are any-word queries of their
@@ -29,14 +29,13 @@ boost applies to phrases and prefixes only, words being scored on the copied ``t
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
 import attrs
 
+from newsindex.engines.opensearch.proximity import query_pairs, with_proximity
 from newsindex.engines.opensearch.ranked import (
-    STOP_TERMS,
     Frequencies,
     is_ranked,
     keep_selective,
@@ -65,8 +64,6 @@ __all__ = [
     "EXACT_WEIGHT",
     "MARK_END",
     "MARK_START",
-    "MAX_PROXIMITY_PAIRS",
-    "PROXIMITY_WEIGHT",
     "RECENCY_HALF_LIFE_DAYS",
     "RECENCY_WEIGHT",
     "SNIPPET_CHARS",
@@ -79,12 +76,6 @@ __all__ = [
 
 TITLE_BOOST = 1.5
 """How much a match in the title outweighs one in the body (the local engine's weight)."""
-
-PROXIMITY_WEIGHT = 0.1
-"""The weight of a pair of adjacent query words found side by side, against a word's 1."""
-
-MAX_PROXIMITY_PAIRS = 16
-"""A query adds at most this many adjacent pairs (a pasted paragraph has hundreds)."""
 
 EXACT_WEIGHT = 0.2
 """The weight of a typed word found in the very form typed, on top of its stem's match."""
@@ -264,47 +255,6 @@ class CompiledSearch:
     """The query as it was understood (after any-word ranking rewrote it)."""
 
 
-def _pairs(items: Sequence[Node], *, split: bool) -> list[tuple[str, str]]:
-    """Words of the default fields side by side in the query (the words of a phrase too, with
-    ``split``), neither a stop word; at most :data:`MAX_PROXIMITY_PAIRS`.
-
-    Stricter than the pairs the local index keeps (:mod:`newsindex.analysis.pairs`, which
-    keeps a common word joined to another): with those, MAP fell 3.5% on ADI and nDCG@10 1.7%
-    on Cranfield against the local engine (``python -m benchmarks.eval_engines``)."""
-    words: list[str | None] = []  # None: something that is not a plain word, between words
-    for item in items:
-        if split and isinstance(item, Phrase) and item.field is None:
-            words.extend(item.words)
-        elif isinstance(item, Term) and item.field is None:
-            words.append(item.text)
-        else:
-            words.append(None)
-    pairs: list[tuple[str, str]] = []
-    for first, second in itertools.pairwise(words):
-        if (
-            first is not None
-            and second is not None
-            and first != second
-            and first not in STOP_TERMS
-            and second not in STOP_TERMS
-            and (first, second) not in pairs
-        ):
-            pairs.append((first, second))
-    return pairs[:MAX_PROXIMITY_PAIRS]
-
-
-def _proximity(pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
-    return [
-        {
-            "match_phrase": {
-                field: {"query": f"{a} {b}", "boost": round(PROXIMITY_WEIGHT * weight, 6)}
-            }
-        }
-        for a, b in pairs
-        for field, weight in _fields(None)
-    ]
-
-
 def _recency(query: dict[str, Any], newest: dt.datetime) -> dict[str, Any]:
     """``query`` with its scores times ``1 + weight * 0.5 ** (age / half-life)`` (dated only)."""
     decay = {
@@ -384,14 +334,15 @@ def compile_search(
     date_filter = _dates(since, until)
     if date_filter is not None:
         tree = And((*top_items(tree), date_filter))
-    if is_ranked(parsed, match):
+    ranked_mode = is_ranked(parsed, match)
+    pairs = query_pairs(parsed.tree, split=ranked_mode and parsed.plain)
+    if ranked_mode:
         ranked = keep_selective(rank_items(tree, split=parsed.plain), frequencies)
         should = [
             _boosted(compile_tree(item, combined_fields=combined_fields), weight)
             for item, weight in ranked.optional
         ]
-        pairs = _pairs(top_items(parsed.tree), split=parsed.plain)
-        body: dict[str, Any] = {"should": should + _proximity(pairs), "minimum_should_match": 1}
+        body: dict[str, Any] = {"should": should, "minimum_should_match": 1}
         if ranked.required:
             body["filter"] = [compile_tree(d) for d in ranked.required]
         if ranked.excluded:
@@ -409,13 +360,7 @@ def compile_search(
                 "can all be required: rank them by any word instead (match 'any')",
             )
         query = compile_tree(tree, combined_fields=combined_fields)
-        pairs = _pairs(top_items(parsed.tree), split=False)
-        if pairs and has_positive(tree):
-            inner = query.get("bool", {})
-            if "must" in inner and "should" not in inner:
-                query = {"bool": {**inner, "should": _proximity(pairs)}}
-            else:
-                query = {"bool": {"must": [query], "should": _proximity(pairs)}}
+    query = with_proximity(query, pairs)
     if newest is not None and has_positive(tree):
         query = _recency(query, newest)
     marked = _marked(tree)
