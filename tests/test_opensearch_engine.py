@@ -305,7 +305,7 @@ def engine(opensearch_url: str) -> Iterator[OpenSearchEngine]:
     """An index of the bundled sample (1,500 Wikinews articles) and the hand-made articles,
     loaded once."""
     index = f"newsindex-test-{uuid.uuid4().hex[:8]}"
-    engine = OpenSearchEngine.create([opensearch_url], index)
+    engine = OpenSearchEngine.create([opensearch_url], index, timeout=60)
     articles = list(read_path(sample_paths()[1]))
     engine.write([*articles, *HAND])
     yield engine
