@@ -24,6 +24,8 @@ Without ``--url`` the nodes are started from the distribution ``.ci/opensearch-d
 from __future__ import annotations
 
 import argparse
+import contextlib
+import copy
 import datetime as dt
 import json
 import os
@@ -290,8 +292,10 @@ def _finish(results: dict) -> None:
     loaded = [peers.query_from_data(q) for q in results["query_set"]]
     for scale_run in results["runs"]:
         engines = scale_run["engines"]
+        if LOCAL not in engines:  # a scale not reached yet
+            continue
         mine = engines[LOCAL]["query"]["ids"]
-        for name, measured in engines.items():
+        for measured in engines.values():
             measured["build"]["articles_per_s"] = (
                 scale_run["articles"] / measured["build"]["build_s"]
             )
@@ -303,8 +307,6 @@ def _finish(results: dict) -> None:
                 )
                 for kind in KINDS
             }
-            if name == LOCAL:
-                measured["query"].pop("ids", None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -317,57 +319,64 @@ def main(argv: Sequence[str] | None = None) -> int:
     run._write_queries(queries, queries_file)
     started_at = dt.datetime.now(dt.timezone.utc)
     runs = [{"scale": k, "articles": len(articles) * k, "engines": {}} for k in args.scales]
+
+    def results() -> dict:
+        """What is measured so far, ready to write: a long run keeps every finished part."""
+        found = {
+            "meta": {
+                "started": started_at.isoformat(timespec="seconds"),
+                "seconds": round(
+                    (dt.datetime.now(dt.timezone.utc) - started_at).total_seconds(), 1
+                ),
+                "command": _command_line(args),
+                "corpus": corpus_name,
+                "corpus_articles": len(articles),
+                "topologies": args.topologies,
+                "seed": args.seed,
+                "queries_per_kind": args.queries,
+                "repeat": args.repeat,
+                "page_size": PAGE_SIZE,
+                "deep_page": DEEP_PAGE,
+                "cpus": os.cpu_count(),
+                "machine": f"{platform.system()} {platform.machine()}",
+                "versions": {**run._versions(), **_server_versions()},
+            },
+            "query_set": [peers.query_to_data(q) for q in queries],
+            "runs": copy.deepcopy(runs),
+        }
+        _finish(found)
+        return found
+
     try:
-        for scale_run in runs:
-            scale = scale_run["scale"]
-            _say(f"scale {scale}×: {scale_run['articles']:,} articles; {LOCAL_LABEL}")
-            corpus = _scaled(articles, scale, work)
-            scale_run["engines"][LOCAL] = measure_local(corpus, queries_file, args, work)
-        for topology in args.topologies:
-            try:
-                with _nodes(args, topology) as urls:
-                    for scale_run in runs:
-                        scale = scale_run["scale"]
-                        _say(f"scale {scale}×: {_label(topology)}: bulk loading")
-                        scale_run["engines"][topology] = measure_opensearch(
-                            urls,
-                            topology,
-                            _scaled(articles, scale, work),
-                            scale_run["articles"],
-                            queries,
-                            args,
-                            scale,
-                        )
-            except NoNodes as exc:
-                _say(f"OpenSearch skipped: {exc}")
-                if not args.smoke:
-                    return 1
-                return 0
+        with contextlib.ExitStack() as nodes:
+            clusters: dict[str, list[str]] = {}
+            for scale_run in runs:
+                scale = scale_run["scale"]
+                _say(f"scale {scale}×: {scale_run['articles']:,} articles; {LOCAL_LABEL}")
+                corpus = _scaled(articles, scale, work)
+                scale_run["engines"][LOCAL] = measure_local(corpus, queries_file, args, work)
+                for topology in args.topologies:
+                    if topology not in clusters:  # started once, kept for every scale
+                        clusters[topology] = nodes.enter_context(_nodes(args, topology))
+                    _say(f"scale {scale}×: {_label(topology)}: bulk loading")
+                    scale_run["engines"][topology] = measure_opensearch(
+                        clusters[topology],
+                        topology,
+                        corpus,
+                        scale_run["articles"],
+                        queries,
+                        args,
+                        scale,
+                    )
+                    write(results(), args.out)
+    except NoNodes as exc:
+        _say(f"OpenSearch skipped: {exc}")
+        return 0 if args.smoke else 1
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    results = {
-        "meta": {
-            "started": started_at.isoformat(timespec="seconds"),
-            "seconds": round((dt.datetime.now(dt.timezone.utc) - started_at).total_seconds(), 1),
-            "command": _command_line(args),
-            "corpus": corpus_name,
-            "corpus_articles": len(articles),
-            "topologies": args.topologies,
-            "seed": args.seed,
-            "queries_per_kind": args.queries,
-            "repeat": args.repeat,
-            "page_size": PAGE_SIZE,
-            "deep_page": DEEP_PAGE,
-            "cpus": os.cpu_count(),
-            "machine": f"{platform.system()} {platform.machine()}",
-            "versions": {**run._versions(), **_server_versions()},
-        },
-        "query_set": [peers.query_to_data(q) for q in queries],
-        "runs": runs,
-    }
-    _finish(results)
-    paths = write(results, args.out)
-    print(markdown(results, tables_only=True))
+    final = results()
+    paths = write(final, args.out)
+    print(markdown(final, tables_only=True))
     for path in paths:
         _say(f"wrote {path}")
     return 0
