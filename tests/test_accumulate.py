@@ -221,7 +221,9 @@ def impact_news(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewsIndex]
         )
     rng.shuffle(articles)
     news = build_index(tmp_path_factory.mktemp("impacts") / "index", articles[:1200])
-    news.add(articles[1200:], memory_mb=1)
+    # Runs of about 40 articles, whose pieces of `ferry` and `harbour` are long enough for
+    # their impacts (each article brings some 450 word pairs new to the run).
+    news.add(articles[1200:], memory_mb=8)
     assert len(segments(news)) == 2
     yield news
     news.close()
