@@ -146,6 +146,15 @@ class TestSameBehaviour:
         )
         assert ids(results) == ["ferry-02", "ferry-03", "ferry-04"]
 
+    def test_a_date_alone_ranks_the_newest_first(self, engine_index):
+        """A query of dates alone finds every article alike: the newest come first."""
+        engine_index.add(FERRIES)
+        found = engine_index.search("date:2025-05", limit=3, snippets=False)
+        assert found.total == 25
+        assert ids(found) == ["ferry-24", "ferry-23", "ferry-22"]
+        excluded = engine_index.search("date:2025-05 -quay", limit=3, snippets=False)
+        assert excluded.total == 0
+
     def test_replace_by_id(self, hand_index):
         """Adding an article with an id the index holds replaces it."""
         changed = Article(id="h-undated", title="Undated note", body="Now about lighthouses.")

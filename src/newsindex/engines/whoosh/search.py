@@ -29,7 +29,7 @@ from newsindex.engines.whoosh.ranked import (
 from newsindex.errors import QuerySyntaxError
 from newsindex.models import Match, SearchResults, Sort
 from newsindex.query.syntax import MAX_CLAUSES
-from newsindex.query.tree import And, Dates, ParsedQuery, leaves
+from newsindex.query.tree import And, Dates, Node, Not, Or, ParsedQuery, leaves
 
 __all__ = ["MATCHES", "SORTS", "run_search"]
 
@@ -107,7 +107,10 @@ def run_search(
             )
         query = compile_tree(tree, searcher.reader())
     query = with_proximity(query, pairs)
-    ranking = collect(searcher, query, page * limit, sort)
+    # Only dates (and exclusions): every match is as relevant as the next, and the recency
+    # prior orders equals newest first.
+    order: Sort = "newest" if sort == "relevance" and _only_dates(tree) else sort
+    ranking = collect(searcher, query, page * limit, order)
     first = (page - 1) * limit
     shown = ranking.items[first : first + limit]
     if ranking.scored:
@@ -127,3 +130,12 @@ def run_search(
         query=description,
         sort=sort,
     )
+
+
+def _only_dates(node: Node) -> bool:
+    """Whether nothing the tree matches is scored: its positive leaves are all dates."""
+    if isinstance(node, Not):
+        return True
+    if isinstance(node, (And, Or)):
+        return all(_only_dates(item) for item in node.items)
+    return isinstance(node, Dates)
