@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from newsindex import CopyReport, NewsIndex
 from newsindex.cli import main
 from newsindex.engines.opensearch.client import Connection, connect
-from newsindex.engines.opensearch.copy import _with_backoff, concrete_name, copy_into_alias
-from newsindex.engines.opensearch.engine import OpenSearchEngine
+from newsindex.engines.opensearch.copy import concrete_name, copy_into_alias
+from newsindex.engines.opensearch.engine import OpenSearchEngine, with_backoff
 from newsindex.errors import (
     EngineConnectionError,
     EngineRequestError,
@@ -80,14 +80,14 @@ def test_backoff_retries_busy_and_lost_nodes_only():
             raise EngineRequestError("http://h:9200", 429, "too many requests")
         return "done"
 
-    assert _with_backoff(busy_twice, attempts=5, sleep=waits.append) == "done"
+    assert with_backoff(busy_twice, attempts=5, sleep=waits.append) == "done"
     assert waits == [0.25, 0.5]
 
     def bad_request() -> str:
         raise EngineRequestError("http://h:9200", 400, "parse error")
 
     with pytest.raises(EngineRequestError):
-        _with_backoff(bad_request, attempts=5, sleep=waits.append)
+        with_backoff(bad_request, attempts=5, sleep=waits.append)
     assert waits == [0.25, 0.5]
 
 

@@ -20,14 +20,11 @@ from typing import Any
 
 from newsindex.engines.base import Progress
 from newsindex.engines.opensearch.client import Connection
-from newsindex.engines.opensearch.engine import BATCH_ARTICLES, OpenSearchEngine
+from newsindex.engines.opensearch.engine import BATCH_ARTICLES, OpenSearchEngine, with_backoff
 from newsindex.errors import (
-    EngineConnectionError,
     EngineRequestError,
-    EngineTimeoutError,
     EngineWriteError,
     InvalidArgumentError,
-    NewsIndexError,
 )
 from newsindex.models import Article, CopyReport
 
@@ -38,32 +35,12 @@ COPY_ATTEMPTS = 6
 fails or cannot be reached, before the copy gives up; waits double from a quarter of a second.
 (Bulk requests are sent again by the engine's own writer.)"""
 
-_RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
-"""Statuses of a bulk request that failed as a whole and is worth sending again."""
-
 
 def concrete_name(alias: str, source: str) -> str:
     """The concrete index a copy of ``source`` (its location and version) behind ``alias``
     writes to: the same for a rerun of the same copy, another once the source changed."""
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:10]
     return f"{alias}-{digest}"
-
-
-def _retried(error: NewsIndexError) -> bool:
-    if isinstance(error, (EngineTimeoutError, EngineConnectionError)):
-        return True
-    return isinstance(error, EngineRequestError) and error.status in _RETRIED_STATUSES
-
-
-def _with_backoff(send: Callable[[], Any], *, attempts: int, sleep: Callable[[float], None]) -> Any:
-    for attempt in range(attempts):
-        try:
-            return send()
-        except NewsIndexError as error:
-            if not _retried(error) or attempt + 1 == attempts:
-                raise
-            sleep(min(8.0, 0.25 * 2**attempt))
-    raise AssertionError("unreachable")
 
 
 def _chunks(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
@@ -133,7 +110,7 @@ def copy_into_alias(
                 body={"ids": [a.id for a in chunk]},
                 _source=False,
             )
-            found = _with_backoff(lookup, attempts=attempts, sleep=sleep)
+            found = with_backoff(lookup, attempts=attempts, sleep=sleep)
             there = {doc["_id"] for doc in found.get("docs", ()) if doc.get("found")}
             present += len(there)
             chunk = [a for a in chunk if a.id not in there]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import itertools
 import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -45,7 +46,13 @@ from newsindex.models import Article, Hit, IndexStats, Match, SearchResults, Sor
 from newsindex.query import parse_query
 from newsindex.query.tree import ParsedQuery
 
-__all__ = ["BATCH_ARTICLES", "MAX_RESULT_WINDOW", "OpenSearchEngine"]
+__all__ = [
+    "BATCH_ARTICLES",
+    "MAX_RESULT_WINDOW",
+    "OpenSearchEngine",
+    "is_busy",
+    "with_backoff",
+]
 
 BATCH_ARTICLES = 500
 """Articles sent in one bulk request."""
@@ -63,6 +70,8 @@ MAX_RESULT_WINDOW = 10_000
 """How deep into the results OpenSearch pages by default (``index.max_result_window``)."""
 
 _RETRIED = frozenset({429, 500, 502, 503, 504})
+
+_T = TypeVar("_T")
 
 
 @attrs.define
@@ -248,16 +257,9 @@ class OpenSearchEngine:
     def _bulk(self, actions: list[dict[str, Any]]) -> dict[str, Any]:
         """One bulk request, sent again with backoff while the cluster is busy, times out or
         cannot be reached (the client has tried the other nodes)."""
-        for attempt in itertools.count():
-            try:
-                answer: dict[str, Any] = self._call(self.connection.client.bulk, body=actions)
-                return answer
-            except (EngineConnectionError, EngineTimeoutError, EngineRequestError) as error:
-                busy = not isinstance(error, EngineRequestError) or error.status in _RETRIED
-                if not busy or attempt + 1 >= WRITE_ATTEMPTS:
-                    raise
-                time.sleep(_backoff(attempt))
-        raise AssertionError("unreachable")
+        send = functools.partial(self._call, self.connection.client.bulk, body=actions)
+        answer: dict[str, Any] = with_backoff(send, attempts=WRITE_ATTEMPTS)
+        return answer
 
     def _send(self, batch: list[Article]) -> tuple[int, dict[str, str]]:
         """Send one batch, again for the items refused as too busy: how many were stored and
@@ -516,6 +518,30 @@ class OpenSearchEngine:
 def _backoff(attempt: int) -> float:
     """Seconds to wait before sending again: doubling from a quarter of a second, up to 8."""
     return float(min(8.0, 0.25 * 2**attempt))
+
+
+def is_busy(error: NewsIndexError) -> bool:
+    """Whether a request that failed is worth sending again: the cluster was too busy (429,
+    5xx), did not answer in time, or could not be reached."""
+    if isinstance(error, (EngineConnectionError, EngineTimeoutError)):
+        return True
+    return isinstance(error, EngineRequestError) and error.status in _RETRIED
+
+
+def with_backoff(
+    send: Callable[[], _T], *, attempts: int, sleep: Callable[[float], None] | None = None
+) -> _T:
+    """``send()``, sent again after a doubling wait (:func:`_backoff`) while it fails in a way
+    :func:`is_busy` accepts, at most ``attempts`` times in all; ``sleep`` waits (default
+    :func:`time.sleep`)."""
+    for attempt in itertools.count():
+        try:
+            return send()
+        except NewsIndexError as error:
+            if not is_busy(error) or attempt + 1 >= attempts:
+                raise
+            (sleep or time.sleep)(_backoff(attempt))
+    raise AssertionError("unreachable")
 
 
 def _batches(articles: Iterable[Article]) -> Iterator[list[Article]]:
