@@ -255,11 +255,10 @@ def test_phrases_match_as_whooshs_own(sample_news, monkeypatch, query):
 @pytest.mark.parametrize(
     ("query", "from_pairs"),
     [
-        ('"prime minister"', True),  # one pair: its postings are the matches
         ('"the united states"', True),  # two pairs, then the places checked
         ('"the prime minister"', True),
         ('"said that the"', False),  # "that the" is no pair: "the" in none, the places tell
-        ('title:"prime minister"', True),
+        ('title:"australia votes 2007"', True),
         ('"of the"', False),  # two common words: no pair, the positions answer
         ('"prime minister" "of the"', False),  # two phrases: Whoosh's collector
     ],
@@ -283,6 +282,29 @@ def test_phrases_from_pairs_are_the_positional_answers(
     monkeypatch.setattr(phrases_module, "pair_candidates", lambda phrase, searcher: None)
     assert answers(multi_segment, query) == fast == whoosh
     assert fast[2] > 0
+
+
+@pytest.mark.parametrize(
+    "query", ['"prime minister"', 'title:"prime minister"', '"united states" -iraq', '"of the"']
+)
+def test_a_two_word_phrase_is_its_pair(multi_segment, monkeypatch, query):
+    """A two-word phrase whose pair is indexed is that pair's term: the same articles and total
+    as the phrase read from its words' positions, scored as one term (its pair's BM25), the
+    same numbers on the fast paths and Whoosh's; two common words stay a phrase of positions."""
+    fast, whoosh, _taken = fast_and_whoosh(multi_segment, query)
+    assert fast == whoosh
+    assert fast[2] > 0
+    ours = multi_segment.search(query, limit=10_000, snippets=False)
+
+    def positions_only(node, field, boost, reader):
+        return compile_module.PhraseQuery(field, list(node.words), slop=node.slop + 1, boost=boost)
+
+    monkeypatch.setattr(compile_module, "_phrase", positions_only)
+    positional = multi_segment.search(query, limit=10_000, snippets=False)
+    assert {h.id for h in ours.hits} == {h.id for h in positional.hits}
+    assert ours.total == positional.total == fast[2]
+    same_scores = [h.score for h in ours.hits] == [h.score for h in positional.hits]
+    assert same_scores == (query == '"of the"')
 
 
 # --- newsindex's own matchers -------------------------------------------------------------------

@@ -23,8 +23,9 @@ from whoosh.query.spans import Span, SpanNear2
 from whoosh.reading import TermNotFound
 from whoosh.util.times import datetime_to_long
 
+from newsindex.analysis.pairs import common_terms, pair_term
 from newsindex.engines.whoosh.codec.columns import date_order, dates
-from newsindex.engines.whoosh.codec.schema import UNDATED
+from newsindex.engines.whoosh.codec.schema import PAIR_FIELDS, UNDATED
 from newsindex.engines.whoosh.ranking import NewsWeighting
 from newsindex.fields import DATE_FIELD
 from newsindex.query.tree import And, Dates, Node, Not, Or, Phrase, Prefix, Term, has_positive
@@ -77,6 +78,20 @@ def _expand_prefix(reader, field: str, prefixes: tuple[str, ...]) -> list[str]:
     return sorted(terms)
 
 
+def _phrase(node: Phrase, field: str, boost: float, reader) -> wq.Query:
+    """A phrase in one field: an exact two-word phrase whose pair the index keeps (see
+    :mod:`newsindex.analysis.pairs`) is that pair's term, matching the same articles and scored
+    by how often the pair occurs, as one term (OpenSearch scores a two-word phrase from
+    ``index_phrases`` the same way); any other, Whoosh's phrase of positions."""
+    pairs = PAIR_FIELDS.get(field)
+    schema = reader.schema
+    if node.slop == 0 and len(node.words) == 2 and pairs is not None and pairs in schema:
+        common = common_terms(schema[field].analyzer)
+        if not all(word in common for word in node.words):
+            return TermQuery(pairs, pair_term(*node.words), boost=boost)
+    return PhraseQuery(field, list(node.words), slop=node.slop + 1, boost=boost)
+
+
 def compile_tree(node: Node, reader) -> wq.Query:
     """The Whoosh query for a parsed query tree (``reader`` expands prefixes)."""
     if isinstance(node, Term):
@@ -84,10 +99,7 @@ def compile_tree(node: Node, reader) -> wq.Query:
             return TermQuery("id", node.text)
         return either(TermQuery(f, node.text, boost=b * node.boost) for f, b in _fields(node.field))
     if isinstance(node, Phrase):
-        return either(
-            PhraseQuery(f, list(node.words), slop=node.slop + 1, boost=b * node.boost)
-            for f, b in _fields(node.field)
-        )
+        return either(_phrase(node, f, b * node.boost, reader) for f, b in _fields(node.field))
     if isinstance(node, Prefix):
         return either(
             wq.Or(
