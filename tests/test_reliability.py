@@ -44,6 +44,7 @@ from newsindex.cli import main
 from newsindex.engines.whoosh import transactions
 from newsindex.engines.whoosh import workers as workers_module
 from newsindex.engines.whoosh import writer as writer_module
+from newsindex.engines.whoosh.codec import postfile as postfile_module
 from newsindex.engines.whoosh.codec import runs as runs_module
 from newsindex.engines.whoosh.codec.schema import META_FILE
 from newsindex.engines.whoosh.folder import stored_articles
@@ -635,7 +636,7 @@ def test_write_failure_midway_changes_nothing(small_news, monkeypatch, error, ex
 
 @pytest.mark.parametrize(
     "target",
-    [(runs_module.RunWriter, "finish_term"), (runs_module._Joiner, "write")],
+    [(runs_module._ShortRecords, "add"), (postfile_module.ShortLists, "add")],
     ids=["writing-a-run", "joining-runs"],
 )
 def test_disk_full_in_runs_changes_nothing(small_news, monkeypatch, target):

@@ -11,9 +11,12 @@ and its segment goes on; when it ends, its postings file is joined from the runs
 search looks every term up in every segment). All new segments go into the index in one
 table-of-contents commit, so an import still becomes visible all at once or not at all.
 
-Postings are kept compact (per term, arrays of document numbers and weights and a list of
-position values, the commonest of which, a single position, are shared objects) and written a
-block at a time (:mod:`.codec.postfile`), in the files Whoosh's own writer makes.
+Postings are kept compact (per term, its first posting as a tuple, then arrays of document
+numbers and weights and a list of position values, the commonest of which, a single position,
+are shared objects) and written a block at a time (:mod:`.codec.postfile`), in the files
+Whoosh's own writer makes. Most terms of the word pairs fields occur in one article, so the
+cost that counts is per term: a short list is one block and one term entry, gathered into one
+write per field (``ShortLists``).
 
 With ``procs`` > 1, worker processes (:mod:`.workers`) take batches of documents from
 a shared queue and write a segment of their own; the parent reads the input, indexes the batches
@@ -28,7 +31,7 @@ import contextlib
 import datetime as dt
 import gc
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from whoosh.codec.whoosh3 import W3FieldWriter
@@ -45,11 +48,13 @@ from newsindex.engines.whoosh.codec.impacts import (
     write_impacts,
 )
 from newsindex.engines.whoosh.codec.postfile import (
+    SINGLE_PRECISION,
     SINGLE_VALUES,
     BlockWriter,
-    add_entry,
+    ShortLists,
     add_postings,
     block_figures,
+    block_stats,
     position_value,
 )
 from newsindex.engines.whoosh.codec.runs import RunWriter, join_runs
@@ -73,8 +78,15 @@ _BYTES_PER_POSTING = 16
 _BYTES_PER_VALUE = 40
 """Memory of a position value of its own (a bytes object), besides its length."""
 
-_BYTES_PER_TERM = 400
-"""Memory of a term new to the segment: its key, dict slot, two arrays and a list."""
+_BYTES_PER_TERM = 150
+"""Memory of a term new to the segment, besides its length: its key, its dict slot and its one
+posting (a tuple of document number, weight and value)."""
+
+_BYTES_PER_LIST = 300
+"""Memory a term's second posting adds: its postings move into two arrays and a list."""
+
+_COUNTS = [float(count) for count in range(256)]
+"""Shared weights for a pair's count."""
 
 _INDEXED_MEMO = 10_000
 """How many values of fields off the text path (dates, languages) a segment writer remembers
@@ -110,6 +122,34 @@ def _pair_counts(analyzer: NewsAnalyzer, terms: tuple[str, ...]) -> dict[str, in
     return counts
 
 
+def _add_posting(terms: dict[Any, Any], term: Any, docnum: int, weight: float, value: bytes) -> int:
+    """Add a posting of ``term`` to a field's postings; return the memory it adds (an
+    estimate). Most terms of the pairs fields occur in one document of a segment, so a
+    term's first posting is kept as a tuple; its second moves them into arrays."""
+    entry = terms.get(term)
+    if entry is None:
+        terms[term] = (docnum, weight, value)
+        return _BYTES_PER_TERM + len(term)
+    if type(entry) is tuple:
+        terms[term] = [
+            array("I", (entry[0], docnum)),
+            array("f", (entry[1], weight)),
+            [entry[2], value],
+        ]
+        return _BYTES_PER_LIST
+    entry[0].append(docnum)
+    entry[1].append(weight)
+    entry[2].append(value)
+    return _BYTES_PER_POSTING
+
+
+def _docnums(entry: Any) -> Sequence[int] | None:
+    """The document numbers of a term's postings held in memory (None: no postings)."""
+    if entry is None:
+        return None
+    return (entry[0],) if type(entry) is tuple else entry[0]
+
+
 class _SegmentBuilder(SegmentWriter):
     """A segment writer (taking no lock: the caller holds it) with in-memory postings.
 
@@ -122,8 +162,9 @@ class _SegmentBuilder(SegmentWriter):
         # Whoosh unpickles a fresh schema for every writer; sharing one keeps the analyzers'
         # word caches warm from one segment to the next instead of stemming everything again.
         self.schema = schema
-        # field -> term (text on the fast path, else bytes) -> document numbers, weights, values
-        self.postings: dict[str, dict[Any, tuple[array, array, list[bytes]]]] = {}
+        # field -> term (text on the fast path, else bytes) -> (document number, weight,
+        # value) for a term's first posting, then [document numbers, weights, values]
+        self.postings: dict[str, dict[Any, Any]] = {}
         self.lengths: dict[str, dict[int, int]] = {}
         self.size = 0
         self.limit = int(limitmb * 1024 * 1024)
@@ -168,29 +209,17 @@ class _SegmentBuilder(SegmentWriter):
                     inside = analysed["body"]
                     for term in analysed["title"]:
                         if term not in inside:
-                            entry = terms.get(term)
-                            if entry is None:
-                                entry = terms[term] = (array("I"), array("f"), [])
-                                size += _BYTES_PER_TERM + len(term)
-                            entry[0].append(docnum)
-                            entry[1].append(1.0)
-                            entry[2].append(b"")
-                            size += _BYTES_PER_POSTING
+                            size += _add_posting(terms, term, docnum, 1.0, b"")
                 elif _PAIR_SOURCES.get(fieldname) in sequences:
                     # The text field's neighbouring terms (sorted order puts it first); what
                     # Pairs.index gives from the text. The weight is the pair's frequency.
                     for pair, count in _pair_counts(
                         field.analyzer, sequences[_PAIR_SOURCES[fieldname]]
                     ).items():
-                        entry = terms.get(pair)
-                        if entry is None:
-                            entry = terms[pair] = (array("I"), array("f"), [])
-                            size += _BYTES_PER_TERM + len(pair)
-                        entry[0].append(docnum)
-                        entry[1].append(float(count))
-                        entry[2].append(b"")
+                        size += _add_posting(
+                            terms, pair, docnum, _COUNTS[count] if count < 256 else count, b""
+                        )
                         length += count
-                        size += _BYTES_PER_POSTING
                 elif isinstance(field.analyzer, NewsAnalyzer) and type(field.format) is Positions:
                     # The hot path: keyed by the term as text (encoded once per segment).
                     sequence, where = _positions(field.analyzer, value)
@@ -198,33 +227,20 @@ class _SegmentBuilder(SegmentWriter):
                     analysed[fieldname] = where
                     sequences[fieldname] = sequence
                     boost = field.format.field_boost
-                    size += _BYTES_PER_POSTING * len(where)
                     single = SINGLE_VALUES
                     for term, found in where.items():
-                        entry = terms.get(term)
-                        if entry is None:
-                            entry = terms[term] = (array("I"), array("f"), [])
-                            size += _BYTES_PER_TERM + len(term)
-                        entry[0].append(docnum)
                         freq = len(found)
-                        entry[1].append(freq * boost)
                         if freq == 1:  # most postings: a shared value
-                            entry[2].append(single.get(found[0]) or position_value(found))
+                            value_bytes = single.get(found[0]) or position_value(found)
                         else:
                             value_bytes = position_value(found)
-                            entry[2].append(value_bytes)
                             size += _BYTES_PER_VALUE + len(value_bytes)
+                        size += _add_posting(terms, term, docnum, freq * boost, value_bytes)
                 else:
                     for tbytes, freq, weight, vbytes in self._index_terms(field, fieldname, value):
-                        entry = terms.get(tbytes)
-                        if entry is None:
-                            entry = terms[tbytes] = (array("I"), array("f"), [])
-                            size += _BYTES_PER_TERM + len(tbytes)
-                        entry[0].append(docnum)
-                        entry[1].append(weight)
-                        entry[2].append(vbytes)
+                        size += _add_posting(terms, tbytes, docnum, weight, vbytes)
                         length += freq
-                        size += _BYTES_PER_POSTING + _BYTES_PER_VALUE + len(vbytes or b"")
+                        size += _BYTES_PER_VALUE + len(vbytes or b"")
                 if field.scorable:
                     self.lengths.setdefault(fieldname, {})[docnum] = length
                 else:
@@ -260,37 +276,62 @@ class _SegmentBuilder(SegmentWriter):
         for fieldname in sorted(self.postings):
             terms = self.postings[fieldname]
             lengths = self.lengths.get(fieldname, {})
-            writer.start_field(fieldname, self.schema[fieldname])
+            fieldobj = self.schema[fieldname]
+            writer.start_field(fieldname, fieldobj)
             postwriter = writer._postwriter
             postwriter.__class__ = BlockWriter  # the same writer with cheaper blocks
-            # The segment's own field writer: a short posting list goes straight into one block
-            # and the term table (the same bytes as through start_term and finish_term).
-            table = writer._tindex if type(writer) is W3FieldWriter else None
-            prefix = pack_ushort(writer._fieldid) if table is not None else b""
+            postwriter._format = fieldobj.format
+            # A short posting list goes into a run as it is, or into the segment's own field
+            # writer as one block with its term entry, straight to the files.
+            run = isinstance(writer, RunWriter)
+            short: Any = None
+            if run:
+                short = writer.short_lists()
+            elif type(writer) is W3FieldWriter:
+                short = ShortLists(
+                    postwriter, writer._tindex, pack_ushort(writer._fieldid), fieldobj
+                )
             limit = postwriter._blocklimit
-            postwriter._format = self.schema[fieldname].format
+            # A run keeps the impacts of a body word's pieces from MIN_PIECE postings on.
             titles = self.postings.get("title", {}) if fieldname == IMPACTS_FIELD else None
+            wide = MIN_PIECE - 1 if run and titles is not None else limit
+            single = SINGLE_PRECISION
             for term in sorted(terms):  # text sorts as its UTF-8 does
-                docnums, weights, values = terms[term]
+                entry = terms[term]
                 btext = term.encode("utf-8") if isinstance(term, str) else term
-                if table is not None and len(docnums) <= limit:
-                    entry = postwriter.write_short(docnums, weights, values, lengths)
-                    add_entry(table, prefix + btext, entry)
-                    continue
+                if type(entry) is tuple:  # one posting
+                    docnum, weight, value = entry
+                    docnums, weights, values = (docnum,), (single[weight],), (value,)
+                    if short is not None:
+                        known = lengths.get(docnum)
+                        stats = (max(0, weights[0]), known or None, known or 0)
+                        short.add(btext, docnums, weights, values if value else (), stats)
+                        continue
+                else:
+                    docnums, weights, values = entry
+                    if short is not None and len(docnums) <= wide:
+                        stats = block_stats(docnums, weights, lengths)
+                        short.add(btext, docnums, weights, values, stats)
+                        continue
+                if short is not None:
+                    short.flush()
                 figures = None
                 if titles is not None and len(docnums) >= MIN_PIECE:
-                    figures = block_figures(docnums, weights, lengths, titles.get(term), limit)
+                    titled = titles.get(term)
+                    figures = block_figures(docnums, weights, lengths, _docnums(titled), limit)
                     postwriter.layouts = []
                 writer.start_term(btext)
                 add_postings(postwriter, docnums, weights, values, lengths)
-                if table is None:  # a run: the figures go with the term's blocks
+                if run:  # the figures go with the term's blocks
                     writer.impacts = figures
                 writer.finish_term()
                 if figures is not None:
                     layouts, postwriter.layouts = postwriter.layouts, None
-                    stored = encode_impacts(figures, layouts) if table is not None else None
+                    stored = encode_impacts(figures, layouts) if not run else None
                     if stored is not None:
                         self.impacts.append((btext, stored))
+            if short is not None:
+                short.flush()
             writer.finish_field()
         self.postings.clear()
         self.lengths.clear()

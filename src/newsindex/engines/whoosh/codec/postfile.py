@@ -3,8 +3,9 @@
 Whoosh's postings writer takes a posting at a time and compresses every block. Here a term's
 postings, gathered in memory (:mod:`..writer`) or read back from a run
 (:mod:`.runs`), go in a block at a time: its document numbers, weights and position
-values encoded at C speed, zlib only where it pays, a short list written as its one block with
-its term table entry in one call. The files are those Whoosh's own writer makes, apart from
+values encoded at C speed, zlib only where it pays; short lists (:class:`ShortLists`) each
+written as its one block with its term table entry, without Whoosh's calls, in one write per
+field. The files are those Whoosh's own writer makes, apart from
 which blocks are compressed (a flag in each block) and the pickle protocol of the blocks and
 their tuples or arrays (see ``schema.BLOCK_PROTOCOL`` and ``schema.ARRAY_BLOCKS_FROM``);
 Whoosh reads them as its own, and a test pins that the postings equal Whoosh's, byte for byte.
@@ -12,6 +13,7 @@ Whoosh reads them as its own, and a test pins that the postings equal Whoosh's, 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import operator
 import pickle
@@ -22,18 +24,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3PostingsWriter, W3TermInfo
-from whoosh.system import pack_int, pack_long, pack_uint
+from whoosh.system import pack_int, pack_uint
 from whoosh.util.numeric import length_to_byte
 
 from newsindex.engines.whoosh.codec.impacts import block_impact
 from newsindex.engines.whoosh.codec.schema import ARRAY_BLOCKS_FROM, BLOCK_PROTOCOL
 
 __all__ = [
+    "LENGTH_BYTES",
+    "SINGLE_PRECISION",
     "SINGLE_VALUES",
     "BlockWriter",
-    "add_entry",
+    "ShortLists",
     "add_postings",
     "block_figures",
+    "block_stats",
     "position_value",
 ]
 
@@ -43,6 +48,10 @@ its setup costs more than the rest of writing them)."""
 
 _TERM_INFO = W3TermInfo._struct
 """A term entry's figures, as ``W3TermInfo.to_bytes`` packs them (its offset and length follow)."""
+
+_SHORT_INFO = struct.Struct(_TERM_INFO.format + "qi")
+"""A term entry's value when its postings are one block: its figures, then the block's offset
+and length (``pack_long`` and ``pack_int``)."""
 
 _ENTRY_LENGTHS = struct.Struct("!ii")
 """The key and value lengths before a term table entry, as Whoosh's ``HashWriter`` writes them."""
@@ -136,49 +145,136 @@ class BlockWriter(W3PostingsWriter):
         postfile.write(b"".join((head, length, infobytes, databytes)))
         return len(head) + 4 + blocklength
 
-    def write_short(
-        self, docnums: array, weights: array, values: list[Any], lengths: dict[int, int]
-    ) -> bytes:
-        """Write a term's postings, no more than a block's worth, as its one block; return
-        its term entry's bytes: what ``start_postings``, :func:`add_postings`,
-        ``finish_postings`` and ``W3TermInfo.to_bytes`` do, without their calls (most terms
-        have a few postings)."""
-        heaviest, shortest, longest = _block_stats(docnums, weights, lengths)
-        self._ids, self._weights, self._values = docnums, weights, [v for v in values if v]
-        written = self._put_block(heaviest, shortest, longest, last=True, head=WHOOSH3_HEADER_MAGIC)
-        start = self.last_block - len(WHOOSH3_HEADER_MAGIC)  # where the magic went
-        shortest_byte = 0 if shortest is None else length_to_byte(shortest)
-        entry = _TERM_INFO.pack(
+
+class ShortLists:
+    """Writes posting lists of at most a block's worth for one field of a segment, each as its
+    one block with its term table entry: the bytes ``start_postings``, :func:`add_postings`,
+    ``finish_postings``, ``W3TermInfo.to_bytes`` and ``OrderedHashWriter.add`` would write,
+    without their calls, and gathered into one write per file (most terms have a posting or
+    a few, so their cost is per term).
+
+    Nothing else may write to the postings file or the term table between an :meth:`add`
+    and the next :meth:`flush`.
+    """
+
+    def __init__(self, postwriter: Any, table: Any, prefix: bytes, fieldobj: Any) -> None:
+        self.postfile, self.table, self.prefix = postwriter._postfile, table, prefix
+        self.compression = postwriter._compression
+        # How W3PostingsWriter._mini_values stores the values: a tuple, None or joined bytes.
+        fixed = fieldobj.format.fixed_value_size()
+        self.values_kind = (
+            "tuple" if fixed is None or fixed < 0 else "none" if fixed == 0 else "join"
+        )
+        self.blocks: list[bytes] = []
+        self.entries: list[bytes] = []
+        self.postpos = self.tablepos = 0  # where the next block and entry go, once started
+
+    def add(
+        self,
+        btext: bytes,
+        docnums: Sequence[int],
+        weights: Sequence[float],
+        values: Sequence[bytes],
+        stats: tuple[float, int | None, int],
+    ) -> None:
+        """Add a term's postings (weights as stored: single precision) and their block's
+        highest weight, shortest and longest field length (see :func:`block_stats`)."""
+        key = self.prefix + btext
+        table = self.table
+        if key <= table.lastkey:
+            raise ValueError(f"Keys must increase: {table.lastkey!r}..{key!r}")
+        if not self.blocks:  # the files may have been written to since the last flush
+            self.postpos, self.tablepos = self.postfile.tell(), table.dbfile.tell()
+        heaviest, shortest, longest = stats
+        count = len(docnums)
+        if count == 1:
+            ids: Sequence[int] = (docnums[0],)
+        else:
+            deltas = map(operator.sub, docnums, itertools.chain((0,), docnums))
+            ids = array("I", deltas) if count >= ARRAY_BLOCKS_FROM else tuple(deltas)
+        first = weights[0]
+        packed: Any
+        if count == 1 or weights.count(first) == count:
+            packed = None if first == 1.0 else first
+        else:
+            packed = weights if type(weights) is array else array("f", weights)
+            if count < ARRAY_BLOCKS_FROM:
+                packed = tuple(packed)
+        kept = [v for v in values if v]
+        kind = self.values_kind
+        mini = tuple(kept) if kind == "tuple" else (None if kind == "none" else b"".join(kept))
+        databytes = pickle.dumps((ids, packed, mini), BLOCK_PROTOCOL)
+        level = self.compression if len(databytes) >= _COMPRESS_FROM else 0
+        if level:
+            databytes = zlib.compress(databytes, level)
+        shortest_byte, longest_byte = LENGTH_BYTES[shortest], LENGTH_BYTES[longest]
+        last = docnums[-1]
+        infobytes = pickle.dumps((count, last, heaviest, level, shortest_byte, longest_byte), 2)
+        blocklength = len(infobytes) + len(databytes)
+        block = b"".join((WHOOSH3_HEADER_MAGIC, pack_int(-blocklength), infobytes, databytes))
+        value = _SHORT_INFO.pack(
             False,
             sum(weights),
-            len(docnums),
+            count,
             shortest_byte,
-            length_to_byte(longest),
+            longest_byte,
             heaviest,
             docnums[0],
-            docnums[-1],
+            last,
+            self.postpos,
+            len(block),
         )
-        return entry + pack_long(start) + pack_int(written)
+        self.blocks.append(block)
+        self.postpos += len(block)
+        entry = _ENTRY_LENGTHS.pack(len(key), len(value)) + key + value
+        self.entries.append(entry)
+        table.index.append(self.tablepos)
+        hashed = _md5_hash(key)
+        table.buckets[hashed & 255].append((hashed, self.tablepos))
+        self.tablepos += len(entry)
+        table.lastkey = key
+
+    def flush(self) -> None:
+        """Write what was added."""
+        if self.blocks:
+            self.postfile.write(b"".join(self.blocks))
+            self.table.dbfile.write(b"".join(self.entries))
+            self.blocks, self.entries = [], []
 
 
-def add_entry(table: Any, key: bytes, value: bytes) -> None:
-    """``OrderedHashWriter.add`` in one write: the term table's entry for a term."""
-    if key <= table.lastkey:
-        raise ValueError(f"Keys must increase: {table.lastkey!r}..{key!r}")
-    dbfile = table.dbfile
-    where = dbfile.tell()
-    table.index.append(where)
-    dbfile.write(_ENTRY_LENGTHS.pack(len(key), len(value)) + key + value)
-    hashed = table.hashfn(key)
-    table.buckets[hashed & 255].append((hashed, where))
-    table.lastkey = key
+def _md5_hash(key: bytes) -> int:
+    """Whoosh's ``md5_hash`` (the low 32 bits of the key's MD5), from the digest's bytes."""
+    return int.from_bytes(hashlib.md5(key, usedforsecurity=False).digest()[12:], "big")
+
+
+class _LengthBytes(dict):
+    """Field length -> ``length_to_byte(length)``, memoised."""
+
+    def __missing__(self, length: int | None) -> int:
+        found = self[length] = length_to_byte(length)
+        return found
+
+
+LENGTH_BYTES = _LengthBytes()
+
+
+class _Single(dict):
+    """Weight -> the same weight in single precision, as an ``array("f")`` stores it, memoised
+    (a term's one posting is held as a plain float: see the writer)."""
+
+    def __missing__(self, weight: float) -> float:
+        found = self[weight] = array("f", (weight,))[0]
+        return found
+
+
+SINGLE_PRECISION = _Single()
 
 
 def add_postings(
     postwriter: Any,
-    docnums: array,
-    weights: array,
-    values: list[Any],
+    docnums: Sequence[int],
+    weights: Sequence[float],
+    values: Sequence[Any],
     lengths: dict[int, int],
 ) -> None:
     """Fill a Whoosh 3 postings writer a block at a time instead of a posting at a time.
@@ -193,17 +289,21 @@ def add_postings(
         end = start + limit
         postwriter._ids, postwriter._weights = docnums[start:end], weights[start:end]
         postwriter._values = [v for v in values[start:end] if v]
-        postwriter._maxweight, postwriter._minlength, postwriter._maxlength = _block_stats(
+        postwriter._maxweight, postwriter._minlength, postwriter._maxlength = block_stats(
             postwriter._ids, postwriter._weights, lengths
         )
 
 
 def block_figures(
-    docnums: array, weights: array, lengths: dict[int, int], title: tuple | None, limit: int
+    docnums: Sequence[int],
+    weights: Sequence[float],
+    lengths: dict[int, int],
+    title: Sequence[int] | None,
+    limit: int,
 ) -> list:
     """The impacts (see :mod:`.impacts`) of a body word's blocks of ``limit``
-    postings; ``title``: the word's title postings, if any."""
-    titled = set(title[0]) if title is not None else None
+    postings; ``title``: the documents with the word in the title, if any."""
+    titled = set(title) if title is not None else None
     return [
         block_impact(
             docnums[start : start + limit], weights[start : start + limit], lengths, titled
@@ -212,8 +312,8 @@ def block_figures(
     ]
 
 
-def _block_stats(
-    docnums: array, weights: array, lengths: dict[int, int]
+def block_stats(
+    docnums: Sequence[int], weights: Sequence[float], lengths: dict[int, int]
 ) -> tuple[float, int | None, int]:
     """A block's highest weight, shortest and longest field length (None and 0 when its
     documents have no length), as Whoosh's postings writer keeps them for the block header."""

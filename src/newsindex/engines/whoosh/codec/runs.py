@@ -26,12 +26,14 @@ import itertools
 import pickle
 import struct
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.system import pack_ushort
 
 from newsindex.engines.whoosh.codec.impacts import combine, encode_impacts
+from newsindex.engines.whoosh.codec.postfile import ShortLists
 
 __all__ = ["RunWriter", "join_runs"]
 
@@ -140,6 +142,17 @@ class RunWriter:
         if len(self._records) >= _RECORDS_PER_CHUNK:
             self._write_records()
 
+    def short_lists(self) -> _ShortRecords:
+        """Where the current field's posting lists of fewer postings than a block may go
+        instead of through ``start_term`` and ``finish_term`` (as :class:`.postfile.ShortLists`
+        takes them)."""
+        return _ShortRecords(self)
+
+    def add_record(self, record: Record) -> None:
+        self._records.append(record)
+        if len(self._records) >= _RECORDS_PER_CHUNK:
+            self._write_records()
+
     def finish_field(self) -> None:
         self._postwriter = None
 
@@ -152,6 +165,48 @@ class RunWriter:
             self._write_records()
         self._termfile.close()
         self._postfile.close()
+
+
+class _ShortRecords:
+    """A run's records of short posting lists, added as :class:`.postfile.ShortLists` takes
+    them: the postings kept as they are, to pack with other runs' (no impacts)."""
+
+    def __init__(self, run: RunWriter) -> None:
+        self.run = run
+
+    def add(
+        self,
+        btext: bytes,
+        docnums: Sequence[int],
+        weights: Sequence[float],
+        values: Sequence[bytes],
+        stats: tuple[float, int | None, int],
+    ) -> None:
+        """Add a term's postings and its block's figures (see ``postfile.block_stats``)."""
+        heaviest, shortest, longest = stats
+        kept = values if len(values) == 1 or all(values) else [v for v in values if v]
+        run = self.run
+        run.add_record(
+            (
+                run._fieldname,
+                btext,
+                run.number,
+                sum(weights),
+                len(docnums),
+                shortest,
+                longest,
+                heaviest,
+                docnums[0],
+                docnums[-1],
+                (docnums, weights, kept),
+                0,
+                0,
+                None,
+            )
+        )
+
+    def flush(self) -> None:
+        """Nothing to do: records are written with the run's."""
 
 
 def _records(storage: Any, name: str) -> Iterator[Record]:
@@ -207,9 +262,9 @@ class _Joiner:
             ids, weights, values = array("I"), array("f"), []
             for record in records:
                 part_ids, part_weights, part_values = _postings(record)
-                ids += part_ids
-                weights += part_weights
-                values += part_values
+                ids.extend(part_ids)
+                weights.extend(part_weights)
+                values.extend(part_values)
         shortest = [record[5] for record in records if record[5] is not None]
         if self.impacts is not None:
             pieces = [record[13][0][0] if record[13] else None for record in records]
@@ -271,18 +326,31 @@ def join_runs(
         for fieldname, field_terms in itertools.groupby(terms, key=lambda records: records[0][0]):
             fieldwriter.start_field(fieldname, schema[fieldname])
             fieldwriter._postwriter.__class__ = block_writer
-            joiner = _Joiner(fieldwriter._postwriter, [run.file for run in runs])
+            postwriter = fieldwriter._postwriter
+            joiner = _Joiner(postwriter, [run.file for run in runs])
+            short = ShortLists(
+                postwriter,
+                fieldwriter._tindex,
+                pack_ushort(fieldwriter._fieldid),
+                schema[fieldname],
+            )
+            limit = postwriter._blocklimit
             stored = impacts[1] if impacts is not None and fieldname == impacts[0] else None
             for records in field_terms:
+                if _short(records, limit):
+                    short.add(records[0][1], *_joined(records))
+                    continue
+                short.flush()
                 fieldwriter.start_term(records[0][1])
                 joiner.write(records, impacts=stored is not None)
-                figures, layouts = joiner.impacts, fieldwriter._postwriter.layouts
-                fieldwriter._postwriter.layouts = None
+                figures, layouts = joiner.impacts, postwriter.layouts
+                postwriter.layouts = None
                 if stored is not None and figures is not None:
                     encoded = encode_impacts(figures, layouts)
                     if encoded is not None:
                         stored.append((records[0][1], encoded))
                 fieldwriter.finish_term()
+            short.flush()
             fieldwriter.finish_field()
     finally:
         for run in runs:
@@ -290,6 +358,39 @@ def join_runs(
     for name in names:
         storage.delete_file(name + ".pst")
         storage.delete_file(name + ".trm")
+
+
+def _short(records: list[Record], limit: int) -> bool:
+    """Whether a term's records are postings (no blocks) that fill one block at most."""
+    if len(records) == 1:
+        return records[0][10] is not None and records[0][4] <= limit
+    return all(record[10] is not None for record in records) and (
+        sum(record[4] for record in records) <= limit
+    )
+
+
+def _joined(
+    records: list[Record],
+) -> tuple[Any, Any, Any, tuple[float, int | None, int]]:
+    """The postings of a term's short records as one list, and its block's highest weight,
+    shortest and longest field length: what :meth:`_Joiner._pack` writes of them."""
+    if len(records) == 1:
+        record = records[0]
+        ids, weights, values = _postings(record)
+        return ids, weights, values, (record[7], record[5], record[6])
+    ids, weights, values = array("I"), array("f"), []
+    for record in records:
+        part_ids, part_weights, part_values = _postings(record)
+        ids.extend(part_ids)
+        weights.extend(part_weights)
+        values.extend(part_values)
+    shortest = [record[5] for record in records if record[5] is not None]
+    stats = (
+        max(record[7] for record in records),
+        min(shortest) if shortest else None,
+        max(record[6] for record in records),
+    )
+    return ids, weights, values, stats
 
 
 def _postings(record: Record) -> tuple[Any, Any, Any]:
