@@ -17,6 +17,7 @@ import pytest
 
 pytest.importorskip("opensearchpy")
 
+from newsindex import NewsIndex
 from newsindex.analysis.analyzer import NewsAnalyzer, plain_analyzer, stemming_analyzer
 from newsindex.engines.opensearch.client import Connection, redact
 from newsindex.engines.opensearch.documents import make_snippet
@@ -59,14 +60,20 @@ def free_port() -> int:
 
 @pytest.fixture
 def fake_server() -> Iterator[Any]:
-    """A server on 127.0.0.1 answering every request with the status and JSON set on it."""
+    """A server on 127.0.0.1 answering every request with the status and JSON set on it (or
+    that a function of the request's body gives), and noting each request."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_any(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            self.rfile.read(length)
-            answer = routes.get(self.path.split("?")[0], routes["*"])
-            status, body = answer.pop(0) if isinstance(answer, list) else answer
+            sent = self.rfile.read(length).decode()
+            path = self.path.split("?")[0]
+            with lock:
+                requests.append((self.command, path, sent))
+                answer = routes.get(path, routes["*"])
+                if isinstance(answer, list):
+                    answer = answer.pop(0)
+            status, body = answer(sent) if callable(answer) else answer
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -81,8 +88,11 @@ def fake_server() -> Iterator[Any]:
             pass
 
     routes: dict[str, Any] = {"*": (200, {})}  # a list: answers given in turn
+    requests: list[tuple[str, str, str]] = []
+    lock = threading.Lock()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.routes = routes  # type: ignore[attr-defined]
+    server.requests = requests  # type: ignore[attr-defined]
     server.url = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -232,8 +242,9 @@ def test_busy_cluster_is_asked_again(fake_server, monkeypatch):
 
 def test_cluster_gone_names_every_article_not_stored(fake_server, monkeypatch):
     """When the cluster stops answering, the error names the articles of the failed batch and
-    every article after it, and none stored before."""
+    every article after it, and none stored before (one request at a time)."""
     monkeypatch.setattr("newsindex.engines.opensearch.engine.BATCH_ARTICLES", 2)
+    monkeypatch.setattr("newsindex.engines.opensearch.engine.IN_FLIGHT", 1)
     monkeypatch.setattr("newsindex.engines.opensearch.engine.time.sleep", lambda _s: None)
     engine = fake_engine(fake_server)
     down = (400, {"error": {"type": "x", "reason": "index closed"}, "status": 400})
@@ -244,12 +255,122 @@ def test_cluster_gone_names_every_article_not_stored(fake_server, monkeypatch):
     assert raised.value.failed == ("a3", "a4", "a5")
 
 
-def test_snippet_from_marked_fragment():
-    """A marked fragment inside the body becomes the local engine's snippet form."""
+def _bulk_ids(body: str) -> list[str]:
+    """The article ids of a bulk request's body."""
+    lines = [json.loads(line) for line in body.splitlines() if line]
+    return [line["index"]["_id"] for line in lines if "index" in line]
+
+
+def test_requests_in_flight_name_exactly_what_did_not_land(fake_server, monkeypatch):
+    """With two bulk requests on their way, a batch the cluster refuses whole is named with
+    every batch not sent after it, and exactly the articles that reached the index are not."""
+    monkeypatch.setattr("newsindex.engines.opensearch.engine.BATCH_ARTICLES", 2)
+    monkeypatch.setattr("newsindex.engines.opensearch.engine.time.sleep", lambda _s: None)
+    engine = fake_engine(fake_server)
+    stored: list[str] = []
+
+    def bulk(body: str) -> tuple[int, dict[str, Any]]:
+        found = _bulk_ids(body)
+        if "a3" in found:
+            return 400, {"error": {"type": "x", "reason": "index closed"}, "status": 400}
+        stored.extend(found)
+        return bulk_answer(*((article_id, 201) for article_id in found))
+
+    fake_server.routes["/_bulk"] = bulk
+    articles = [Article(id=f"a{i}", title=str(i)) for i in range(1, 10)]
+    with pytest.raises(EngineWriteError) as raised:
+        engine.write(articles)
+    assert {"a1", "a2"} <= set(stored)
+    assert sorted(raised.value.failed) == sorted({a.id for a in articles} - set(stored))
+    assert {"a3", "a4", "a9"} <= set(raised.value.failed)
+
+
+def test_a_later_version_waits_for_the_batch_on_its_way(fake_server, monkeypatch):
+    """An article sent again in the next batch is sent only once the batch holding its earlier
+    version has been answered, so the last version lands last."""
+    monkeypatch.setattr("newsindex.engines.opensearch.engine.BATCH_ARTICLES", 2)
+    engine = fake_engine(fake_server)
+    answered: list[list[str]] = []
+    order: list[tuple[str, list[str]]] = []
+    lock = threading.Lock()
+
+    def bulk(body: str) -> tuple[int, dict[str, Any]]:
+        found = _bulk_ids(body)
+        with lock:
+            order.append(("sent", found))
+        if found == ["a1", "a2"]:
+            threading.Event().wait(0.3)  # slow: the next batch must not overtake it
+        with lock:
+            answered.append(found)
+            order.append(("answered", found))
+        return bulk_answer(*((article_id, 201) for article_id in found))
+
+    fake_server.routes["/_bulk"] = bulk
+    first = Article(id="a1", title="first")
+    articles = [first, Article(id="a2", title="2"), Article(id="a1", title="last")]
+    assert engine.write(articles) == 3
+    assert order.index(("answered", ["a1", "a2"])) < order.index(("sent", ["a1"]))
+
+
+def test_an_import_of_many_requests_pauses_refresh(fake_server, monkeypatch):
+    """An import of more than one bulk request turns the index's refresh off before its
+    second request, gives back the interval it found afterwards, and refreshes once."""
+    monkeypatch.setattr("newsindex.engines.opensearch.engine.BATCH_ARTICLES", 2)
+    engine = fake_engine(fake_server)
+    fake_server.routes["/news/_settings/index.refresh_interval"] = (
+        200,
+        {"news": {"settings": {"index.refresh_interval": "30s"}}},
+    )
+    fake_server.routes["/_bulk"] = lambda body: bulk_answer(
+        *((article_id, 201) for article_id in _bulk_ids(body))
+    )
+    fake_server.requests.clear()
+    assert engine.write([Article(id=f"a{i}", title=str(i)) for i in range(1, 6)]) == 5
+    seen = [
+        (method, path, json.loads(body) if body and path != "/_bulk" else None)
+        for method, path, body in fake_server.requests
+    ]
+    off = ("PUT", "/news/_settings", {"index": {"refresh_interval": "-1"}})
+    back = ("PUT", "/news/_settings", {"index": {"refresh_interval": "30s"}})
+    bulks = [n for n, entry in enumerate(seen) if entry[1] == "/_bulk"]
+    assert len(bulks) == 3
+    assert seen.index(off) < bulks[1]
+    assert seen.count(off) == 1
+    assert seen[-2:] == [back, ("POST", "/news/_refresh", None)]
+
+
+def test_a_small_import_leaves_refresh_alone(fake_server):
+    """An import of one bulk request does not touch the index's settings."""
+    engine = fake_engine(fake_server)
+    fake_server.routes["/_bulk"] = bulk_answer(("a1", 201))
+    fake_server.requests.clear()
+    assert engine.write([Article(id="a1", title="One")]) == 1
+    assert [(m, p) for m, p, _ in fake_server.requests] == [
+        ("POST", "/_bulk"),
+        ("POST", "/news/_refresh"),
+    ]
+
+
+def test_snippet_from_the_marked_body():
+    """A short marked body becomes the local engine's snippet form: whole, whitespace
+    collapsed, the marked words spanned."""
     body = "First line.\n\nThe  peace talks resumed today.   More text follows."
-    snippet, spans = make_snippet(body, "The  \ue000peace\ue001 \ue000talks\ue001 resumed today.")
-    assert snippet == "… The peace talks resumed today. …"
+    marked = body.replace("peace", "\ue000peace\ue001").replace("talks", "\ue000talks\ue001")
+    snippet, spans = make_snippet(body, marked)
+    assert snippet == "First line. The peace talks resumed today. More text follows."
     assert [snippet[a:b] for a, b in spans] == ["peace", "talks"]
+
+
+def test_snippet_cut_around_the_marks_as_locally():
+    """From a long marked body, the snippet is the local engine's window: about 220
+    characters from a fifth of that before the best marks, cut at words, ``…`` at both ends."""
+    words = [f"w{n:03}" for n in range(200)]
+    body = " ".join(words)
+    marked = body.replace("w120", "\ue000w120\ue001")
+    snippet, spans = make_snippet(body, marked)
+    assert snippet == "… " + " ".join(words[111:156]) + " …"
+    assert [snippet[a:b] for a, b in spans] == ["w120"]
+    assert make_snippet(body, None)[0] == " ".join(words[:45]) + " …"
 
 
 # --- a real node ----------------------------------------------------------------------------------
@@ -490,6 +611,26 @@ def test_snippet_marks_like_local(engine):
 
 
 @pytest.mark.opensearch
+def test_snippet_as_long_as_locally_where_sentences_are_short(engine, tmp_path):
+    """Where the body's sentence around the matches is short, the snippet is still the
+    local engine's passage of about 220 characters, with the same words marked."""
+    hit = search(engine, "police playground").hits[0]
+    assert hit.id == "wnv2020-076"
+    assert hit.snippet == (
+        "… dangerous opioid drug, according to Kamloops Police, at the McDonald Park "
+        "playground. She managed to get a hold of the small bag and kept her child safe. In a "
+        "statement issued on Monday, the Royal Canadian Mounted Police …"
+    )
+    assert len(hit.snippet) == 224
+    assert [hit.snippet[a:b] for a, b in hit.highlights] == ["Police", "playground", "Police"]
+    local = NewsIndex.create(tmp_path / "local")
+    with local:
+        local.add([engine.article(hit.id)])
+        here = local.search("police playground").hits[0]
+    assert (here.snippet, here.highlights) == (hit.snippet, hit.highlights)
+
+
+@pytest.mark.opensearch
 def test_snippet_marks_an_exact_phrase(engine):
     """An exact phrase's words are marked where they stand together."""
     hit = search(engine, '"peace talks" geneva').hits[0]
@@ -687,4 +828,33 @@ def test_connect_creates_when_asked(opensearch_url, fresh_index):
     for _ in range(2):
         engine = OpenSearchEngine.connect([opensearch_url], fresh_index, create=True)
         assert engine.count() == 0
+        engine.close()
+
+
+@pytest.mark.opensearch
+def test_a_large_import_is_searchable_at_once_and_refresh_comes_back(
+    opensearch_url, fresh_index, monkeypatch
+):
+    """An import of many bulk requests is found by a search right after it, and leaves the
+    index's refresh as it found it; an interval of -1 a stopped import left is given back as
+    the default."""
+    monkeypatch.setattr("newsindex.engines.opensearch.engine.BATCH_ARTICLES", 7)
+    engine = OpenSearchEngine.create([opensearch_url], fresh_index)
+    client = engine.connection.client
+
+    def interval() -> str | None:
+        found = client.indices.get_settings(index=fresh_index, flat_settings=True)
+        return found[fresh_index]["settings"].get("index.refresh_interval")
+
+    try:
+        articles = [Article(id=f"w{i}", title=f"Wombat {i}", body="A wombat.") for i in range(50)]
+        client.indices.put_settings(index=fresh_index, body={"index": {"refresh_interval": "30s"}})
+        assert engine.write(articles[:25]) == 25
+        assert search(engine, "wombat").total == 25
+        assert interval() == "30s"
+        client.indices.put_settings(index=fresh_index, body={"index": {"refresh_interval": "-1"}})
+        assert engine.write(articles[25:]) == 25
+        assert search(engine, "wombat").total == 50
+        assert interval() is None
+    finally:
         engine.close()

@@ -403,12 +403,9 @@ def search_body(
             "pre_tags": [MARK_START],
             "post_tags": [MARK_END],
             "fields": {
-                "body": {
-                    "type": "unified",
-                    "fragment_size": SNIPPET_CHARS,
-                    "number_of_fragments": 1,
-                    "no_match_size": SNIPPET_CHARS,
-                }
+                # The whole body, marked: its sentences can be a few words long, so the
+                # snippet is cut from it as the local engine cuts its own (documents.py).
+                "body": {"type": "unified", "number_of_fragments": 0}
             },
             "max_analyzer_offset": 200_000,
         }

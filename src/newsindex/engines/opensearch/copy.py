@@ -99,32 +99,43 @@ def copy_into_alias(
         connection.call(
             aliases.put_settings, index=target, body={"index": {"refresh_interval": "-1"}}
         )
-    copied = present = 0
-    failed: dict[str, str] = {}
-    for chunk in _chunks(articles, batch):
-        if resumed:
-            lookup = functools.partial(
-                connection.call,
-                client.mget,
-                index=target,
-                body={"ids": [a.id for a in chunk]},
-                _source=False,
-            )
-            found = with_backoff(lookup, attempts=attempts, sleep=sleep)
-            there = {doc["_id"] for doc in found.get("docs", ()) if doc.get("found")}
-            present += len(there)
-            chunk = [a for a in chunk if a.id not in there]
-        if chunk:
-            # Sent again while the cluster is busy; a request it still refuses whole raises,
-            # and a rerun takes the copy from there.
-            done, errors = writer._send(chunk)
-            copied += done
-            failed.update(errors)
+    copied = present = failures = 0
+
+    def missing() -> Iterator[list[Article]]:
+        """The chunks' articles not in the target yet (all of them on a first run)."""
+        nonlocal present
+        for chunk in _chunks(articles, batch):
+            if resumed:
+                lookup = functools.partial(
+                    connection.call,
+                    client.mget,
+                    index=target,
+                    body={"ids": [a.id for a in chunk]},
+                    _source=False,
+                )
+                found = with_backoff(lookup, attempts=attempts, sleep=sleep)
+                there = {doc["_id"] for doc in found.get("docs", ()) if doc.get("found")}
+                present += len(there)
+                chunk = [a for a in chunk if a.id not in there]
+            if chunk:
+                yield chunk
+            elif progress is not None:
+                progress(copied + present + failures)
+
+    def report(stored: int, failed: int) -> None:
+        nonlocal copied, failures
+        copied, failures = stored, failed
         if progress is not None:
-            progress(copied + present + len(failed))
-    if failed:
-        reasons = "; ".join(sorted(set(failed.values()))[:3])
-        raise EngineWriteError(location, tuple(failed), reasons)
+            progress(copied + present + failures)
+
+    # Sent again while the cluster is busy; a request it still refuses whole stops the copy,
+    # and a rerun takes it from there.
+    streamed = writer._stream(missing(), report)
+    if streamed.stopped is not None:
+        raise streamed.stopped
+    if streamed.failed:
+        reasons = "; ".join(sorted(set(streamed.failed.values()))[:3])
+        raise EngineWriteError(location, tuple(streamed.failed), reasons)
     connection.call(aliases.put_settings, index=target, body={"index": {"refresh_interval": None}})
     connection.call(aliases.refresh, index=target)
     counted = int(connection.call(client.count, index=target)["count"])
@@ -141,7 +152,11 @@ def copy_into_alias(
     actions.append({"add": {"index": target, "alias": alias}})
     connection.call(aliases.update_aliases, body={"actions": actions})
     return CopyReport(
-        index=target, alias=alias, copied=copied, present=present, previous=tuple(previous)
+        index=target,
+        alias=alias,
+        copied=streamed.stored,
+        present=present,
+        previous=tuple(previous),
     )
 
 

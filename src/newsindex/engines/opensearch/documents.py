@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
-from newsindex.engines.opensearch.compile import MARK_END, MARK_START
+from newsindex.engines.opensearch.compile import MARK_END, MARK_START, SNIPPET_CHARS
 from newsindex.models import Article
 
 __all__ = ["make_snippet", "published_at", "to_article", "to_source"]
@@ -58,27 +59,98 @@ def to_article(source: dict[str, Any]) -> Article:
 
 
 _SPACE = re.compile(r"\s+")
+_MARKED = re.compile(f"{MARK_START}([^{MARK_END}]*){MARK_END}")
 
 
-def make_snippet(body: str, fragment: str | None) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """The snippet and its highlight spans from the server's marked ``fragment`` of ``body``,
-    in the local engine's form: whitespace collapsed, ``…`` where the body was cut."""
-    if not fragment:
-        return "", ()
-    text = _SPACE.sub(" ", fragment).strip()
-    plain = text.replace(MARK_START, "").replace(MARK_END, "")
-    flat = _SPACE.sub(" ", body).strip()
-    where = flat.find(plain)
-    before = "… " if where > 0 else ""
-    after = " …" if where >= 0 and where + len(plain) < len(flat) else ""
-    pieces: list[str] = [before]
-    length = len(before)
+def _unmark(marked: str) -> tuple[str, list[tuple[int, int]]]:
+    """The text of a marked field and the spans of its marked words."""
+    pieces: list[str] = []
     spans: list[tuple[int, int]] = []
-    for part in re.split(f"({MARK_START}[^{MARK_END}]*{MARK_END})", text):
-        if part.startswith(MARK_START):
-            word = part[1:-1]
-            spans.append((length, length + len(word)))
-            part = word
-        pieces.append(part)
-        length += len(part)
-    return "".join(pieces) + after, tuple(spans)
+    length = cursor = 0
+    for found in _MARKED.finditer(marked):
+        pieces.append(marked[cursor : found.start()])
+        length += found.start() - cursor
+        word = found.group(1)
+        spans.append((length, length + len(word)))
+        pieces.append(word)
+        length += len(word)
+        cursor = found.end()
+    pieces.append(marked[cursor:])
+    return "".join(pieces).replace(MARK_START, "").replace(MARK_END, ""), spans
+
+
+def _best_window(
+    text: str, spans: list[tuple[int, int]], width: int, term: Callable[[str], str]
+) -> int:
+    """Where the window of ``width`` characters holding the most distinct terms of marked
+    words (then the most marks) starts: at a mark."""
+    best_start, best_score = spans[0][0], (-1, -1)
+    right = 0
+    for left, (start, _end) in enumerate(spans):
+        right = max(right, left)
+        while right + 1 < len(spans) and spans[right + 1][1] <= start + width:
+            right += 1
+        window = spans[left : right + 1]
+        score = (len({term(text[a:b]) for a, b in window}), len(window))
+        if score > best_score:
+            best_start, best_score = start, score
+    return best_start
+
+
+def make_snippet(
+    body: str,
+    marked: str | None,
+    *,
+    width: int = SNIPPET_CHARS,
+    term: Callable[[str], str] = str.lower,
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The snippet and its highlight spans from the server's marked copy of ``body`` (the
+    whole field, the matched words between :data:`MARK_START` and :data:`MARK_END`), sized
+    and placed as the local engine places its own: about ``width`` characters around the
+    passage with the most distinct matched words, from a little before it, cut at word
+    boundaries, whitespace collapsed, ``…`` where the body was cut. Without marks, the head
+    of the body. ``term`` gives the term a marked word stands for (``prices`` and ``price``
+    are one term to a stemmer), as the window counts them."""
+    text, spans = _unmark(marked) if marked else (body, [])
+    start = 0
+    if spans:
+        # A little lead-in, so that the first match does not open the snippet cold.
+        start = _word_start(text, max(0, _best_window(text, spans, width, term) - width // 5))
+    while start < len(text) and text[start].isspace():
+        start += 1
+    end = min(len(text), _word_end(text, min(len(text), start + width)))
+    pieces: list[str] = ["… "] if text[:start].strip() else []
+    length = len(pieces[0]) if pieces else 0
+    highlights: list[tuple[int, int]] = []
+    cursor = start
+    for span_start, span_end in spans:
+        if span_start < cursor or span_end > end:
+            continue
+        gap = _SPACE.sub(" ", text[cursor:span_start])
+        pieces.append(gap)
+        length += len(gap)
+        highlights.append((length, length + span_end - span_start))
+        pieces.append(text[span_start:span_end])
+        length += span_end - span_start
+        cursor = span_end
+    pieces.append(_SPACE.sub(" ", text[cursor:end]))
+    snippet = "".join(pieces).rstrip()
+    if not snippet:
+        return "", ()
+    if end < len(text) and text[end:].strip():
+        snippet += " …"
+    return snippet, tuple(highlights)
+
+
+def _word_start(text: str, offset: int) -> int:
+    """``offset`` moved back to the start of the word it falls in."""
+    while offset > 0 and not text[offset - 1].isspace():
+        offset -= 1
+    return offset
+
+
+def _word_end(text: str, offset: int) -> int:
+    """``offset`` moved on to the end of the word it falls in."""
+    while offset < len(text) and not text[offset].isspace():
+        offset += 1
+    return offset

@@ -3,10 +3,17 @@
 Articles keep the ids the local engine gives them (``models.make_article_id``), used as the
 documents' ``_id``, so importing the same articles again replaces them. Writes are refreshed
 before they return, so a search right after an ``add`` sees it, as locally.
+
+A write goes out as bulk requests, :data:`IN_FLIGHT` of them at a time. An import of more than
+one request turns the index's periodic refresh off while it runs and back on (with one refresh)
+when it ends, as OpenSearch's guidance for bulk loads has it: each refresh makes a small
+segment that merging then pays for again, and nobody but this import needs to see the
+articles before it returns.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import functools
@@ -15,6 +22,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import attrs
@@ -48,6 +56,8 @@ from newsindex.query.tree import ParsedQuery
 
 __all__ = [
     "BATCH_ARTICLES",
+    "BATCH_BYTES",
+    "IN_FLIGHT",
     "MAX_RESULT_WINDOW",
     "OpenSearchEngine",
     "is_busy",
@@ -55,10 +65,16 @@ __all__ = [
 ]
 
 BATCH_ARTICLES = 500
-"""Articles sent in one bulk request."""
+"""The most articles sent in one bulk request."""
 
-BATCH_BYTES = 8 * 1024 * 1024
-"""A bulk request is sent once its articles reach this many characters, whatever their count."""
+BATCH_BYTES = 5 * 1024 * 1024
+"""A bulk request is sent once its documents reach about this many bytes of JSON, whatever
+their count: the low end of the 5-15 MB OpenSearch suggests, so that long articles do not make
+requests the cluster must hold whole in memory."""
+
+IN_FLIGHT = 2
+"""Bulk requests on their way at once: one index shard takes each on its own write thread, and
+the next request is read and prepared while the cluster works on the last."""
 
 WRITE_ATTEMPTS = 5
 """How often a bulk item the cluster was too busy for (429, 5xx) is sent before giving up."""
@@ -81,6 +97,19 @@ class _Batch:
     pending: dict[str, Article]
     stored: int = 0
     failed: dict[str, str] = attrs.Factory(dict)
+
+
+@attrs.frozen
+class _Streamed:
+    """What a stream of bulk batches did."""
+
+    stored: int
+    """Articles stored."""
+    failed: dict[str, str]
+    """The reason of each article that did not land (those not sent after ``stopped`` too)."""
+    stopped: NewsIndexError | None
+    """The error of a request the cluster still refused whole after backoff, which ended the
+    stream; None if every batch was sent."""
 
 
 class OpenSearchEngine:
@@ -227,32 +256,79 @@ class OpenSearchEngine:
         :class:`EngineWriteError` naming them all (those not sent after the cluster stopped
         answering too), after the others are stored and visible. ``procs`` and ``limitmb`` are
         the local engine's and have no use here."""
-        stored = 0
-        failed: dict[str, str] = {}
-        batches = _batches(articles)
-        for batch in batches:
-            sent = _Batch({article.id: article for article in batch})
-            stopped: NewsIndexError | None = None
-            try:
-                self._send_batch(sent)
-            except NewsIndexError as error:
-                stopped = error
-            stored += sent.stored
-            failed.update(sent.failed)
+        paused: dict[str, str | None] = {}
+
+        def pausing(batches: Iterator[list[Article]]) -> Iterator[list[Article]]:
+            for number, batch in enumerate(batches):
+                if number == 1:  # more than one request: an import worth pausing refresh for
+                    paused.update(self._pause_refresh())
+                yield batch
+
+        def report(stored: int, failed: int) -> None:
             if progress is not None:
                 progress(stored)
+
+        try:
+            streamed = self._stream(pausing(_batches(articles)), report)
+        finally:
+            # An unreachable cluster is reported by the stream; these only tidy up.
+            with contextlib.suppress(NewsIndexError):
+                self._resume_refresh(paused)
+            with contextlib.suppress(NewsIndexError):
+                self._refresh()
+        if streamed.failed:
+            reasons = list(dict.fromkeys(streamed.failed.values()))
+            raise EngineWriteError(self.location, tuple(streamed.failed), "; ".join(reasons[:3]))
+        return streamed.stored
+
+    def _stream(
+        self, batches: Iterator[list[Article]], report: Callable[[int, int], None]
+    ) -> _Streamed:
+        """Send ``batches``, :data:`IN_FLIGHT` requests at a time; ``report`` is called with the
+        articles stored and failed so far as each batch ends. A batch holding an article of a
+        batch still on its way waits for it, so the later version lands last. When a request
+        is refused whole after backoff, nothing more is sent: the articles of the batches on
+        their way that did not land, and of the batches after them, are failed. An exception
+        from ``batches`` is raised once the batches on their way have ended."""
+        stored = 0
+        failed: dict[str, str] = {}
+        stopped: NewsIndexError | None = None
+        running: collections.deque[tuple[Future[None], _Batch, frozenset[str]]] = (
+            collections.deque()
+        )
+
+        def settle() -> None:
+            nonlocal stored, stopped
+            future, sent, _ids = running.popleft()
+            try:
+                future.result()
+            except NewsIndexError as error:
+                # What was not stored of this batch did not land.
+                failed.update((article_id, str(error)) for article_id in sent.pending)
+                stopped = stopped or error
+            stored += sent.stored
+            failed.update(sent.failed)
+            report(stored, len(failed))
+
+        with ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix="newsindex-bulk") as pool:
+            try:
+                for batch in batches:
+                    sent = _Batch({article.id: article for article in batch})
+                    ids = frozenset(sent.pending)
+                    while running and (
+                        len(running) >= IN_FLIGHT or any(ids & other for *_, other in running)
+                    ):
+                        settle()
+                    if stopped is not None:
+                        failed.update((article_id, "not sent after that") for article_id in ids)
+                        break
+                    running.append((pool.submit(self._send_batch, sent), sent, ids))
+            finally:
+                while running:
+                    settle()
             if stopped is not None:
-                # The cluster stopped answering: what was not stored, and the articles not
-                # sent yet, did not land.
-                failed.update((article_id, str(stopped)) for article_id in sent.pending)
                 failed.update((a.id, "not sent after that") for rest in batches for a in rest)
-                break
-        with contextlib.suppress(NewsIndexError):  # an unreachable cluster is reported below
-            self._refresh()
-        if failed:
-            reasons = list(dict.fromkeys(failed.values()))
-            raise EngineWriteError(self.location, tuple(failed), "; ".join(reasons[:3]))
-        return stored
+        return _Streamed(stored, failed, stopped)
 
     def _bulk(self, actions: list[dict[str, Any]]) -> dict[str, Any]:
         """One bulk request, sent again with backoff while the cluster is busy, times out or
@@ -260,14 +336,6 @@ class OpenSearchEngine:
         send = functools.partial(self._call, self.connection.client.bulk, body=actions)
         answer: dict[str, Any] = with_backoff(send, attempts=WRITE_ATTEMPTS)
         return answer
-
-    def _send(self, batch: list[Article]) -> tuple[int, dict[str, str]]:
-        """Send one batch, again for the items refused as too busy: how many were stored and
-        the reason of each article that was not. A request the cluster still refuses whole
-        after backoff raises its error."""
-        sent = _Batch({article.id: article for article in batch})
-        self._send_batch(sent)
-        return sent.stored, sent.failed
 
     def _send_batch(self, sent: _Batch) -> None:
         """Send ``sent.pending``, counting what is stored and noting what failed as it goes
@@ -295,6 +363,37 @@ class OpenSearchEngine:
             if not retry:
                 break
             time.sleep(_backoff(attempt))
+
+    def _pause_refresh(self) -> dict[str, str | None]:
+        """Turn the periodic refresh of the index (of each index behind an alias) off; return
+        the interval to give each back. An interval of ``-1`` found here is one an import that
+        stopped left behind: it is given back as the default. Where the settings cannot be
+        read or changed (a user allowed to write but not to change settings), the import
+        runs with refresh on."""
+        client = self.connection.client
+        try:
+            found = self._call(
+                client.indices.get_settings,
+                index=self.index,
+                name="index.refresh_interval",
+                flat_settings=True,
+            )
+            previous: dict[str, str | None] = {}
+            for name, info in found.items():
+                interval = (info.get("settings") or {}).get("index.refresh_interval")
+                previous[name] = None if interval in (None, "-1") else str(interval)
+            off = {"index": {"refresh_interval": "-1"}}
+            for name in previous:
+                self._call(client.indices.put_settings, index=name, body=off)
+        except NewsIndexError:
+            return {}
+        return previous
+
+    def _resume_refresh(self, previous: dict[str, str | None]) -> None:
+        """Give each index the refresh interval :meth:`_pause_refresh` took."""
+        for name, interval in previous.items():
+            body = {"index": {"refresh_interval": interval}}
+            self._call(self.connection.client.indices.put_settings, index=name, body=body)
 
     def _refresh(self) -> None:
         self._call(self.connection.client.indices.refresh, index=self.index)
@@ -494,12 +593,19 @@ class OpenSearchEngine:
                 break
         return after
 
-    @staticmethod
-    def _hit(found: dict[str, Any], rank: int, snippets: bool) -> Hit:
+    def _term(self, word: str) -> str:
+        """The stemmed term a marked word of the body stands for (the word itself if it has
+        none)."""
+        terms = self._analyzers[True].terms(word)
+        return terms[0] if terms else word.lower()
+
+    def _hit(self, found: dict[str, Any], rank: int, snippets: bool) -> Hit:
         source = found["_source"]
-        fragments = found.get("highlight", {}).get("body") or [None]
+        marked = found.get("highlight", {}).get("body") or [None]
         snippet, highlights = (
-            make_snippet(source.get("body") or "", fragments[0]) if snippets else ("", ())
+            make_snippet(source.get("body") or "", marked[0], term=self._term)
+            if snippets
+            else ("", ())
         )
         return Hit(
             id=source["id"],
@@ -544,12 +650,19 @@ def with_backoff(
     raise AssertionError("unreachable")
 
 
+def _size(article: Article) -> int:
+    """About how many bytes of JSON the article's document and action line take."""
+    text = (article.title, article.body, article.url or "", *article.authors, *article.tags)
+    return 300 + sum(len(part.encode("utf-8")) for part in text)
+
+
 def _batches(articles: Iterable[Article]) -> Iterator[list[Article]]:
+    """``articles`` in lists of at most :data:`BATCH_ARTICLES`, and about :data:`BATCH_BYTES`."""
     batch: list[Article] = []
     size = 0
     for article in articles:
         batch.append(article)
-        size += len(article.body) + len(article.title)
+        size += _size(article)
         if len(batch) >= BATCH_ARTICLES or size >= BATCH_BYTES:
             yield batch
             batch, size = [], 0
