@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from importlib.metadata import version
@@ -462,7 +463,7 @@ class TestShowStatsDelete:
         assert data["first_published"] == "2025-02-01T00:00:00+00:00"
         assert data["last_published"] == "2025-03-20T00:00:00+00:00"
         assert data["size_bytes"] > 0
-        assert data["path"] == str(cli_index)
+        assert data["path"] == data["location"] == str(cli_index)
 
     def test_stats_no_index(self, tmp_path):
         """`stats` without an index is exit 1 with the way out."""
@@ -734,7 +735,7 @@ class TestIndexURL:
         """`stats --json` and `stats` of a URL with a password print no password."""
         fake_cluster.indexes["news"] = {}
         data = json.loads(run("stats", "--json", "--index", URL).stdout)
-        assert data["path"] == "http://127.0.0.1:9200/news"
+        assert data["location"] == data["path"] == "http://127.0.0.1:9200/news"
         assert PASSWORD not in run("stats", "--index", URL).stdout
 
     def test_missing_index_hides_the_password(self, fake_cluster):
@@ -753,6 +754,20 @@ class TestIndexURL:
         assert result.stderr == (
             "Error: 'http://ana:***@h:9200/a/news' is not an index URL: its path must be the "
             "index name alone, as in http://host:9200/news.\n"
+        )
+
+    def test_copy_to_an_unreachable_cluster_shows_no_bar(self, cli_index):
+        """`copy` to a cluster it cannot reach prints the error alone, no "Copying" bar first."""
+        pytest.importorskip("opensearchpy")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        target = f"http://127.0.0.1:{port}/news"
+        result = run("copy", "--index", cli_index, "--to", target)
+        assert result.exit_code == 1
+        assert result.stderr == (
+            f"Error: Cannot reach OpenSearch at 'http://127.0.0.1:{port}' (Connection refused): "
+            "check that it is running and that the address and port are right.\n"
         )
 
     def test_delete(self, fake_cluster, tmp_path):

@@ -29,6 +29,7 @@ from newsindex.errors import (
     EngineTimeoutError,
     EngineVersionError,
     EngineWriteError,
+    IndexExistsError,
     IndexNotFoundError,
     IndexVersionError,
     InvalidArgumentError,
@@ -151,6 +152,29 @@ def test_refused_credentials(fake_server, status, what):
     assert str(raised.value) == (
         f"OpenSearch at '{fake_server.url.replace('http://', 'http://reader:***@')}' {what} "
         f"(HTTP {status}): check the credentials and the user's permissions on the index."
+    )
+
+
+def test_https_to_a_plain_server_says_so(fake_server):
+    """https:// to a server without TLS is a connection error saying why, in clean words."""
+    url = fake_server.url.replace("http://", "https://")
+    with pytest.raises(EngineConnectionError) as raised:
+        OpenSearchEngine.connect([url], "news", timeout=5)
+    assert str(raised.value) == (
+        f"Cannot reach OpenSearch at '{url}' (TLS failed: the server did not answer in TLS, as "
+        "at an http:// address): check that it is running and that the address and port are "
+        "right."
+    )
+
+
+def test_creating_an_index_that_exists_asks_for_another_name(fake_server):
+    """create() of an index the cluster has says to choose another index name."""
+    fake_server.routes["/"] = (200, info("3.6.0"))
+    with pytest.raises(IndexExistsError) as raised:
+        OpenSearchEngine.create([fake_server.url], "news")
+    assert str(raised.value) == (
+        f"An index already exists at '{fake_server.url}/news': open it instead, or choose "
+        "another index name."
     )
 
 

@@ -154,10 +154,12 @@ class TestJson:
         assert Article.from_dict(json.loads(article_json(article))) == article
 
     def test_stats_json(self):
-        """Stats as JSON have ISO dates and numbers."""
+        """Stats as JSON have ISO dates and numbers, and the index's location under both
+        ``location`` and ``path``."""
         data = json.loads(stats_json(STATS))
         assert data == {
             "path": "news",
+            "location": "news",
             "articles": 1234,
             "first_published": "2004-11-13T00:00:00+00:00",
             "last_published": "2025-03-16T04:16:00+00:00",

@@ -473,18 +473,23 @@ def copy(
     one step once all are there: readers see the old articles or all the new ones. If the copy
     stops part way, run the same command again: it sends only what is missing.
     """
-    with _open(index_dir, ca_certs) as index:
+    with _open(index_dir, ca_certs) as index, contextlib.ExitStack() as shown:
+        bar: Any = None
         done = 0
-        with click.progressbar(length=len(index), label="Copying", file=sys.stderr) as bar:
 
-            def progress(count: int) -> None:
-                nonlocal done
-                bar.update(count - done)
-                done = count
+        def progress(count: int) -> None:
+            # The bar shows once the target is ready, not before an error about it.
+            nonlocal bar, done
+            if bar is None:
+                bar = shown.enter_context(
+                    click.progressbar(length=len(index), label="Copying", file=sys.stderr)
+                )
+            bar.update(count - done)
+            done = count
 
-            report = index.copy_to(
-                to, ca_certs=ca_certs, shards=shards, replicas=replicas, progress=progress
-            )
+        report = index.copy_to(
+            to, ca_certs=ca_certs, shards=shards, replicas=replicas, progress=progress
+        )
     click.echo(render.copy_json(report) if as_json else render.format_copy(report))
 
 

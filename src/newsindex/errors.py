@@ -104,8 +104,9 @@ class IndexExistsError(NewsIndexError):
 
     def __init__(self, path: object) -> None:
         self.path = str(path)
+        other = "index name" if self.path.startswith(("http://", "https://")) else "folder"
         super().__init__(
-            f"An index already exists at '{self.path}': open it instead, or choose another folder."
+            f"An index already exists at '{self.path}': open it instead, or choose another {other}."
         )
 
 

@@ -261,7 +261,7 @@ class IndexStats:
     """What an index holds."""
 
     path: str
-    """The index folder."""
+    """Where the index is: its folder, or its URL on OpenSearch (``NewsIndex.location``)."""
     articles: int
     """Number of articles."""
     first_published: dt.datetime | None

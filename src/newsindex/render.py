@@ -137,9 +137,10 @@ def article_json(article: Article) -> str:
 
 
 def stats_json(stats: IndexStats) -> str:
-    """Index statistics as a JSON object."""
+    """Index statistics as a JSON object; ``location`` is the folder or the OpenSearch index's
+    URL (password hidden), and ``path`` the same, kept for readers of older output."""
     data = {k: _jsonable(v) for k, v in attrs.asdict(stats, recurse=False).items()}
-    data["path"] = redact(stats.path)
+    data["path"] = data["location"] = redact(stats.path)
     return json.dumps(data, ensure_ascii=False)
 
 

@@ -187,6 +187,12 @@ def _root_reason(exc: BaseException) -> str:
     while exc.__cause__ is not None or exc.__context__ is not None:
         exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
     text = str(exc)
+    if "WRONG_VERSION_NUMBER" in text:
+        # What a server without TLS answers an https:// request with.
+        return "TLS failed: the server did not answer in TLS, as at an http:// address"
+    tls = re.search(r"\[SSL(?:: [A-Z0-9_]+)?\] ([^(\]]+?)(?: \(_ssl\.c:\d+\))?(?:$|['\")])", text)
+    if tls:
+        return f"TLS failed: {tls.group(1)}"
     match = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
     return match.group(1) if match else text.split(": ")[-1]
 

@@ -99,6 +99,8 @@ def copy_into_alias(
         connection.call(
             aliases.put_settings, index=target, body={"index": {"refresh_interval": "-1"}}
         )
+    if progress is not None:
+        progress(0)  # the target is ready
     copied = present = failures = 0
 
     def missing() -> Iterator[list[Article]]:
