@@ -36,7 +36,6 @@ from whoosh.matching import FilterMatcher
 
 from newsindex import Article, NewsIndex
 from newsindex.engines.whoosh import compile as compile_module
-from newsindex.engines.whoosh import phrases as phrases_module
 from newsindex.engines.whoosh.codec.impacts import read_impacts
 from newsindex.engines.whoosh.compile import DateFiltered, DateFilterMatcher
 from newsindex.ingest import read_paths, sample_paths
@@ -255,45 +254,37 @@ def test_phrases_match_as_whooshs_own(sample_news, monkeypatch, query):
 @pytest.mark.parametrize(
     ("query", "from_pairs"),
     [
-        ('"the united states"', True),  # two pairs, then the places checked
+        ('"prime minister"', True),  # one pair: its term
+        ('title:"prime minister"', True),
+        ('"united states" -iraq', True),
+        ('"the united states"', True),  # two pairs at their places
         ('"the prime minister"', True),
-        ('"said that the"', False),  # "that the" is no pair: "the" in none, the places tell
         ('title:"australia votes 2007"', True),
+        ('"one of the most"', True),  # "of the" is no pair: "one of" and "the most" pin it
+        ('"one of the"', False),  # "the" in no pair
+        ('"said that the"', False),  # "that the" is no pair, and "the" in none
         ('"of the"', False),  # two common words: no pair, the positions answer
-        ('"prime minister" "of the"', False),  # two phrases: Whoosh's collector
+        ('"prime minister" "of the"', True),  # two phrases: Whoosh's collector
     ],
 )
-def test_phrases_from_pairs_are_the_positional_answers(
+def test_phrases_from_pairs_match_as_the_positions_do(
     multi_segment, monkeypatch, query, from_pairs
 ):
-    """An exact phrase found from its word pairs has the ids, scores and total of the same
-    phrase found from its words' positions, and of Whoosh's phrase matcher."""
-    told: list[bool] = []
-    real = phrases_module.pair_candidates
+    """An exact phrase whose every word is in an indexed pair is found from the pairs: the same
+    articles and total as from its words' positions, scored by the pairs (so the scores
+    differ); the same numbers on the fast paths and Whoosh's. Other phrases are positions."""
+    compiled: list = []
+    real = compile_module._phrase
 
-    def spied(phrase, searcher):
-        found = real(phrase, searcher)
-        told.append(found is not None)
-        return found
+    def spied(node, field, boost, reader):
+        compiled.append(real(node, field, boost, reader))
+        return compiled[-1]
 
-    monkeypatch.setattr(phrases_module, "pair_candidates", spied)
-    fast, whoosh, _taken = fast_and_whoosh(multi_segment, query)
-    assert any(told) == from_pairs
-    monkeypatch.setattr(phrases_module, "pair_candidates", lambda phrase, searcher: None)
-    assert answers(multi_segment, query) == fast == whoosh
-    assert fast[2] > 0
-
-
-@pytest.mark.parametrize(
-    "query", ['"prime minister"', 'title:"prime minister"', '"united states" -iraq', '"of the"']
-)
-def test_a_two_word_phrase_is_its_pair(multi_segment, monkeypatch, query):
-    """A two-word phrase whose pair is indexed is that pair's term: the same articles and total
-    as the phrase read from its words' positions, scored as one term (its pair's BM25), the
-    same numbers on the fast paths and Whoosh's; two common words stay a phrase of positions."""
+    monkeypatch.setattr(compile_module, "_phrase", spied)
     fast, whoosh, _taken = fast_and_whoosh(multi_segment, query)
     assert fast == whoosh
     assert fast[2] > 0
+    assert any(q.fieldname.endswith("_pairs") for q in compiled) == from_pairs
     ours = multi_segment.search(query, limit=10_000, snippets=False)
 
     def positions_only(node, field, boost, reader):
@@ -304,7 +295,7 @@ def test_a_two_word_phrase_is_its_pair(multi_segment, monkeypatch, query):
     assert {h.id for h in ours.hits} == {h.id for h in positional.hits}
     assert ours.total == positional.total == fast[2]
     same_scores = [h.score for h in ours.hits] == [h.score for h in positional.hits]
-    assert same_scores == (query == '"of the"')
+    assert same_scores == (not from_pairs)
 
 
 # --- newsindex's own matchers -------------------------------------------------------------------

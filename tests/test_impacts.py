@@ -113,7 +113,12 @@ def test_written_figures_are_those_of_the_blocks(make_index, limitmb):
         matcher._next_block()
     assert len(computed) >= MIN_BLOCKS
     rows = [tuple(column[j] for column in stored) for j in range(len(stored[0]))]
-    assert [row[:5] for row in rows] == computed
+    # A block packed from runs' pieces of fewer than MIN_PIECE postings has unknown figures.
+    known = [row[1:5] != UNKNOWN for row in rows]
+    assert all(known) if limitmb == 128 else sum(known) >= len(rows) - 2
+    assert [row[:5] for row, is_known in zip(rows, known, strict=True) if is_known] == [
+        figures for figures, is_known in zip(computed, known, strict=True) if is_known
+    ]
     assert [row[5:] for row in rows] == layouts
 
 

@@ -90,7 +90,8 @@ class TestOpening:
         with pytest.raises(IndexVersionError) as info:
             NewsIndex.open(tmp_path)
         assert str(info.value) == (
-            f"The index at '{tmp_path}' has schema version 99, this newsindex needs 4: "
+            f"The index at '{tmp_path}' has schema version 99, "
+            f"this newsindex needs {SCHEMA_VERSION}: "
             f"run 'newsindex reindex --index {tmp_path}' or import the articles again."
         )
 
@@ -163,7 +164,7 @@ class TestStats:
         assert stats.last_published == dt.datetime(2025, 4, 2, 9, 0, tzinfo=UTC)
         assert stats.last_published.tzinfo == UTC
         assert stats.size_bytes > 0
-        assert stats.schema_version == SCHEMA_VERSION == 4
+        assert stats.schema_version == SCHEMA_VERSION == 5
         assert stats.path == str(news.path)
 
     def test_empty_index(self, empty_news):

@@ -1,7 +1,8 @@
 """Adjacent word pairs: each two neighbouring terms of a text as one term of their own.
 
-The index keeps them (``title_pairs``, ``body_pairs``) so that a two-word phrase is one term
-lookup, and so that a query of several words can reward articles where its words stand side by
+The index keeps them (``title_pairs``, ``body_pairs``), with the position of each pair's first
+term, so that a two-word phrase is one term lookup, a longer one is checked from its pairs'
+places alone, and a query of several words can reward articles where its words stand side by
 side. Common-grams style: a pair of two very common words (``of the``) is left out, so that such
 pairs do not flood the index; a common word joined to its neighbour (``the willing``) is kept.
 
@@ -17,7 +18,14 @@ from collections.abc import Sequence
 
 from newsindex.analysis.analyzer import NewsAnalyzer
 
-__all__ = ["COMMON_WORDS", "PAIR_SEPARATOR", "common_terms", "pair_term", "word_pairs"]
+__all__ = [
+    "COMMON_WORDS",
+    "PAIR_SEPARATOR",
+    "common_terms",
+    "pair_positions",
+    "pair_term",
+    "word_pairs",
+]
 
 PAIR_SEPARATOR = " "
 """Joins the two terms of a pair: terms never hold whitespace, so a pair is never a term."""
@@ -52,3 +60,19 @@ def word_pairs(terms: Sequence[str], common: frozenset[str]) -> list[str]:
         for first, second in itertools.pairwise(terms)
         if first not in common or second not in common
     ]
+
+
+def pair_positions(terms: Sequence[str], common: frozenset[str]) -> dict[str, list[int]]:
+    """Each indexed pair of a sequence of terms (see :func:`word_pairs`) and the positions
+    of its first term, in order of first use."""
+    where: dict[str, list[int]] = {}
+    for position, (first, second) in enumerate(itertools.pairwise(terms)):
+        if first in common and second in common:
+            continue
+        pair = first + PAIR_SEPARATOR + second
+        found = where.get(pair)
+        if found is None:
+            where[pair] = [position]
+        else:
+            found.append(position)
+    return where

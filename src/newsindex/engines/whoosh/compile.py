@@ -79,16 +79,24 @@ def _expand_prefix(reader, field: str, prefixes: tuple[str, ...]) -> list[str]:
 
 
 def _phrase(node: Phrase, field: str, boost: float, reader) -> wq.Query:
-    """A phrase in one field: an exact two-word phrase whose pair the index keeps (see
-    :mod:`newsindex.analysis.pairs`) is that pair's term, matching the same articles and scored
-    by how often the pair occurs, as one term (OpenSearch scores a two-word phrase from
-    ``index_phrases`` the same way); any other, Whoosh's phrase of positions."""
-    pairs = PAIR_FIELDS.get(field)
+    """A phrase in one field. An exact phrase whose every word is in a pair the index keeps
+    (see :mod:`newsindex.analysis.pairs`) is found from its pairs: two words are their pair's
+    term, more are their pairs at their places (pairs of two common words, not indexed, are
+    skipped: their neighbours' pairs pin their words). Either way the same articles match as
+    from the words' positions; they are scored by the pairs, as one term each (OpenSearch's
+    ``index_phrases`` scores a phrase from its pairs too). Any other phrase is Whoosh's phrase
+    of positions."""
+    pairs_field = PAIR_FIELDS.get(field)
     schema = reader.schema
-    if node.slop == 0 and len(node.words) == 2 and pairs is not None and pairs in schema:
+    if node.slop == 0 and len(node.words) >= 2 and pairs_field and pairs_field in schema:
         common = common_terms(schema[field].analyzer)
-        if not all(word in common for word in node.words):
-            return TermQuery(pairs, pair_term(*node.words), boost=boost)
+        words = node.words
+        places = [i for i in range(len(words) - 1) if not {words[i], words[i + 1]} <= common]
+        if {j for i in places for j in (i, i + 1)} == set(range(len(words))):
+            pairs = [pair_term(words[i], words[i + 1]) for i in places]
+            if len(pairs) == 1:
+                return TermQuery(pairs_field, pairs[0], boost=boost)
+            return PhraseQuery(pairs_field, pairs, slop=1, boost=boost, offsets=places)
     return PhraseQuery(field, list(node.words), slop=node.slop + 1, boost=boost)
 
 
@@ -288,15 +296,38 @@ class AdjacentWordsMatcher(SpanNear2.SpanNear2Matcher):
     spans, at a fraction of the cost per candidate document.
     """
 
+    def __init__(self, ms: list, *, offsets: Sequence[int] | None = None, **options: Any) -> None:
+        self.offsets = offsets  # before Whoosh's constructor, which finds the first match
+        super().__init__(ms, **options)
+
     def _get_spans(self) -> list[Span]:
-        starts = phrase_starts([m.value_as("positions") for m in self.ms])
-        last = len(self.ms) - 1
+        starts = phrase_starts([m.value_as("positions") for m in self.ms], self.offsets)
+        last = self.offsets[-1] if self.offsets else len(self.ms) - 1
         return [Span(start, start + last) for start in sorted(starts)]
 
 
 class PhraseQuery(wq.Phrase):
     """Whoosh's phrase query; exact phrases (``slop`` 1) match through
-    :class:`AdjacentWordsMatcher`."""
+    :class:`AdjacentWordsMatcher`. ``offsets``: each word's place in the phrase, where the
+    words are not side by side (a phrase of pairs leaving out a pair between two of them)."""
+
+    def __init__(
+        self,
+        fieldname: str,
+        words: list,
+        *,
+        slop: int = 1,
+        boost: float = 1.0,
+        offsets: Sequence[int] | None = None,
+    ) -> None:
+        super().__init__(fieldname, words, slop=slop, boost=boost)
+        self.offsets = tuple(offsets) if offsets is not None else None
+
+    def __eq__(self, other: object) -> bool:
+        return super().__eq__(other) and self.offsets == getattr(other, "offsets", None)
+
+    def __hash__(self) -> int:
+        return super().__hash__() ^ hash(self.offsets)
 
     def is_exact(self, schema) -> bool:
         """Whether this is an exact phrase on a field with positions (else Whoosh's own)."""
@@ -327,7 +358,7 @@ class PhraseQuery(wq.Phrase):
         if terms is None:
             return matching.NullMatcher()
         words = [TermQuery(self.fieldname, term).matcher(searcher, context) for term in terms]
-        found = AdjacentWordsMatcher(words, slop=1, ordered=True, mindist=1)
+        found = AdjacentWordsMatcher(words, slop=1, ordered=True, mindist=1, offsets=self.offsets)
         return matching.WrappingMatcher(found, boost=self.boost) if self.boost != 1.0 else found
 
 

@@ -2,12 +2,10 @@
 
 An exact phrase on its own (the commonest phrase query) is evaluated from posting lists
 directly: Whoosh's phrase matcher does its most costly work, finding the first match, when it
-is built. Where the index holds the phrase's word pairs (``title_pairs``, ``body_pairs``: see
-:mod:`newsindex.analysis.pairs`), the articles that can hold it come from those: for two words
-the pair's postings are the matches, with no position read; for more, the articles holding
-every pair are the candidates whose words' places are checked. Else the words' postings are
-read, rarest word first, checking the words' places after each. The scores are the ones
-Whoosh's matcher gives, number for number.
+is built. The words' postings are read, rarest first, checking their places after each. A
+phrase the index answers from its word pairs (see ``compile._phrase``) comes here as a phrase
+of pairs in a pairs field, each at its place. The scores are the ones Whoosh's matcher gives,
+number for number.
 """
 
 from __future__ import annotations
@@ -21,10 +19,8 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher
 
-from newsindex.analysis.pairs import common_terms, pair_term
-from newsindex.engines.whoosh.codec.schema import PAIR_FIELDS
 from newsindex.engines.whoosh.compile import PhraseQuery, phrase_starts
-from newsindex.engines.whoosh.postings import Unsupported, posting_blocks, postings_in, postings_of
+from newsindex.engines.whoosh.postings import Unsupported, postings_in
 from newsindex.engines.whoosh.ranking import BM25Scorer, NewsWeighting
 
 __all__ = ["phrase_scores", "phrases_of"]
@@ -62,29 +58,13 @@ def phrase_scores(phrase: PhraseQuery, searcher: Any, weighting: NewsWeighting) 
     scorers = [weighting.scorer(searcher, fieldname, word) for word in words]
     if not all(isinstance(scorer, BM25Scorer) for scorer in scorers):
         raise Unsupported(phrase)
-    candidates = pair_candidates(phrase, searcher)
-    if candidates is not None and not candidates:
-        return {}
-    if candidates is not None and len(words) == 2:  # the pair's postings are the matches
-        deleted = reader.deleted_docs_set if reader.has_deletions() else ()
-        matched = [docnum for docnum in candidates if docnum not in deleted]
-        per_word = []
-        for word, scorer in zip(words, scorers, strict=True):
-            leaf = _leaf(reader.postings(fieldname, word))
-            docnums, found = postings_of(leaf, matched, reader=reader)
-            if docnums != matched:  # the pairs and the words disagree: never in a sound index
-                raise Unsupported(phrase)
-            per_word.append(scorer.scores(matched, found))
-        return _scored(phrase, matched, per_word)
     weights: dict[int, dict[int, float]] = {}
     values: dict[int, dict[int, bytes]] = {}
-    wanted: list[int] = candidates or []
+    wanted: list[int] = []
     seen: list[int] = []  # the words read so far, rarest first
     for i in sorted(range(len(words)), key=lambda i: reader.doc_frequency(fieldname, words[i])):
         matcher = reader.postings(fieldname, words[i])
-        weights[i], values[i] = postings_in(
-            matcher, wanted if seen or candidates is not None else None, reader
-        )
+        weights[i], values[i] = postings_in(matcher, wanted if seen else None, reader)
         seen.append(i)
         if len(seen) == 1:
             wanted = sorted(values[i])
@@ -93,7 +73,8 @@ def phrase_scores(phrase: PhraseQuery, searcher: Any, weighting: NewsWeighting) 
             # One key per document, the words' values in reading order: at C speed but for
             # the combinations not seen before (most postings hold a single position).
             keys = zip(*[map(values[j].__getitem__, common) for j in seen], strict=True)
-            side_by_side = _SideBySide(seen)
+            places = phrase.offsets
+            side_by_side = _SideBySide([places[j] for j in seen] if places else seen)
             wanted = list(itertools.compress(common, map(side_by_side.__getitem__, keys)))
         if not wanted:
             return {}
@@ -114,40 +95,6 @@ def _scored(
     if phrase.boost != 1.0:
         sums = [score * phrase.boost for score in sums]
     return dict(zip(matched, sums, strict=True))
-
-
-def pair_candidates(phrase: PhraseQuery, searcher: Any) -> list[int] | None:
-    """The documents of a segment (ascending) holding every indexed pair of an exact phrase's
-    neighbouring words, from the phrase field's pairs; for two words, exactly the documents
-    holding the phrase. ``None`` where the pairs cannot tell: no pairs field for the phrase's
-    field, or a word of the phrase in no indexed pair (a phrase of common words only, such as
-    ``"of the"``: their pairs are not indexed)."""
-    reader, schema = searcher.reader(), searcher.schema
-    pairs_field = PAIR_FIELDS.get(phrase.fieldname)
-    words = list(phrase.words)
-    if pairs_field is None or pairs_field not in schema or len(words) < 2:
-        return None
-    common = common_terms(schema[phrase.fieldname].analyzer)
-    indexed = [
-        i for i in range(len(words) - 1) if words[i] not in common or words[i + 1] not in common
-    ]
-    covered = {j for i in indexed for j in (i, i + 1)}
-    if len(covered) < len(words):
-        return None
-    pairs = [pair_term(words[i], words[i + 1]).encode("utf-8") for i in indexed]
-    if not all((pairs_field, pair) in reader for pair in pairs):
-        return []
-    pairs.sort(key=lambda pair: reader.doc_frequency(pairs_field, pair))
-    wanted: list[int] = []
-    for n, pair in enumerate(pairs):
-        matcher = _leaf(reader.postings(pairs_field, pair))
-        if n == 0:
-            wanted = [d for block in posting_blocks(matcher) for d in block[0]]
-        else:
-            wanted = postings_of(matcher, wanted)[0]
-        if not wanted:
-            break
-    return wanted
 
 
 def _leaf(matcher: Any) -> W3LeafMatcher:

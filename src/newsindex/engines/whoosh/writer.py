@@ -40,7 +40,7 @@ from whoosh.system import pack_ushort
 from whoosh.writing import SegmentWriter
 
 from newsindex.analysis.analyzer import NewsAnalyzer
-from newsindex.analysis.pairs import common_terms, word_pairs
+from newsindex.analysis.pairs import common_terms, pair_positions
 from newsindex.engines.whoosh.codec.impacts import (
     IMPACTS_FIELD,
     MIN_PIECE,
@@ -112,14 +112,6 @@ def _positions(analyzer: NewsAnalyzer, text: str) -> tuple[tuple[str, ...], dict
         else:
             found.append(position)
     return terms, where
-
-
-def _pair_counts(analyzer: NewsAnalyzer, terms: tuple[str, ...]) -> dict[str, int]:
-    """Each indexed pair of neighbouring ``terms`` and how often it occurs (see ``Pairs``)."""
-    counts: dict[str, int] = {}
-    for pair in word_pairs(terms, common_terms(analyzer)):
-        counts[pair] = counts.get(pair, 0) + 1
-    return counts
 
 
 def _add_posting(terms: dict[Any, Any], term: Any, docnum: int, weight: float, value: bytes) -> int:
@@ -213,11 +205,19 @@ class _SegmentBuilder(SegmentWriter):
                 elif _PAIR_SOURCES.get(fieldname) in sequences:
                     # The text field's neighbouring terms (sorted order puts it first); what
                     # Pairs.index gives from the text. The weight is the pair's frequency.
-                    for pair, count in _pair_counts(
-                        field.analyzer, sequences[_PAIR_SOURCES[fieldname]]
-                    ).items():
+                    where = pair_positions(
+                        sequences[_PAIR_SOURCES[fieldname]], common_terms(field.analyzer)
+                    )
+                    single = SINGLE_VALUES
+                    for pair, found in where.items():
+                        count = len(found)
+                        if count == 1:  # most pairs: a shared value
+                            places = single.get(found[0]) or position_value(found)
+                        else:
+                            places = position_value(found)
+                            size += _BYTES_PER_VALUE + len(places)
                         size += _add_posting(
-                            terms, pair, docnum, _COUNTS[count] if count < 256 else count, b""
+                            terms, pair, docnum, _COUNTS[count] if count < 256 else count, places
                         )
                         length += count
                 elif isinstance(field.analyzer, NewsAnalyzer) and type(field.format) is Positions:

@@ -9,7 +9,7 @@ from typing import Any
 from whoosh import fields, formats
 
 from newsindex.analysis.analyzer import NewsAnalyzer, plain_analyzer, stemming_analyzer
-from newsindex.analysis.pairs import common_terms, word_pairs
+from newsindex.analysis.pairs import common_terms, pair_positions
 from newsindex.fields import DATE_FIELD
 from newsindex.models import Article
 
@@ -29,11 +29,11 @@ __all__ = [
 META_FILE = "newsindex.json"
 """Beside Whoosh's files: which newsindex schema version wrote the index."""
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Bumped whenever the fields, the analysis or the way ids are made change in a way old
 indexes cannot serve (2: the ``title_only`` field; 3: ids from URLs leave out tracking
 parameters and fragments, so ``reindex`` makes such ids again; 4: the ``title_pairs`` and
-``body_pairs`` fields)."""
+``body_pairs`` fields; 5: the pairs' positions)."""
 
 
 TITLE_ONLY_FIELD = "title_only"
@@ -82,20 +82,19 @@ class TitleOnly(fields.FieldType):
 
 class Pairs(fields.FieldType):
     """A ``*_pairs`` field: indexed from a text field's value, its adjacent terms joined as one
-    term (:func:`newsindex.analysis.pairs.word_pairs`), weighted by how often the pair occurs,
-    with the number of pairs as the field's length (scored with BM25 like a word); no
-    positions, not stored. newsindex's writer derives the same terms from the text field's
-    analysed terms instead of analysing the text again."""
+    term (:func:`newsindex.analysis.pairs.pair_positions`) with the positions of the pair's
+    first term, weighted by how often the pair occurs, with the number of pairs as the field's
+    length (scored with BM25 like a word); not stored. newsindex's writer derives the same
+    terms from the text field's analysed terms instead of analysing the text again."""
 
     def __init__(self, analyzer: NewsAnalyzer) -> None:
-        super().__init__(formats.Existence(), analyzer, scorable=True)
+        super().__init__(formats.Positions(), analyzer, scorable=True)
 
     def index(self, value: str, **kwargs: Any):
-        counts: dict[str, int] = {}
-        for pair in word_pairs(self.analyzer.terms(value), common_terms(self.analyzer)):
-            counts[pair] = counts.get(pair, 0) + 1
-        for pair, count in counts.items():
-            yield pair.encode("utf-8"), count, float(count), b""
+        where = pair_positions(self.analyzer.terms(value), common_terms(self.analyzer))
+        for pair in sorted(where):
+            found = where[pair]
+            yield pair.encode("utf-8"), len(found), float(len(found)), self.format.encode(found)
 
 
 # A table of contents pickles the schema, naming each field's and analyzer's class by module.
