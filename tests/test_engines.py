@@ -155,6 +155,22 @@ class TestSameBehaviour:
         excluded = engine_index.search("date:2025-05 -quay", limit=3, snippets=False)
         assert excluded.total == 0
 
+    def test_a_word_in_the_form_typed_ranks_above_its_stem_alone(self, engine_index):
+        """``willing`` typed ranks an article holding "willing" above one holding only "will"
+        (the same stem, all else equal) and matches both; ``will`` typed leaves them tied."""
+        engine_index.add(
+            [
+                Article(id="will", title="Talks", body="Ministers will want to join."),
+                Article(id="willing", title="Talks", body="Ministers are willing to join."),
+            ]
+        )
+        found = engine_index.search("willing")
+        assert ids(found) == ["willing", "will"]
+        assert found.total == 2
+        tied = engine_index.search("will")
+        assert ids(tied) == ["will", "willing"]
+        assert tied.hits[0].score == pytest.approx(tied.hits[1].score)
+
     def test_replace_by_id(self, hand_index):
         """Adding an article with an id the index holds replaces it."""
         changed = Article(id="h-undated", title="Undated note", body="Now about lighthouses.")

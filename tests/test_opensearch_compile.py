@@ -9,6 +9,7 @@ import pytest
 
 from newsindex.analysis.analyzer import NewsAnalyzer, plain_analyzer, stemming_analyzer
 from newsindex.engines.opensearch.compile import (
+    EXACT_WEIGHT,
     MARK_END,
     MARK_START,
     compile_search,
@@ -16,6 +17,7 @@ from newsindex.engines.opensearch.compile import (
     search_body,
 )
 from newsindex.engines.opensearch.ranked import MAX_RANKED_ITEMS
+from newsindex.engines.whoosh.exact import EXACT_WEIGHT as LOCAL_EXACT_WEIGHT
 from newsindex.errors import QuerySyntaxError, UnsupportedError
 from newsindex.query import parse_query
 from newsindex.query.tree import And, Not, ParsedQuery, Term
@@ -38,6 +40,19 @@ def words(*terms: str) -> list[dict[str, Any]]:
     return [{"combined_fields": {"query": t, "fields": ["title^1.5", "body"]}} for t in terms]
 
 
+def with_form(
+    clause: dict[str, Any], form: str, boost: float = 1.0, field: str | None = None
+) -> dict[str, Any]:
+    """A word's ``clause`` with the clause of the form typed on the exact sub-fields."""
+    fields = [(field, 1.0)] if field else [("title", 1.5), ("body", 1.0)]
+    exact = [
+        {"term": {f"{name}.exact": {"value": form, "boost": round(weight * boost * 0.1, 6)}}}
+        for name, weight in fields
+    ]
+    should = exact[0] if len(exact) == 1 else {"bool": {"should": exact, "minimum_should_match": 1}}
+    return {"bool": {"must": [clause], "should": [should]}}
+
+
 def pair(first: str, second: str) -> list[dict[str, Any]]:
     """The proximity clauses of two adjacent words."""
     text = f"{first} {second}"
@@ -49,21 +64,26 @@ def pair(first: str, second: str) -> list[dict[str, Any]]:
 
 def test_word_is_combined_fields_over_title_and_body():
     """A word is one BM25F clause over title (weighted 1.5) and body, with its stem."""
-    assert query("Ukraine's") == words("ukrain")[0]
+    assert query("Iran's") == words("iran")[0]
 
 
 def test_words_all_required_with_proximity():
     """Two words are both required, and the pair side by side adds a small phrase clause."""
+    peace, talks = words("peac", "talk")
     assert query("peace talks") == {
-        "bool": {"must": words("peac", "talk"), "should": pair("peac", "talk")}
+        "bool": {
+            "must": [with_form(peace, "peace"), with_form(talks, "talks")],
+            "should": pair("peac", "talk"),
+        }
     }
 
 
 def test_common_words_make_no_pair():
     """Two common words side by side add no proximity clause; a common word and another do."""
     assert query("of the") == {"bool": {"must": words("of", "the")}}
+    the, talks = words("the", "talk")
     assert query("the talks") == {
-        "bool": {"must": words("the", "talk"), "should": pair("the", "talk")}
+        "bool": {"must": [the, with_form(talks, "talks")], "should": pair("the", "talk")}
     }
 
 
@@ -120,10 +140,12 @@ def test_id_field():
 
 
 def test_boost():
-    """word^2 boosts the word's clause."""
-    assert query("peace^2") == {
-        "combined_fields": {"query": "peac", "fields": ["title^1.5", "body"], "boost": 2.0}
-    }
+    """word^2 boosts the word's clause and the clause of its form typed."""
+    assert query("peace^2") == with_form(
+        {"combined_fields": {"query": "peac", "fields": ["title^1.5", "body"], "boost": 2.0}},
+        "peace",
+        2.0,
+    )
 
 
 def test_prefix():
@@ -164,8 +186,9 @@ def test_date_range_open_end():
 
 def test_or():
     """OR matches either side."""
+    ukraine, russia = words("ukrain", "russia")
     assert query("ukraine OR russia") == {
-        "bool": {"should": words("ukrain", "russia"), "minimum_should_match": 1}
+        "bool": {"should": [with_form(ukraine, "ukraine"), russia], "minimum_should_match": 1}
     }
 
 
@@ -281,21 +304,18 @@ def test_before_combined_fields_words_match_the_copied_field():
 
 
 def test_exact_form_adds_a_clause():
-    """A word typed in another form than its stem adds a clause on the unstemmed sub-fields."""
-
-    class TypedTerm(Term):
-        form = "talks"
-
-    tree = TypedTerm(None, "talk")
-    assert compile_tree(tree) == {
+    """A word typed in another form than its stem adds a clause on the unstemmed sub-fields,
+    the local engine's: its weight, title weight and condition."""
+    assert EXACT_WEIGHT == LOCAL_EXACT_WEIGHT
+    assert compile_tree(Term(None, "will", form="willing")) == {
         "bool": {
-            "must": words("talk"),
+            "must": words("will"),
             "should": [
                 {
                     "bool": {
                         "should": [
-                            {"term": {"title.exact": {"value": "talks", "boost": 0.3}}},
-                            {"term": {"body.exact": {"value": "talks", "boost": 0.2}}},
+                            {"term": {"title.exact": {"value": "willing", "boost": 0.15}}},
+                            {"term": {"body.exact": {"value": "willing", "boost": 0.1}}},
                         ],
                         "minimum_should_match": 1,
                     }
@@ -303,6 +323,23 @@ def test_exact_form_adds_a_clause():
             ],
         }
     }
+    assert compile_tree(Term(None, "will", form="will")) == words("will")[0]
+    assert compile_tree(Term(None, "will")) == words("will")[0]
+
+
+def test_exact_form_in_a_text_field_only():
+    """A word typed in title: or body: adds its form in that field's exact sub-field only; a
+    name field has none."""
+    assert query("title:Willing") == with_form(
+        {"term": {"title": {"value": "will"}}}, "willing", field="title"
+    )
+    assert query("author:Willing") == {"term": {"author": {"value": "willing"}}}
+
+
+def test_ranked_query_has_no_exact_form_clause():
+    """An any-word query (a description) weighs its words without their typed forms."""
+    found = query("Ministers agreed to join the talks")
+    assert ranked_words(found) == words("minist", "agre", "join", "talk")
 
 
 def test_unknown_field_named():

@@ -1,5 +1,5 @@
 """Tests for the query language's details: typographic quotes, boosts, fuzzy marks, date order,
-and pasted text of any length."""
+pasted text of any length, and the forms words are typed in."""
 
 from __future__ import annotations
 
@@ -11,9 +11,17 @@ import math
 import pytest
 
 from newsindex import InvalidArgumentError, NewsIndex, QuerySyntaxError
-from newsindex.engines.whoosh.ranked import MAX_RANKED_ITEMS, RankedQuery, keep_selective
+from newsindex.analysis.analyzer import NewsAnalyzer, plain_analyzer, stemming_analyzer
+from newsindex.engines.whoosh.ranked import (
+    MAX_RANKED_ITEMS,
+    RankedQuery,
+    keep_selective,
+    rank_items,
+)
+from newsindex.fields import NAME_FIELDS
 from newsindex.ingest import sample_paths
-from newsindex.query.tree import Phrase, Term
+from newsindex.query import parse_query
+from newsindex.query.tree import And, Phrase, Term
 
 SEED_ID = "cf3f115601c28b53"
 
@@ -158,3 +166,31 @@ def test_a_pasted_lede_with_a_quotation_is_ranked(news):
     assert results.query == '(meloni OR said OR "durabl solut" OR need OR ukrain)'
     assert results.hits[0].id == SEED_ID
     assert news.search('"durable solutions" Meloni').query == '"durabl solut" AND meloni'
+
+
+def analyzers(field: str | None) -> NewsAnalyzer:
+    """The local engine's analyzers: plain for names, stemming for the rest."""
+    return plain_analyzer() if field in NAME_FIELDS else stemming_analyzer()
+
+
+def test_a_word_keeps_the_form_typed_in_title_and_body_only():
+    """The parser keeps a text word's unstemmed, folded form beside its stem; a name field's
+    word, a phrase's words and the description keep none."""
+    parsed = parse_query('Willing U.K. title:Coalitions author:Smith "the willing"', analyzers)
+    assert parsed.tree == And(
+        (
+            Term(None, "will", form="willing"),
+            Term(None, "uk", form="uk"),
+            Term("title", "coalit", form="coalitions"),
+            Term("author", "smith"),
+            Phrase(None, ("the", "will")),
+        )
+    )
+    assert str(parsed) == 'will AND uk AND title:coalit AND author:smith AND "the will"'
+
+
+def test_ranked_words_lose_their_forms_and_count_as_one():
+    """A ranked query weighs a word typed in two forms as one word typed twice, formless."""
+    tree = parse_query("coalition coalitions forces", analyzers).tree
+    ranked = rank_items(tree, split=True, stop_terms=frozenset())
+    assert ranked.optional == ((Term(None, "coalit"), math.sqrt(2)), (Term(None, "forc"), 1.0))

@@ -35,6 +35,8 @@ def test_schema_fields():
         "title_only",
         "title_pairs",
         "body_pairs",
+        "title_exact",
+        "body_exact",
     }
 
 
@@ -63,6 +65,25 @@ def test_pairs_fields_hold_neighbouring_terms_with_their_places():
         (b"the ferri", 1, 1.0),
     ]
     assert [places.decode_positions(v) for _t, _f, _w, v in indexed] == [[3], [0, 6], [1], [2], [5]]
+
+
+def test_exact_fields_hold_unstemmed_words_with_their_count():
+    """An exact field indexes each word of its text field folded but unstemmed, weighted by how
+    often it occurs: ``willing`` and ``will`` stay apart where the stemmed field has ``will``."""
+    article = Article(id="x", title="Willing", body="Those willing will go; Willing's U.K. café")
+    document = to_document(article)
+    indexed = list(build_schema()["body_exact"].index(document["body_exact"]))
+    assert indexed == [
+        (b"those", 1, 1.0, b""),
+        (b"willing", 2, 2.0, b""),
+        (b"will", 1, 1.0, b""),
+        (b"go", 1, 1.0, b""),
+        (b"uk", 1, 1.0, b""),
+        (b"cafe", 1, 1.0, b""),
+    ]
+    assert list(build_schema()["title_exact"].index(document["title_exact"])) == [
+        (b"willing", 1, 1.0, b"")
+    ]
 
 
 def test_aliases_point_at_fields():

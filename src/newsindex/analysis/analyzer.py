@@ -296,6 +296,12 @@ class NewsAnalyzer(Analyzer):
         """Return `word` folded and lowercased as one term, without stemming (for prefixes)."""
         return _normalize(word)
 
+    def forms(self, text: str) -> tuple[str, ...]:
+        """Return the words of `text` folded as `terms` folds them but never stemmed, one per
+        term, in order (the exact forms a query word is boosted by)."""
+        found = (_normalize(surface) for surface in _tokens_in(text).findall(text))
+        return tuple(form for form in found if form)
+
     def terms(self, text: str) -> tuple[str, ...]:
         """Return the terms `text` becomes, in order."""
         # The indexer's hot path: findall hands over all the words at once, offsets unneeded.

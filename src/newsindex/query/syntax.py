@@ -10,7 +10,7 @@ import attrs
 
 from newsindex.analysis.analyzer import NewsAnalyzer
 from newsindex.errors import QuerySyntaxError
-from newsindex.fields import DATE_FIELD, FIELD_ALIASES
+from newsindex.fields import DATE_FIELD, FIELD_ALIASES, TEXT_FIELDS
 from newsindex.query.tree import (
     And,
     Dates,
@@ -342,11 +342,13 @@ class _Parser:
     def text(self, field: str | None, text: str, slop: int, *, phrase: bool) -> Node | None:
         if field == "id":  # ids are exact keys, never analysed
             return Term("id", text.strip()) if text.strip() else None
-        words = self.analyzers(field).terms(text)
+        analyzer = self.analyzers(field)
+        words = analyzer.terms(text)
         if not words:
             return None
         if len(words) == 1:
-            return Term(field, words[0])
+            forms = analyzer.forms(text) if field is None or field in TEXT_FIELDS else ()
+            return Term(field, words[0], form=forms[0] if len(forms) == 1 else None)
         return Phrase(field, words, slop if phrase else 0)
 
 

@@ -37,6 +37,12 @@ class Term:
     """The term, as the index holds it (stemmed in the text fields)."""
     boost: float = 1.0
     """How much a match weighs against the query's other items (``word^2``)."""
+    form: str | None = None
+    """The word as typed, folded like the unstemmed analysis (lowercase, accents, dots and
+    apostrophes removed) but not stemmed: ``willing`` where ``text`` is ``will``. Set by the
+    parser for words in title and body; engines add a little score to articles holding this
+    very form (an exact-form boost), which never changes which articles match. None: no form
+    known (a name field, an id, a word taken out of a phrase)."""
 
 
 @attrs.frozen

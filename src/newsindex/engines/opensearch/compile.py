@@ -11,7 +11,8 @@ The local engine's ranking, where OpenSearch has it:
 - phrases are ``match_phrase`` with the same slop; adjacent query words add small
   ``match_phrase`` clauses (:mod:`.proximity`), so articles with them side by side come
   first; a word the user typed in another form than its stem adds a clause on the unstemmed
-  ``exact`` sub-fields (:data:`EXACT_WEIGHT`);
+  ``exact`` sub-fields of the fields it is searched in (:data:`EXACT_WEIGHT`, title weighted
+  :data:`TITLE_BOOST`), which adds to the score and changes no match;
 - long plain queries and pasted prose are any-word queries of their
   :data:`~.ranked.MAX_RANKED_ITEMS` most selective words, each repeated word weighing the
   square root of its count, stop words left out (:mod:`.ranked`);
@@ -22,7 +23,10 @@ What it cannot mirror: ``combined_fields`` takes no per-field similarity, so BM2
 ``k1`` are the index's default similarity's, one for all fields (the local engine's values, but
 a per-field ``b`` could not be set); prefixes match with a constant score (the local engine
 scores its 512 most frequent expansions); idf counts the articles holding a word in title or
-body, where the local engine takes the larger of the two fields' counts; before 3.2 the title
+body, where the local engine takes the larger of the two fields' counts (for an exact form,
+each ``exact`` sub-field its own count, where the local engine again takes the larger); the
+exact-form boost is left out of the local engine's date-ordered searches, where it changes only
+the scores shown; before 3.2 the title
 boost applies to phrases and prefixes only, words being scored on the copied ``text`` field.
 """
 
@@ -77,8 +81,9 @@ __all__ = [
 TITLE_BOOST = 1.5
 """How much a match in the title outweighs one in the body (the local engine's weight)."""
 
-EXACT_WEIGHT = 0.2
-"""The weight of a typed word found in the very form typed, on top of its stem's match."""
+EXACT_WEIGHT = 0.1
+"""The weight of a typed word found in the very form typed, on top of its stem's match (the
+local engine's)."""
 
 RECENCY_WEIGHT = 0.5
 """The largest share of its score a hit gains for being new (the local engine's)."""
@@ -132,21 +137,30 @@ def _words(text: str, boost: float, combined_fields: bool) -> dict[str, Any]:
     return {"match": {"text": {"query": text, **({"boost": boost} if boost != 1.0 else {})}}}
 
 
-def _exact(form: str, boost: float) -> dict[str, Any]:
-    """A typed word in the very form typed, in title or body."""
+def _exact(field: str | None, form: str, boost: float) -> dict[str, Any]:
+    """A typed word in the very form typed, in title and body or in ``field``."""
     return _any(
         [
             {
                 "term": {
-                    f"{field}.exact": {
+                    f"{name}.exact": {
                         "value": form,
                         "boost": round(weight * boost * EXACT_WEIGHT, 6),
                     }
                 }
             }
-            for field, weight in _fields(None)
+            for name, weight in _fields(field)
         ]
     )
+
+
+def _with_exact(node: Term, query: dict[str, Any]) -> dict[str, Any]:
+    """``query`` (a word's) with the exact-form boost of the local engine
+    (``engines/whoosh/exact.py``): the form typed adds its score where it is found, and
+    changes no match."""
+    if node.form is None or node.form == node.text:
+        return query
+    return {"bool": {"must": [query], "should": [_exact(node.field, node.form, node.boost)]}}
 
 
 def _term(node: Term, combined_fields: bool) -> dict[str, Any]:
@@ -154,12 +168,9 @@ def _term(node: Term, combined_fields: bool) -> dict[str, Any]:
         return _boosted({"term": {"id": {"value": node.text}}}, node.boost)
     if node.field is not None:
         _check_field(node.field)
-        return _boosted({"term": {node.field: {"value": node.text}}}, node.boost)
-    words = _words(node.text, node.boost, combined_fields)
-    form = getattr(node, "form", None)  # the word as typed, when the parser keeps it
-    if not form or form == node.text:
-        return words
-    return {"bool": {"must": [words], "should": [_exact(form, node.boost)]}}
+        query = _boosted({"term": {node.field: {"value": node.text}}}, node.boost)
+        return _with_exact(node, query) if node.field in _TEXT else query
+    return _with_exact(node, _words(node.text, node.boost, combined_fields))
 
 
 def _check_field(field: str) -> None:

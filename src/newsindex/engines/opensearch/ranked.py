@@ -78,7 +78,9 @@ def rank_items(tree: Node, *, split: bool) -> RankedQuery:
     """Every top-level item becomes optional, except date filters (kept) and exclusions.
 
     With ``split`` (plain queries) a hyphenated word counts as its parts. Stop words are left
-    out unless nothing else is left; a repeated word weighs the square root of its count.
+    out unless nothing else is left; a repeated word weighs the square root of its count. The
+    words lose their typed forms (see ``Term.form``): no exact-form boost, as on the local
+    engine.
     """
     words: list[Node] = []
     required: list[Dates] = []
@@ -95,7 +97,10 @@ def rank_items(tree: Node, *, split: bool) -> RankedQuery:
     content = [w for w in words if not (isinstance(w, Term) and w.text in STOP_TERMS)]
     counts: dict[Node, int] = {}
     for item in content or words:
-        counts[item] = counts.get(item, 0) + 1
+        # Without the form typed: a word is weighed as part of a description (no exact-form
+        # boost), and its forms count as one word.
+        key = attrs.evolve(item, form=None) if isinstance(item, Term) else item
+        counts[key] = counts.get(key, 0) + 1
     optional = tuple((item, math.sqrt(count)) for item, count in counts.items())
     return RankedQuery(optional, tuple(required), tuple(excluded))
 

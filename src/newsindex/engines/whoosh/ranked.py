@@ -73,7 +73,7 @@ def rank_items(tree: Node, *, split: bool, stop_terms: frozenset[str]) -> Ranked
 
     With ``split`` (plain queries, which hold no quoted phrases) a hyphenated word counts as its
     parts. Stop words are left out unless nothing else is left; a repeated word weighs the
-    square root of its count.
+    square root of its count. The words lose their typed forms (see ``Term.form``).
     """
     words: list[Node] = []
     required: list[Dates] = []
@@ -90,7 +90,10 @@ def rank_items(tree: Node, *, split: bool, stop_terms: frozenset[str]) -> Ranked
     content = [w for w in words if not (isinstance(w, Term) and w.text in stop_terms)]
     counts: dict[Node, int] = {}
     for item in content or words:
-        counts[item] = counts.get(item, 0) + 1
+        # Without the form typed: a word is weighed as part of a description (no exact-form
+        # boost), and its forms count as one word.
+        key = attrs.evolve(item, form=None) if isinstance(item, Term) else item
+        counts[key] = counts.get(key, 0) + 1
     optional = tuple((item, math.sqrt(count)) for item, count in counts.items())
     return RankedQuery(optional, tuple(required), tuple(excluded))
 

@@ -18,7 +18,7 @@ from whoosh import scoring
 from whoosh.util.times import datetime_to_long
 
 from newsindex.engines.whoosh.codec.columns import dates, field_lengths, per_segment
-from newsindex.engines.whoosh.codec.schema import PAIR_FIELDS, UNDATED
+from newsindex.engines.whoosh.codec.schema import EXACT_FIELDS, PAIR_FIELDS, UNDATED
 from newsindex.fields import DATE_FIELD, TEXT_FIELDS
 
 __all__ = ["BM25Scorer", "NewsWeighting", "default_weighting"]
@@ -33,6 +33,7 @@ _TICKS_PER_DAY = 86_400 * 10**6  # Whoosh stores datetimes as microseconds since
 _SHARED_IDF = {
     **dict.fromkeys(TEXT_FIELDS, TEXT_FIELDS),
     **dict.fromkeys(PAIR_FIELDS.values(), tuple(PAIR_FIELDS.values())),
+    **dict.fromkeys(EXACT_FIELDS.values(), tuple(EXACT_FIELDS.values())),
 }
 """The fields whose terms share one document frequency (see :meth:`NewsWeighting.idf`)."""
 
@@ -67,7 +68,8 @@ class NewsWeighting(scoring.WeightingModel):
 
         For title and body, ``df`` counts the articles with the word in either field (the larger
         of the two counts), so a word rare in headlines but common in bodies is not mistaken
-        for a rare word; the same for a word pair in ``title_pairs`` and ``body_pairs``.
+        for a rare word; the same for a word pair in ``title_pairs`` and ``body_pairs``, and
+        for a word's unstemmed form in ``title_exact`` and ``body_exact``.
         (Whoosh's own ``1 + ln(N / (df + 1))`` gives stop words a third of the weight of
         the rarest words, which long queries suffer from.)
         """

@@ -16,6 +16,7 @@ from newsindex.analysis.analyzer import NewsAnalyzer
 from newsindex.analysis.pairs import common_terms
 from newsindex.engines.whoosh.collect import collect, relevance_scores
 from newsindex.engines.whoosh.compile import compile_tree
+from newsindex.engines.whoosh.exact import query_forms, with_exact
 from newsindex.engines.whoosh.hits import make_hits, match_spec
 from newsindex.engines.whoosh.proximity import query_pairs, with_proximity
 from newsindex.engines.whoosh.ranked import (
@@ -106,6 +107,8 @@ def run_search(
                 "can all be required: rank them by any word instead (match 'any')",
             )
         query = compile_tree(tree, searcher.reader())
+        if sort == "relevance":  # in date order it would change only the scores shown
+            query = with_exact(query, query_forms(tree))
     query = with_proximity(query, pairs)
     # Only dates (and exclusions): every match is as relevant as the next, and the recency
     # prior orders equals newest first.

@@ -58,7 +58,12 @@ from newsindex.engines.whoosh.codec.postfile import (
     position_value,
 )
 from newsindex.engines.whoosh.codec.runs import RunWriter, join_runs
-from newsindex.engines.whoosh.codec.schema import PAIR_FIELDS, TITLE_ONLY_FIELD
+from newsindex.engines.whoosh.codec.schema import (
+    PAIR_FIELDS,
+    TITLE_ONLY_FIELD,
+    Forms,
+    form_counts,
+)
 from newsindex.engines.whoosh.workers import BuiltSegment, Workers
 from newsindex.errors import IndexWriteError
 
@@ -218,6 +223,13 @@ class _SegmentBuilder(SegmentWriter):
                             size += _BYTES_PER_VALUE + len(places)
                         size += _add_posting(
                             terms, pair, docnum, _COUNTS[count] if count < 256 else count, places
+                        )
+                        length += count
+                elif type(field) is Forms:
+                    # The text's words unstemmed, weighted by frequency (Forms.index).
+                    for form, count in form_counts(field.analyzer, value).items():
+                        size += _add_posting(
+                            terms, form, docnum, _COUNTS[count] if count < 256 else count, b""
                         )
                         length += count
                 elif isinstance(field.analyzer, NewsAnalyzer) and type(field.format) is Positions:

@@ -16,12 +16,14 @@ from newsindex.models import Article
 __all__ = [
     "ARRAY_BLOCKS_FROM",
     "BLOCK_PROTOCOL",
+    "EXACT_FIELDS",
     "META_FILE",
     "PAIR_FIELDS",
     "SCHEMA_VERSION",
     "TITLE_ONLY_FIELD",
     "UNDATED",
     "build_schema",
+    "form_counts",
     "from_stored",
     "to_document",
 ]
@@ -29,11 +31,12 @@ __all__ = [
 META_FILE = "newsindex.json"
 """Beside Whoosh's files: which newsindex schema version wrote the index."""
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """Bumped whenever the fields, the analysis or the way ids are made change in a way old
 indexes cannot serve (2: the ``title_only`` field; 3: ids from URLs leave out tracking
 parameters and fragments, so ``reindex`` makes such ids again; 4: the ``title_pairs`` and
-``body_pairs`` fields; 5: the pairs' positions)."""
+``body_pairs`` fields; 5: the pairs' positions; 6: the ``title_exact`` and ``body_exact``
+fields)."""
 
 
 TITLE_ONLY_FIELD = "title_only"
@@ -43,6 +46,9 @@ postings: the body's document frequency plus this field's (see :class:`TitleOnly
 
 PAIR_FIELDS = {"title": "title_pairs", "body": "body_pairs"}
 """The field holding the adjacent word pairs of each text field (see :class:`Pairs`)."""
+
+EXACT_FIELDS = {"title": "title_exact", "body": "body_exact"}
+"""The field holding the unstemmed words of each text field (see :class:`Forms`)."""
 
 UNDATED = 2**63
 """Date-column values at or above this mean "no date": Whoosh fills the column of an undated
@@ -97,11 +103,34 @@ class Pairs(fields.FieldType):
             yield pair.encode("utf-8"), len(found), float(len(found)), self.format.encode(found)
 
 
+class Forms(fields.FieldType):
+    """An ``*_exact`` field: indexed from a text field's value, its words folded as the text
+    field folds them but not stemmed (the analyzer given is the unstemmed one), each weighted
+    by how often it occurs, with the number of words as the field's length (scored with BM25
+    like a word); no positions, not stored. A query word adds its score here as an exact-form
+    boost (:mod:`newsindex.engines.whoosh.exact`)."""
+
+    def __init__(self, analyzer: NewsAnalyzer) -> None:
+        super().__init__(formats.Existence(), analyzer, scorable=True)
+
+    def index(self, value: str, **kwargs: Any):
+        for form, count in form_counts(self.analyzer, value).items():
+            yield form.encode("utf-8"), count, float(count), b""
+
+
+def form_counts(analyzer: NewsAnalyzer, text: str) -> dict[str, int]:
+    """Each word of ``text`` as ``analyzer`` makes it a term, and how often it occurs."""
+    counts: dict[str, int] = {}
+    for form in analyzer.terms(text):
+        counts[form] = counts.get(form, 0) + 1
+    return counts
+
+
 # A table of contents pickles the schema, naming each field's and analyzer's class by module.
 # They are written under fixed names, whatever module defines the class now, so that moving a
 # module never makes an index unreadable: ``newsindex.schema`` (this module's name when the
 # first indexes were written, kept importable here) and ``newsindex.analysis``.
-TitleOnly.__module__ = Pairs.__module__ = "newsindex.schema"
+TitleOnly.__module__ = Pairs.__module__ = Forms.__module__ = "newsindex.schema"
 sys.modules.setdefault("newsindex.schema", sys.modules[__name__])
 
 
@@ -111,6 +140,8 @@ def build_schema(
     """The schema of a newsindex index; analyzers are injectable for tests and other languages."""
     text = text_analyzer or stemming_analyzer()
     names = name_analyzer or plain_analyzer()
+    # The text fields' analysis without its stemmer: the forms a query word is typed in.
+    forms = NewsAnalyzer(stem=False, cache_size=text.cache_size)
     return fields.Schema(
         id=fields.ID(unique=True, stored=True),
         title=fields.TEXT(analyzer=text, stored=True, phrase=True),
@@ -118,6 +149,8 @@ def build_schema(
         title_only=TitleOnly(text),
         title_pairs=Pairs(text),
         body_pairs=Pairs(text),
+        title_exact=Forms(forms),
+        body_exact=Forms(forms),
         author=fields.TEXT(analyzer=names, stored=True, phrase=True),
         source=fields.TEXT(analyzer=names, stored=True, phrase=True),
         section=fields.TEXT(analyzer=names, stored=True, phrase=True),
@@ -145,6 +178,8 @@ def to_document(article: Article) -> dict[str, Any]:
         TITLE_ONLY_FIELD: (article.title, article.body),
         PAIR_FIELDS["title"]: article.title,
         PAIR_FIELDS["body"]: article.body,
+        EXACT_FIELDS["title"]: article.title,
+        EXACT_FIELDS["body"]: article.body,
         "language": article.language,
         "author": "\n".join(article.authors),
         "_stored_author": article.authors,
