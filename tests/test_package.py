@@ -268,9 +268,10 @@ def test_whoosh_and_nltk_stay_behind_the_walls(module):
         ("pruning", {"accumulate", "postings", "ranking"}),
         ("ranked", {"compile"}),
         ("proximity", {"compile"}),
+        ("exact", {"compile"}),
         ("collect", {"accumulate", "pruning"}),
         ("hits", {"postings", "snippets"}),
-        ("search", {"collect", "compile", "hits", "proximity", "ranked"}),
+        ("search", {"collect", "compile", "exact", "hits", "proximity", "ranked"}),
         ("engine", {"folder", "handle", "ranking", "repair", "search", "transactions", "writer"}),
     ],
 )

@@ -24,10 +24,9 @@ What it cannot mirror: ``combined_fields`` takes no per-field similarity, so BM2
 a per-field ``b`` could not be set); prefixes match with a constant score (the local engine
 scores its 512 most frequent expansions); idf counts the articles holding a word in title or
 body, where the local engine takes the larger of the two fields' counts (for an exact form,
-each ``exact`` sub-field its own count, where the local engine again takes the larger); the
-exact-form boost is left out of the local engine's date-ordered searches, where it changes only
-the scores shown; before 3.2 the title
-boost applies to phrases and prefixes only, words being scored on the copied ``text`` field.
+each ``exact`` sub-field its own count, where the local engine again takes the larger); before
+3.2 the title boost applies to phrases and prefixes only, words being scored on the copied
+``text`` field.
 """
 
 from __future__ import annotations

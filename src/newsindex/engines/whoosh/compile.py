@@ -262,8 +262,8 @@ class LazyAndMaybeMatcher(AndMaybeMatcher):
 
 class ProximityQuery(wq.AndMaybe):
     """Whoosh's ``AndMaybe``: ``a``'s matches, with ``b``'s score added where it matches too
-    (evidence that changes no match: see :mod:`.proximity`); built for term-at-a-time
-    evaluation, its matcher is a :class:`LazyAndMaybeMatcher`."""
+    (evidence that changes no match: see :mod:`.proximity` and :mod:`.exact`); built for
+    term-at-a-time evaluation, its matcher is a :class:`LazyAndMaybeMatcher`."""
 
     def matcher(self, searcher, context=None):
         a, b = self.a.matcher(searcher, context), self.b.matcher(searcher, context)

@@ -90,6 +90,7 @@ def run_search(
     if date_filter is not None:
         tree = And((*top_items(tree), date_filter))
     ranked_mode = is_ranked(parsed, match)
+    forms: tuple[tuple[str | None, str, float], ...] = ()
     pairs = query_pairs(
         parsed.tree, split=ranked_mode and parsed.plain, common=common_terms(body_analyzer)
     )
@@ -107,19 +108,22 @@ def run_search(
                 "can all be required: rank them by any word instead (match 'any')",
             )
         query = compile_tree(tree, searcher.reader())
-        if sort == "relevance":  # in date order it would change only the scores shown
-            query = with_exact(query, query_forms(tree))
+        forms = query_forms(tree)
     query = with_proximity(query, pairs)
+    scored = with_exact(query, forms)
     # Only dates (and exclusions): every match is as relevant as the next, and the recency
     # prior orders equals newest first.
     order: Sort = "newest" if sort == "relevance" and _only_dates(tree) else sort
-    ranking = collect(searcher, query, page * limit, order)
+    # In date order the exact forms change no match and no order, only the scores shown: the
+    # matches are found without them (a word alone keeps its fast path) and scored with them.
+    found = scored if order == "relevance" else query
+    ranking = collect(searcher, found, page * limit, order)
     first = (page - 1) * limit
     shown = ranking.items[first : first + limit]
-    if ranking.scored:
+    if ranking.scored and found is scored:
         scores = {docnum: score for score, docnum in shown}
     else:
-        scores = relevance_scores(searcher, query, [docnum for _key, docnum in shown])
+        scores = relevance_scores(searcher, scored, [docnum for _key, docnum in shown])
     spec = match_spec(tree)
     hits = make_hits(
         searcher, shown, scores, first=first, spec=spec, analyzer=body_analyzer, snippets=snippets
