@@ -25,6 +25,7 @@ from newsindex.engines.whoosh.collect import (
     fast_paths,
 )
 from newsindex.engines.whoosh.compile import compile_tree
+from newsindex.engines.whoosh.exact import query_forms, with_exact
 from newsindex.engines.whoosh.ranking import BM25Scorer
 from newsindex.engines.whoosh.writer import _SegmentBuilder, import_documents
 from newsindex.query import parse_query
@@ -66,18 +67,22 @@ def segments(news: NewsIndex) -> list[Any]:
     return whoosh_index(news)._segments()
 
 
-def compiled(news: NewsIndex, query: str) -> tuple[Any, Any]:
+def compiled(news: NewsIndex, query: str, *, exact: bool = False) -> tuple[Any, Any]:
     """``(searcher, Whoosh query)``: ``query`` parsed as a search parses it, compiled for
-    the searcher's reader."""
+    the searcher's reader; with ``exact``, with its words' exact forms as a search in
+    relevance order adds them."""
     found = searcher(news)
     tree = parse_query(query, news._engine.handle.analyzers(found)).tree
-    return found, compile_tree(tree, found.reader())
+    query_object = compile_tree(tree, found.reader())
+    return found, with_exact(query_object, query_forms(tree)) if exact else query_object
 
 
-def top(news: NewsIndex, query: str, count: int, sort: str = "relevance") -> Ranking:
+def top(
+    news: NewsIndex, query: str, count: int, sort: str = "relevance", *, exact: bool = False
+) -> Ranking:
     """:func:`collect` of ``query`` (as :func:`compiled` gives it): the first ``count`` as
     ``(score, docnum)`` and the number of matches, by the fast paths enabled."""
-    found, query_object = compiled(news, query)
+    found, query_object = compiled(news, query, exact=exact)
     return collect(found, query_object, count, sort)
 
 

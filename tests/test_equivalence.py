@@ -28,6 +28,7 @@ from _engine import (
     fast_paths,
     searcher,
     segments,
+    top,
     write_with_whoosh,
 )
 from conftest import build_index
@@ -180,6 +181,22 @@ def test_block_bounds_give_the_same_best_pages(two_segments, monkeypatch, query,
     assert bounded == plain
     assert bounded.total > 0
     assert_whoosh_agrees(two_segments, query, limit)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("query", ["government", "police", "killed", "title:ministers"])
+@pytest.mark.parametrize("limit", [1, 10, 100])
+def test_block_bounds_with_exact_forms_give_the_same_best_pages(two_segments, query, limit):
+    """A word with its exact forms, bounded blocks raised by the most the forms can add, has
+    the same best pages and total as scored whole, score for score."""
+    with fast_paths() as taken:
+        bounded = top(two_segments, query, limit, exact=True)
+    with fast_paths(block_max=False):
+        plain = top(two_segments, query, limit, exact=True)
+    assert taken == [TERM_AT_A_TIME]
+    assert bounded == plain
+    assert bounded.total > 0
+    assert compiled(two_segments, query, exact=True)[1] != compiled(two_segments, query)[1]
 
 
 @pytest.mark.parametrize(

@@ -569,11 +569,10 @@ def test_title_match_ranks_first(engine):
 def test_exact_form_ranks_first(engine):
     """A word typed in another form than its stem ranks the article with that form first."""
 
-    class TypedTerm(Term):
-        form = "glimmering"
-
-    parsed = ParsedQuery("glimmering", TypedTerm(None, "glimmer"), plain=True)
+    parsed = ParsedQuery("glimmering", Term(None, "glimmer", form="glimmering"), plain=True)
     assert ids(engine.search(parsed)) == ["os-hand-9", "os-hand-8"]
+    assert ids(search(engine, "glimmering")) == ["os-hand-9", "os-hand-8"]
+    assert ids(search(engine, "glimmered")) == ["os-hand-8", "os-hand-9"]
 
 
 @pytest.mark.opensearch

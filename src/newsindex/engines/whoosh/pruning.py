@@ -1,13 +1,14 @@
 """The first page of a word's results without scoring, or reading, every posting.
 
-For a word in several fields (the commonest query) and the first pages of results, the larger
-posting list is scored only in the blocks whose best possible score can still reach the page
-(block bounds, from the word's impacts where the segment has them, when the others are not
-even decoded; see :mod:`.codec.impacts`). In date order, a word's larger posting list is
-read only in the blocks whose range of documents can hold one of the first dates (articles
-mostly come in date order). In both, its matches are counted from document frequencies (the
-body's, and the ``title_only`` field's for titles). Every other query is scored whole, term
-at a time (:mod:`.accumulate`), and the best documents come off a heap.
+For a word in several fields (the commonest query, with or without its exact forms) and the
+first pages of results, the larger posting list is scored only in the blocks whose best
+possible score can still reach the page (block bounds, from the word's impacts where the
+segment has them, when the others are not even decoded; see :mod:`.codec.impacts`). In date
+order, a word's larger posting list is read only in the blocks whose range of documents can
+hold one of the first dates (articles mostly come in date order). In both, its matches are
+counted from document frequencies (the body's, and the ``title_only`` field's for titles).
+Every other query is scored whole, term at a time (:mod:`.accumulate`), and the best
+documents come off a heap.
 
 The results are those of scoring every match: the same documents, scores and ties.
 """
@@ -23,7 +24,7 @@ from typing import Any
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.matching import UnionMatcher, WrappingMatcher
+from whoosh.matching import AndMaybeMatcher, FilterMatcher, UnionMatcher, WrappingMatcher
 
 from newsindex.engines.whoosh.accumulate import (
     holds_phrase,
@@ -96,14 +97,24 @@ def _bounded_segment_scores(
     highest weight and shortest length, which mostly belong to different documents), and
     every block is decoded, which counts its documents. A document left unscored scores
     below the best ``limit`` (its score in the dicts, if it has one, is its smaller-side
-    score only). ``None`` for any other query.
+    score only). The word may carry optional evidence that changes no match (its exact forms,
+    :mod:`.exact`: an ``AndMaybe`` of term matchers): every bound is then raised by the most
+    it can add, and it is added to the documents scored. ``None`` for any other query.
     """
     context = term_at_a_time_context(searcher)
     if context is None or not 0 < limit <= _BOUNDED_UP_TO or holds_phrase(query):
         return None
     plans = []
+    slack = 0.0  # the best score the optional side (a word's exact forms) can add
     for sub, offset in searcher.leaf_searchers():
         matcher = query.matcher(sub, context)
+        optional = None
+        if isinstance(matcher, AndMaybeMatcher):
+            optional, matcher = matcher.b, matcher.a
+            most = _best_score(optional)
+            if most is None:
+                return None
+            slack = max(slack, most * _BOUND_SLACK)
         sides = _two_terms(matcher, lone=False)
         # A word no title of the segment has: bounded by impacts only (header bounds cost
         # more than they save where no title scores tell the blocks apart).
@@ -112,7 +123,7 @@ def _bounded_segment_scores(
             sides = _two_terms(matcher)
             if sides is None:
                 return None
-        plans.append((offset, sub.reader(), sides, lone))
+        plans.append((offset, sub.reader(), sides, lone, optional))
     segments: list[tuple[int, Any, dict]] = []
     # The best final scores found (each a different document's), and those found since.
     best: list[float] = []
@@ -123,9 +134,11 @@ def _bounded_segment_scores(
     # Every segment's blocks, best bound first: a segment's weak blocks wait for the others'.
     blocks: list[tuple[float, float, int, tuple]] = []
     leaves: list[tuple[W3LeafMatcher, float]] = []  # the larger side's, per segment
-    for offset, reader, sides, lone in plans:
+    optionals: list[Any] = []  # per segment scored
+    for offset, reader, sides, lone, optional in plans:
         if not sides:
             continue
+        optionals.append(optional)
         smaller, larger = sorted(sides, key=lambda side: matcher_size(side[0]))
         found = matcher_scores(smaller[0], reader=reader) if smaller is not larger else {}
         leaf, boost = larger[1], larger[2]
@@ -164,7 +177,7 @@ def _bounded_segment_scores(
             best = heapq.nlargest(limit, itertools.chain(best, since))
             since = []
             threshold = best[-1] if len(best) == limit else 0.0
-        if bound_both < threshold:
+        if bound_both + slack < threshold:
             break  # this block and every later one: no document can reach the best
         found = segments[number][2]
         leaf, boost = leaves[number]
@@ -177,8 +190,8 @@ def _bounded_segment_scores(
                 since.extend(found[d] for d in titled if d not in inside)
         else:
             docnums, weights, both = block
-        if bound < threshold:  # only documents scoring enough on the other side can
-            need = threshold - bound
+        if bound + slack < threshold:  # only documents scoring enough on the other side can
+            need = threshold - bound - slack
             both = [i for i in both if found[docnums[i]] >= need]
             if not both:
                 continue
@@ -192,7 +205,28 @@ def _bounded_segment_scores(
             scores[i] = scores[i] + found[docnums[i]]
         found.update(zip(docnums, scores, strict=True))
         since.extend(scores)
+    for (_offset, reader, found), optional in zip(segments, optionals, strict=True):
+        if optional is not None and found:
+            for docnum, score in matcher_scores(optional, sorted(found), reader=reader).items():
+                found[docnum] = found[docnum] + score
     return segments, total
+
+
+def _best_score(matcher: Any) -> float | None:
+    """The best score a union of (boosted) term matchers can give a document (None: another
+    tree)."""
+    if not matcher.is_active():
+        return 0.0
+    kind = type(matcher)
+    if kind is W3LeafMatcher:
+        return matcher.scorer.max_quality() if isinstance(matcher.scorer, BM25Scorer) else None
+    if kind in (WrappingMatcher, FilterMatcher):
+        inner = _best_score(matcher.child)
+        return None if inner is None else inner * (matcher.boost if kind is WrappingMatcher else 1)
+    if kind is UnionMatcher:
+        sides = [_best_score(matcher.a), _best_score(matcher.b)]
+        return None if None in sides else sum(sides)  # type: ignore[arg-type]
+    return None
 
 
 def _found_at(docnums: Sequence[int], found: dict[int, float]) -> list[int]:
