@@ -205,9 +205,15 @@ def _bounded_segment_scores(
             scores[i] = scores[i] + found[docnums[i]]
         found.update(zip(docnums, scores, strict=True))
         since.extend(scores)
-    for (_offset, reader, found), optional in zip(segments, optionals, strict=True):
-        if optional is not None and found:
-            for docnum, score in matcher_scores(optional, sorted(found), reader=reader).items():
+    if slack:
+        # Only a document the optional side can lift to the limit-th best needs its score.
+        best = heapq.nlargest(limit, itertools.chain(best, since))
+        floor = best[-1] - slack if len(best) == limit else 0.0
+        for (_offset, reader, found), optional in zip(segments, optionals, strict=True):
+            wanted = sorted(docnum for docnum, score in found.items() if score >= floor)
+            if optional is None or not wanted:
+                continue
+            for docnum, score in matcher_scores(optional, wanted, reader=reader).items():
                 found[docnum] = found[docnum] + score
     return segments, total
 
