@@ -26,6 +26,7 @@ def test_tables_of_contents_name_fixed_classes(tmp_path):
     assert names == {
         b"newsindex.schema\nTitleOnly",
         b"newsindex.schema\nPairs",
+        b"newsindex.schema\nForms",
         b"newsindex.analysis\nNewsAnalyzer",
     }
 
