@@ -164,7 +164,7 @@ class TestStats:
         assert stats.last_published == dt.datetime(2025, 4, 2, 9, 0, tzinfo=UTC)
         assert stats.last_published.tzinfo == UTC
         assert stats.size_bytes > 0
-        assert stats.schema_version == SCHEMA_VERSION == 5
+        assert stats.schema_version == SCHEMA_VERSION == 6
         assert stats.path == str(news.path)
 
     def test_empty_index(self, empty_news):
