@@ -79,19 +79,16 @@ def _unmark(marked: str) -> tuple[str, list[tuple[int, int]]]:
     return "".join(pieces).replace(MARK_START, "").replace(MARK_END, ""), spans
 
 
-def _best_window(
-    text: str, spans: list[tuple[int, int]], width: int, term: Callable[[str], str]
-) -> int:
-    """Where the window of ``width`` characters holding the most distinct terms of marked
-    words (then the most marks) starts: at a mark."""
+def _best_window(spans: list[tuple[int, int]], terms: list[str], width: int) -> int:
+    """Where the window of ``width`` characters holding the most distinct ``terms`` of the
+    marked words (then the most marks) starts: at a mark."""
     best_start, best_score = spans[0][0], (-1, -1)
     right = 0
     for left, (start, _end) in enumerate(spans):
         right = max(right, left)
         while right + 1 < len(spans) and spans[right + 1][1] <= start + width:
             right += 1
-        window = spans[left : right + 1]
-        score = (len({term(text[a:b]) for a, b in window}), len(window))
+        score = (len(set(terms[left : right + 1])), right + 1 - left)
         if score > best_score:
             best_start, best_score = start, score
     return best_start
@@ -115,7 +112,8 @@ def make_snippet(
     start = 0
     if spans:
         # A little lead-in, so that the first match does not open the snippet cold.
-        start = _word_start(text, max(0, _best_window(text, spans, width, term) - width // 5))
+        terms = [term(text[a:b]) for a, b in spans]
+        start = _word_start(text, max(0, _best_window(spans, terms, width) - width // 5))
     while start < len(text) and text[start].isspace():
         start += 1
     end = min(len(text), _word_end(text, min(len(text), start + width)))
