@@ -139,8 +139,9 @@ def started(topology: str) -> Iterator[list[str]]:
     finally:
         sys.path.remove(str(_TESTS))
     # The test nodes use only the quick compiler, which starts them sooner but costs a long
-    # bulk load about 1.8 times the CPU (28 s against 16 s on the node for the 1x Wikinews
-    # corpus): a benchmark's nodes compile as a deployed node does.
+    # bulk load 1.6-2.1 times the node's CPU (python -m benchmarks.probes.opensearch_bulk
+    # --variants as-made, on two such nodes in turn): a benchmark's nodes compile as a
+    # deployed node does.
     _opensearch.JIT = "-XX:+TieredCompilation"
     nodes = _opensearch.Nodes()
     try:
