@@ -9,6 +9,7 @@ import pytest
 
 from newsindex import Article, NewsIndex
 from newsindex.analysis.analyzer import NewsAnalyzer, plain_analyzer, stemming_analyzer
+from newsindex.engines.whoosh import exact as exact_module
 from newsindex.engines.whoosh.compile import TITLE_BOOST
 from newsindex.engines.whoosh.exact import EXACT_WEIGHT, query_forms
 from newsindex.fields import NAME_FIELDS
@@ -35,9 +36,10 @@ def test_forms_of_words_typed_otherwise_than_their_stem():
     assert forms_of("(peace OR talks) iran") == ((None, "peace", 1.0), (None, "talks", 1.0))
 
 
-def test_boost_adds_the_form_score_and_changes_no_match(tmp_path: Path):
+def test_boost_adds_the_form_score_and_changes_no_match(tmp_path: Path, monkeypatch):
     """An article holding the form typed gains its form's BM25 score times the weight, in
     the title times the title boost; the same articles match as with the stem alone."""
+    monkeypatch.setattr(exact_module, "MAX_FORM_SHARE", 1.0)  # a form in half its stem's
     with NewsIndex.create(tmp_path / "index") as news:
         news.add(
             [
@@ -57,3 +59,20 @@ def test_boost_adds_the_form_score_and_changes_no_match(tmp_path: Path):
     in_body = idf * 2.2 / (1 + 1.2 * (0.4 + 0.6 * 5 / 4.75))
     assert typed["body"] - stem["body"] == pytest.approx(in_body * EXACT_WEIGHT)
     assert typed["title"] - stem["title"] == pytest.approx(idf * EXACT_WEIGHT * TITLE_BOOST)
+
+
+def test_a_form_in_most_of_its_stems_articles_adds_nothing(tmp_path: Path):
+    """A form held by more than a quarter of the articles holding its stem adds no score (it
+    would tell them little and cost a second posting list); a rarer one does."""
+    bodies = ["Ministers will meet.", "Ministers will talk.", "Ministers will wait."]
+    with NewsIndex.create(tmp_path / "index") as news:
+        news.add(
+            [Article(id=f"will-{n}", title="Talks", body=body) for n, body in enumerate(bodies)]
+        )
+        news.add([Article(id="willing", title="Talks", body="Ministers are willing.")])
+        rare = news.search("willing", snippets=False)
+        common = news.search("ministers", snippets=False)
+        stem = news.search("minister", snippets=False)
+    assert rare.hits[0].id == "willing"
+    assert rare.hits[0].score > rare.hits[1].score
+    assert [(h.id, h.score) for h in common.hits] == [(h.id, h.score) for h in stem.hits]

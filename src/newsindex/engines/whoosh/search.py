@@ -108,7 +108,7 @@ def run_search(
                 "can all be required: rank them by any word instead (match 'any')",
             )
         query = compile_tree(tree, searcher.reader())
-        forms = query_forms(tree)
+        forms = query_forms(tree, searcher.reader())
     query = with_proximity(query, pairs)
     scored = with_exact(query, forms)
     # Only dates (and exclusions): every match is as relevant as the next, and the recency
