@@ -15,8 +15,10 @@ pytest.importorskip("opensearchpy")
 from click.testing import CliRunner
 
 from newsindex import analyze
+from newsindex.analysis.pairs import word_pairs
 from newsindex.cli import main
 from newsindex.engines.opensearch.client import Connection
+from newsindex.engines.opensearch.proximity import COMMON_TERMS
 from newsindex.engines.opensearch.template import index_body
 from newsindex.ingest import read_path
 from newsindex.ingest.sample import sample_paths
@@ -45,10 +47,12 @@ def analysis_index(request: pytest.FixtureRequest) -> Iterator[tuple[Connection,
     connection.close()
 
 
-def server_terms(connection: Connection, index: str, text: str) -> list[str]:
-    """The terms OpenSearch's ``news_text`` analyzer makes of ``text``."""
+def server_terms(
+    connection: Connection, index: str, text: str, analyzer: str = "news_text"
+) -> list[str]:
+    """The terms OpenSearch's ``analyzer`` makes of ``text``."""
     answer = connection.client.indices.analyze(
-        index=index, body={"analyzer": "news_text", "text": text}
+        index=index, body={"analyzer": analyzer, "text": text}
     )
     return [token["token"] for token in answer["tokens"]]
 
@@ -82,3 +86,26 @@ def test_template_analyzer_agrees_with_newsindex(analysis_index):
                 differences[(tuple(local[i1:i2]), tuple(remote[j1:j2]))] += 1
     assert matched / total >= AGREEMENT, differences.most_common(20)
     assert sum(differences.values()) <= 10, differences.most_common(20)
+
+
+@pytest.mark.opensearch
+def test_pairs_sub_field_holds_the_local_pairs(analysis_index):
+    """Over the bundled Wikinews articles' titles and bodies, the pairs analyzer makes exactly
+    the local engine's word pairs, but where the two analyzers' terms differ (the kinds the
+    README lists: at most 10 texts)."""
+    connection, index = analysis_index
+    articles = list(read_path(sample_paths()[1]))
+    texts = [text for article in articles for text in (article.title, article.body)]
+    pairing = terms_differ = 0  # texts whose pairs differ, and why
+    for text in texts:
+        terms = list(analyze(text))
+        if word_pairs(terms, COMMON_TERMS) != server_terms(connection, index, text, "news_pairs"):
+            if terms == server_terms(connection, index, text):
+                pairing += 1
+            else:
+                terms_differ += 1
+    assert (pairing, terms_differ <= 10) == (0, True)
+    assert server_terms(connection, index, "Coalition of the willing", "news_pairs") == [
+        "coalit of",
+        "the will",
+    ]

@@ -22,6 +22,7 @@ from newsindex.analysis.analyzer import NewsAnalyzer, plain_analyzer, stemming_a
 from newsindex.engines.opensearch.client import Connection, redact
 from newsindex.engines.opensearch.documents import make_snippet
 from newsindex.engines.opensearch.engine import OpenSearchEngine
+from newsindex.engines.opensearch.template import TEMPLATE_VERSION, index_body
 from newsindex.errors import (
     ArticleNotFoundError,
     EngineAuthError,
@@ -220,7 +221,7 @@ def bulk_answer(*items: tuple[str, int]) -> tuple[int, dict[str, Any]]:
 def fake_engine(fake_server) -> OpenSearchEngine:
     """An engine on the fake server, which answers as OpenSearch 3.6 with an index."""
     fake_server.routes["/"] = (200, info("3.6.0"))
-    meta = {"mappings": {"_meta": {"newsindex_template": 1}}}
+    meta = {"mappings": {"_meta": {"newsindex_template": TEMPLATE_VERSION}}}
     fake_server.routes["/news/_mapping"] = (200, {"news": meta})
     return OpenSearchEngine.connect([fake_server.url], "news")
 
@@ -842,7 +843,24 @@ def test_index_of_another_layout_refused(opensearch_url, fresh_index):
     with pytest.raises(IndexVersionError) as raised:
         OpenSearchEngine.connect([opensearch_url], fresh_index)
     assert raised.value.path == f"{opensearch_url}/{fresh_index}"
-    assert (raised.value.found, raised.value.expected) == (None, 1)
+    assert (raised.value.found, raised.value.expected) == (None, 2)
+
+
+@pytest.mark.opensearch
+def test_index_of_the_previous_layout_refused(opensearch_url, fresh_index):
+    """An index made with the layout before the pairs sub-fields is refused, with the way out."""
+    body = index_body()
+    body["mappings"]["_meta"] = {"newsindex_template": 1}
+    connection = Connection([opensearch_url])
+    connection.client.indices.create(index=fresh_index, body=body)
+    connection.close()
+    with pytest.raises(IndexVersionError) as raised:
+        OpenSearchEngine.connect([opensearch_url], fresh_index)
+    location = f"{opensearch_url}/{fresh_index}"
+    assert str(raised.value) == (
+        f"The index at '{location}' has schema version 1, this newsindex needs 2: run "
+        f"'newsindex reindex --index {location}' or import the articles again."
+    )
 
 
 @pytest.mark.opensearch

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from newsindex.engines.opensearch.template import TEMPLATE_VERSION, index_body
+from newsindex.engines.opensearch.template import COMMON_PAIRS, TEMPLATE_VERSION, index_body
 
 
 def test_layout_version_in_meta():
@@ -61,3 +61,38 @@ def test_text_fields_index_word_pairs():
     properties = index_body()["mappings"]["properties"]
     assert properties["title"]["index_phrases"] is True
     assert properties["body"]["index_phrases"] is True
+
+
+def test_text_fields_have_the_local_pairs_sub_field():
+    """Title and body have a pairs sub-field: the text chain, then pairs of neighbouring terms
+    joined by a space, with no filler, those of two common terms dropped."""
+    body = index_body()
+    properties = body["mappings"]["properties"]
+    for field in ("title", "body"):
+        assert properties[field]["fields"]["pairs"] == {
+            "type": "text",
+            "analyzer": "news_pairs",
+            "search_analyzer": "keyword",
+            "index_options": "freqs",
+        }
+    analysis = body["settings"]["analysis"]
+    chain = analysis["analyzer"]["news_pairs"]["filter"]
+    assert chain == [
+        *analysis["analyzer"]["news_text"]["filter"],
+        "news_shingles",
+        "news_common_pairs",
+    ]
+    assert analysis["filter"]["news_shingles"] == {
+        "type": "shingle",
+        "min_shingle_size": 2,
+        "max_shingle_size": 2,
+        "output_unigrams": False,
+        "token_separator": " ",
+        "filler_token": "",
+    }
+    stop = analysis["filter"]["news_common_pairs"]
+    assert stop["type"] == "stop"
+    assert stop["stopwords"] == list(COMMON_PAIRS)
+    assert {"of the", "the of", "was by"} <= set(COMMON_PAIRS)
+    assert "the will" not in COMMON_PAIRS
+    assert len(COMMON_PAIRS) == 34 * 34

@@ -8,11 +8,11 @@ The local engine's ranking, where OpenSearch has it:
 
 - words score as one BM25F field over title and body (``combined_fields``, title weighted
   :data:`TITLE_BOOST`); before 3.2, one ``match`` on a ``text`` field the two are copied to;
-- phrases are ``match_phrase`` with the same slop; adjacent query words add small
-  ``match_phrase`` clauses (:mod:`.proximity`), so articles with them side by side come
-  first; a word the user typed in another form than its stem adds a clause on the unstemmed
-  ``exact`` sub-fields of the fields it is searched in (:data:`EXACT_WEIGHT`, title weighted
-  :data:`TITLE_BOOST`), which adds to the score and changes no match;
+- phrases are ``match_phrase`` with the same slop; adjacent query words add small clauses on
+  the word pairs of the ``pairs`` sub-fields (:mod:`.proximity`), so articles with them side
+  by side come first; a word the user typed in another form than its stem adds a clause on
+  the unstemmed ``exact`` sub-fields of the fields it is searched in (:data:`EXACT_WEIGHT`,
+  title weighted :data:`TITLE_BOOST`), which adds to the score and changes no match;
 - long plain queries and pasted prose are any-word queries of their
   :data:`~.ranked.MAX_RANKED_ITEMS` most selective words, each repeated word weighing the
   square root of its count, stop words left out (:mod:`.ranked`);

@@ -7,9 +7,13 @@ the title with the title's weight; a field holding every pair of a query of two 
 adds their scores again, weighted :data:`PHRASE_WEIGHT`. The clauses only add to the score of
 an article the query matches anyway (``bool.should`` beside the query's ``must``).
 
-Here a pair is a two-word ``match_phrase``, which the index answers from the word pairs
-``index_phrases`` keeps (one term lookup, scored with BM25 over the pairs, as the local pairs
-fields are).
+Here the pairs are looked up in the ``pairs`` sub-fields of title and body, which hold the
+local pairs fields' terms (:mod:`.template`): the same counts, field lengths and document
+frequencies, scored with the same BM25. A pair is a ``cross_fields`` ``multi_match`` over the
+two, summing the fields' scores (``tie_breaker`` 1), so that both score it with the larger of
+the two fields' document frequencies, as locally (with each field's own, ADI's MAP was 0.8%
+lower: ``benchmarks/RESULTS.md``). The all-pairs clause is ``term`` queries in one field, with
+that field's document frequency.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import math
 from typing import Any
 
 from newsindex.analysis.analyzer import analyze
-from newsindex.analysis.pairs import COMMON_WORDS
+from newsindex.analysis.pairs import COMMON_WORDS, pair_term
 from newsindex.query.tree import And, Node, Phrase, Term
 
 __all__ = ["MAX_PAIRS", "PAIR_WEIGHT", "PHRASE_WEIGHT", "query_pairs", "with_proximity"]
@@ -69,8 +73,20 @@ def query_pairs(tree: Node, *, split: bool) -> tuple[tuple[tuple[str, str], floa
     return tuple((pair, math.sqrt(count)) for pair, count in list(counts.items())[:MAX_PAIRS])
 
 
+def _both(pair: tuple[str, str], boost: float) -> dict[str, Any]:
+    return {
+        "multi_match": {
+            "query": pair_term(*pair),
+            "type": "cross_fields",
+            "fields": [f"title.pairs^{TITLE_WEIGHT:g}", "body.pairs"],
+            "tie_breaker": 1.0,
+            "boost": round(boost, 6),
+        }
+    }
+
+
 def _pair(field: str, pair: tuple[str, str], boost: float) -> dict[str, Any]:
-    return {"match_phrase": {field: {"query": " ".join(pair), "boost": round(boost, 6)}}}
+    return {"term": {f"{field}.pairs": {"value": pair_term(*pair), "boost": round(boost, 6)}}}
 
 
 def with_proximity(
@@ -80,11 +96,7 @@ def with_proximity(
     if not pairs:
         return query
     fields = (("title", TITLE_WEIGHT), ("body", 1.0))
-    clauses = [
-        _pair(field, pair, boost * weight * PAIR_WEIGHT)
-        for pair, weight in pairs
-        for field, boost in fields
-    ]
+    clauses = [_both(pair, weight * PAIR_WEIGHT) for pair, weight in pairs]
     if len(pairs) > 1 and PHRASE_WEIGHT:
         clauses.extend(
             {

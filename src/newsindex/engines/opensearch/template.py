@@ -18,22 +18,31 @@ side, ``news_text``, must make the same terms from an article as
 
 Name fields (author, source, section, tag, url) use ``news_plain``, the same without
 stemming, and keep the whole value in a ``raw`` keyword sub-field for terms aggregations and
-``collapse``. Title and body have an ``exact`` sub-field of unstemmed forms.
+``collapse``. Title and body have an ``exact`` sub-field of unstemmed forms, and a ``pairs``
+sub-field holding the local engine's word pairs (:mod:`newsindex.analysis.pairs`): ``news_pairs``
+is ``news_text`` followed by a ``shingle`` filter making each two neighbouring terms one term,
+joined by a space (no filler: no filter before it drops a word, so no shingle spans a gap), and
+a ``stop`` filter whose stop words are every pair of two common terms.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
+
+from newsindex.analysis.pairs import PAIR_SEPARATOR
+from newsindex.engines.opensearch.proximity import COMMON_TERMS
 
 __all__ = [
     "ANALYZER_SETTINGS",
     "BM25_B",
     "BM25_K1",
+    "COMMON_PAIRS",
     "TEMPLATE_VERSION",
     "index_body",
 ]
 
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2
 """The version of the index layout, kept in the mapping's ``_meta``: an index made with another
 version is refused rather than searched wrongly."""
 
@@ -42,6 +51,13 @@ BM25_B = 0.6
 
 BM25_K1 = 1.2
 """BM25's term frequency saturation, the local engine's."""
+
+COMMON_PAIRS = tuple(
+    first + PAIR_SEPARATOR + second
+    for first, second in itertools.product(sorted(COMMON_TERMS), repeat=2)
+)
+"""The pairs of two common terms, which the local engine does not index: the ``pairs``
+sub-fields' stop words."""
 
 _WORD = r"[\p{L}\p{N}]+(?:\p{M}+[\p{L}\p{N}]*)*"
 _NOT_WORD_NEXT = r"(?![\p{L}\p{N}])"
@@ -86,6 +102,15 @@ ANALYZER_SETTINGS: dict[str, Any] = {
             "replacement": "$1$2",
         },
         "news_snowball": {"type": "snowball", "language": "English"},
+        "news_shingles": {
+            "type": "shingle",
+            "min_shingle_size": 2,
+            "max_shingle_size": 2,
+            "output_unigrams": False,
+            "token_separator": PAIR_SEPARATOR,
+            "filler_token": "",
+        },
+        "news_common_pairs": {"type": "stop", "stopwords": list(COMMON_PAIRS)},
     },
     "analyzer": {
         "news_text": {
@@ -99,6 +124,21 @@ ANALYZER_SETTINGS: dict[str, Any] = {
                 "news_dots",
                 "news_short_doubled",
                 "news_snowball",
+            ],
+        },
+        "news_pairs": {
+            "type": "custom",
+            "char_filter": ["news_possessive"],
+            "tokenizer": "news_words",
+            "filter": [
+                "lowercase",
+                "asciifolding",
+                "news_separators",
+                "news_dots",
+                "news_short_doubled",
+                "news_snowball",
+                "news_shingles",
+                "news_common_pairs",
             ],
         },
         "news_plain": {
@@ -141,16 +181,26 @@ def index_body(
     ``percolator``: the server has the percolator module; saved searches then go in the
     ``saved_query`` field and are matched against new articles.
     """
-    exact = {"exact": _text("news_plain")}
-    # index_phrases: neighbouring terms also indexed as one (as the local index's pairs), so
-    # an exact two-word phrase, and each proximity clause, is one term lookup.
+    sub_fields = {
+        "exact": _text("news_plain"),
+        # The proximity clauses' terms: counts, lengths and document frequencies as the local
+        # pairs fields have them (index_phrases keeps every pair, two common terms too).
+        "pairs": {
+            "type": "text",
+            "analyzer": "news_pairs",
+            "search_analyzer": "keyword",
+            "index_options": "freqs",
+        },
+    }
+    # index_phrases: neighbouring terms also indexed as one, so an exact two-word phrase is
+    # one term lookup.
     copy: dict[str, Any] = {"index_phrases": True}
     if not combined_fields:
         copy["copy_to"] = "text"
     properties: dict[str, Any] = {
         "id": {"type": "keyword"},
-        "title": _text("news_text", fields=exact, **copy),
-        "body": _text("news_text", fields=exact, **copy),
+        "title": _text("news_text", fields=sub_fields, **copy),
+        "body": _text("news_text", fields=sub_fields, **copy),
         "url": _name(),
         "author": _name(),
         "source": _name(),
