@@ -858,8 +858,9 @@ def test_index_of_the_previous_layout_refused(opensearch_url, fresh_index):
         OpenSearchEngine.connect([opensearch_url], fresh_index)
     location = f"{opensearch_url}/{fresh_index}"
     assert str(raised.value) == (
-        f"The index at '{location}' has schema version 1, this newsindex needs 2: run "
-        f"'newsindex reindex --index {location}' or import the articles again."
+        f"The index at '{location}' has schema version 1, this newsindex needs 2: import the "
+        "articles again into an index of another name, or copy them there from a folder with "
+        f"'newsindex copy --index FOLDER --to {opensearch_url}/NEW_NAME'."
     )
 
 

@@ -133,9 +133,17 @@ class IndexVersionError(NewsIndexError):
         self.path = str(path)
         self.found = found
         self.expected = expected
+        if "://" in self.path:  # an OpenSearch index: reindex works on folders only
+            other = self.path.rsplit("/", 1)[0] + "/NEW_NAME"
+            way_out = (
+                "import the articles again into an index of another name, or copy them there "
+                f"from a folder with 'newsindex copy --index FOLDER --to {other}'"
+            )
+        else:
+            way_out = f"run 'newsindex reindex --index {self.path}' or import the articles again"
         super().__init__(
             f"The index at '{self.path}' has schema version {found}, this newsindex needs "
-            f"{expected}: run 'newsindex reindex --index {self.path}' or import the articles again."
+            f"{expected}: {way_out}."
         )
 
 
