@@ -3,8 +3,9 @@
 Each command opens an index through the public API and reports on stdout, one line per event,
 so a test can wait for a point in the import before it signals or kills the process:
 
-- ``batches INDEX PREFIX BATCHES SIZE PROCS``: import ``BATCHES`` commits of ``SIZE`` generated
-  articles (ids ``PREFIX-<batch>-<n>``), printing ``committed <batch>`` after each.
+- ``batches INDEX PREFIX BATCHES SIZE PROCS``: print ``ready``, wait for a line on stdin (none
+  when stdin is not a pipe), then import ``BATCHES`` commits of ``SIZE`` generated articles
+  (ids ``PREFIX-<batch>-<n>``), printing ``committed <batch>`` after each.
 - ``add INDEX PREFIX COUNT PROCS LOCK_TIMEOUT``: one commit of ``COUNT`` generated articles.
 - ``hold INDEX PREFIX COUNT PROCS``: start a commit of ``COUNT`` articles, print ``holding``
   once the first ``HOLD_AFTER`` are in the writer (the write lock held, workers started),
@@ -58,6 +59,7 @@ def _say(line: str) -> None:
 def _batches(index: str, prefix: str, batches: str, size: str, procs: str) -> None:
     with NewsIndex.open_or_create(index, lock_timeout=60) as news:
         _say("ready")
+        sys.stdin.readline()  # the test's go-ahead, if it holds the other end
         for batch in range(int(batches)):
             news.add(articles(f"{prefix}-{batch}", int(size)), procs=int(procs))
             _say(f"committed {batch}")

@@ -265,11 +265,15 @@ def test_threads_share_one_instance_during_commits(sample_index, tmp_path):
         problems: list[str] = []
         counts: list[list[int]] = [[] for _ in range(THREADS)]
 
+        running = threading.Semaphore(0)
+
         def work(n: int) -> None:
             step = 0
             while not stop.is_set() or step < 60:
                 name = order[(n + step) % len(order)]
                 step += 1
+                if step == 2:
+                    running.release()
                 try:
                     answer = operations[name](news)
                 except Exception as exc:
@@ -282,10 +286,13 @@ def test_threads_share_one_instance_during_commits(sample_index, tmp_path):
                 elif steady(answer) != answers[name]:
                     problems.append(f"{name}: a different answer")
 
-        worker = Worker("batches", folder, "live", batches, size, 1)
+        worker = Worker("batches", folder, "live", batches, size, 1, stdin=True)
         try:
             assert worker.wait_for("ready") == "ready"
             started = start_threads(work)
+            for _thread in started:  # the commits start once every thread is searching
+                assert running.acquire(timeout=120)
+            worker.send_line()
             status = worker.finish()
         finally:
             stop.set()
