@@ -69,7 +69,6 @@ __all__ = [
     "MARK_START",
     "RECENCY_HALF_LIFE_DAYS",
     "RECENCY_WEIGHT",
-    "SNIPPET_CHARS",
     "TITLE_BOOST",
     "CompiledSearch",
     "compile_search",
@@ -89,9 +88,6 @@ RECENCY_WEIGHT = 0.5
 
 RECENCY_HALF_LIFE_DAYS = 730
 """The age at which the recency gain has halved (the local engine's)."""
-
-SNIPPET_CHARS = 220
-"""Target length of a snippet, in characters (the local engine's)."""
 
 MARK_START = "\ue000"
 """Put before a highlighted word by the server: a private-use character, which news text does

@@ -7,7 +7,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from newsindex.engines.opensearch.compile import MARK_END, MARK_START, SNIPPET_CHARS
+from newsindex.engines.opensearch.compile import MARK_END, MARK_START
+from newsindex.engines.snippet_window import SNIPPET_CHARS, best_window, word_end, word_start
 from newsindex.models import Article
 
 __all__ = ["make_snippet", "published_at", "to_article", "to_source"]
@@ -79,21 +80,6 @@ def _unmark(marked: str) -> tuple[str, list[tuple[int, int]]]:
     return "".join(pieces).replace(MARK_START, "").replace(MARK_END, ""), spans
 
 
-def _best_window(spans: list[tuple[int, int]], terms: list[str], width: int) -> int:
-    """Where the window of ``width`` characters holding the most distinct ``terms`` of the
-    marked words (then the most marks) starts: at a mark."""
-    best_start, best_score = spans[0][0], (-1, -1)
-    right = 0
-    for left, (start, _end) in enumerate(spans):
-        right = max(right, left)
-        while right + 1 < len(spans) and spans[right + 1][1] <= start + width:
-            right += 1
-        score = (len(set(terms[left : right + 1])), right + 1 - left)
-        if score > best_score:
-            best_start, best_score = start, score
-    return best_start
-
-
 def make_snippet(
     body: str,
     marked: str | None,
@@ -112,11 +98,11 @@ def make_snippet(
     start = 0
     if spans:
         # A little lead-in, so that the first match does not open the snippet cold.
-        terms = [term(text[a:b]) for a, b in spans]
-        start = _word_start(text, max(0, _best_window(spans, terms, width) - width // 5))
+        marks = [(a, b, term(text[a:b])) for a, b in spans]
+        start = word_start(text, max(0, best_window(marks, width) - width // 5))
     while start < len(text) and text[start].isspace():
         start += 1
-    end = min(len(text), _word_end(text, min(len(text), start + width)))
+    end = min(len(text), word_end(text, min(len(text), start + width)))
     pieces: list[str] = ["… "] if text[:start].strip() else []
     length = len(pieces[0]) if pieces else 0
     highlights: list[tuple[int, int]] = []
@@ -138,17 +124,3 @@ def make_snippet(
     if end < len(text) and text[end:].strip():
         snippet += " …"
     return snippet, tuple(highlights)
-
-
-def _word_start(text: str, offset: int) -> int:
-    """``offset`` moved back to the start of the word it falls in."""
-    while offset > 0 and not text[offset - 1].isspace():
-        offset -= 1
-    return offset
-
-
-def _word_end(text: str, offset: int) -> int:
-    """``offset`` moved on to the end of the word it falls in."""
-    while offset < len(text) and not text[offset].isspace():
-        offset += 1
-    return offset

@@ -13,11 +13,9 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from newsindex.analysis.analyzer import NewsAnalyzer
+from newsindex.engines.snippet_window import SNIPPET_CHARS, best_window, word_end, word_start
 
 __all__ = ["MatchSpec", "make_snippet"]
-
-SNIPPET_CHARS = 220
-"""Target length of a snippet, in characters."""
 
 _SCAN_CHARS = 200_000
 """Only this much of a very long article is scanned for matches, to bound the cost per hit."""
@@ -72,34 +70,6 @@ def _matched_spans(
     return [marked[start] for start in sorted(marked)]
 
 
-def _best_window(spans: list[tuple[int, int, str]], width: int) -> int:
-    """Start offset of the window of ``width`` chars holding the most distinct matched terms."""
-    best_start, best_score = spans[0][0], (-1, -1)
-    right = 0
-    for left, (start, _end, _term) in enumerate(spans):
-        right = max(right, left)
-        while right + 1 < len(spans) and spans[right + 1][1] <= start + width:
-            right += 1
-        window = spans[left : right + 1]
-        score = (len({term for _s, _e, term in window}), len(window))
-        if score > best_score:
-            best_start, best_score = start, score
-    return best_start
-
-
-def _word_start(text: str, offset: int) -> int:
-    """Move ``offset`` back to the start of the word it falls in."""
-    while offset > 0 and not text[offset - 1].isspace():
-        offset -= 1
-    return offset
-
-
-def _word_end(text: str, offset: int) -> int:
-    while offset < len(text) and not text[offset].isspace():
-        offset += 1
-    return offset
-
-
 def _covers(spans: list[tuple[int, int, str]], spec: MatchSpec) -> bool:
     """Whether ``spans`` already show every term, prefix and phrase of ``spec``."""
     found = {term for _s, _e, term in spans}
@@ -127,7 +97,7 @@ def _find_matches(
         words: list[tuple[str, int, int]] = []
         width = 64 * count
         while True:
-            upto = _word_end(text, min(after + width, end))
+            upto = word_end(text, min(after + width, end))
             found = analyzer.spans(text[after:upto], initials=initials)
             words = [(t, after + a, after + b) for t, a, b in itertools.islice(found, count)]
             if len(words) == count or upto >= end:
@@ -142,7 +112,7 @@ def _find_matches(
     tokens: list[tuple[str, int, int]] = []
     scanned = 0  # the head scanned so far ends here, at a space: words are not cut
     while True:
-        upto = _word_end(text, min(limit, end))
+        upto = word_end(text, min(limit, end))
         # The regex engine skips the words that cannot match; a phrase's next words are read
         # after each place its first word is found.
         found = analyzer.spans_starting(text[scanned:upto], heads)
@@ -179,12 +149,12 @@ def make_snippet(
     spans = _find_matches(text, analyzer, spec, may_match) if spec else []
     if spans:
         # Lead in a little before the first match so it does not open the snippet cold.
-        start = _word_start(text, max(0, _best_window(spans, width) - width // 5))
+        start = word_start(text, max(0, best_window(spans, width) - width // 5))
     else:
         start = 0
     while start < len(text) and text[start].isspace():
         start += 1
-    end = min(len(text), _word_end(text, min(len(text), start + width)))
+    end = min(len(text), word_end(text, min(len(text), start + width)))
     cut_before = start > 0 and not text[:start].isspace()
     pieces: list[str] = ["… "] if cut_before else []
     length = len(pieces[0]) if pieces else 0
