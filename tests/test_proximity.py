@@ -11,9 +11,9 @@ from newsindex import Article, NewsIndex
 from newsindex.analysis.analyzer import plain_analyzer, stemming_analyzer
 from newsindex.analysis.pairs import common_terms, word_pairs
 from newsindex.engines.whoosh import proximity
-from newsindex.engines.whoosh.proximity import query_pairs
 from newsindex.ingest import sample_paths
 from newsindex.query import parse_query
+from newsindex.query.pairs import query_pairs
 
 STEMMED = stemming_analyzer()
 COMMON = common_terms(STEMMED)

@@ -37,7 +37,7 @@ from typing import Any
 
 import attrs
 
-from newsindex.engines.opensearch.proximity import query_pairs, with_proximity
+from newsindex.engines.opensearch.proximity import COMMON_TERMS, with_proximity
 from newsindex.engines.opensearch.ranked import (
     Frequencies,
     is_ranked,
@@ -48,6 +48,7 @@ from newsindex.engines.opensearch.ranked import (
 from newsindex.errors import QuerySyntaxError, UnsupportedError
 from newsindex.fields import DATE_FIELD, NAME_FIELDS
 from newsindex.models import Match, Sort
+from newsindex.query.pairs import query_pairs
 from newsindex.query.syntax import MAX_CLAUSES
 from newsindex.query.tree import (
     And,
@@ -341,7 +342,7 @@ def compile_search(
     if date_filter is not None:
         tree = And((*top_items(tree), date_filter))
     ranked_mode = is_ranked(parsed, match)
-    pairs = query_pairs(parsed.tree, split=ranked_mode and parsed.plain)
+    pairs = query_pairs(parsed.tree, split=ranked_mode and parsed.plain, common=COMMON_TERMS)
     if ranked_mode:
         ranked = keep_selective(rank_items(tree, split=parsed.plain), frequencies)
         should = [

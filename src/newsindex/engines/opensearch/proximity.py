@@ -18,15 +18,12 @@ that field's document frequency.
 
 from __future__ import annotations
 
-import itertools
-import math
 from typing import Any
 
 from newsindex.analysis.analyzer import analyze
-from newsindex.analysis.pairs import COMMON_WORDS, pair_term
-from newsindex.query.tree import And, Node, Phrase, Term
+from newsindex.analysis.pairs import COMMON_WORDS
 
-__all__ = ["MAX_PAIRS", "PAIR_WEIGHT", "PHRASE_WEIGHT", "query_pairs", "with_proximity"]
+__all__ = ["COMMON_TERMS", "PAIR_WEIGHT", "PHRASE_WEIGHT", "with_proximity"]
 
 PAIR_WEIGHT = 0.1
 """A pair's score counts this much against a word's (the local engine's weight)."""
@@ -35,9 +32,6 @@ PHRASE_WEIGHT = 0.5
 """Where a field holds every pair of a query of two pairs or more, their scores count this much
 more (the local engine's weight)."""
 
-MAX_PAIRS = 64
-"""A query looks up at most this many pairs, its first (the local engine's cap)."""
-
 TITLE_WEIGHT = 1.5
 """A pair in the title weighs this much more, as a word does."""
 
@@ -45,38 +39,10 @@ COMMON_TERMS = frozenset(analyze(" ".join(sorted(COMMON_WORDS))))
 """The common words as terms: a pair of two of them is not indexed locally, so not looked up."""
 
 
-def query_pairs(tree: Node, *, split: bool) -> tuple[tuple[tuple[str, str], float], ...]:
-    """The pairs of the words a query's top level holds side by side, each with its weight
-    (the square root of how often it occurs).
-
-    A run of words is broken by anything but a word or an exact phrase in title and body. The
-    pairs inside a quoted phrase count only with ``split`` (a ranked plain query); otherwise
-    the phrase already requires them.
-    """
-    items = tree.items if isinstance(tree, And) else (tree,)
-    runs: list[list[tuple[str, int]]] = [[]]  # (term, the item it came from)
-    for number, item in enumerate(items):
-        if isinstance(item, Term) and item.field is None:
-            runs[-1].append((item.text, number))
-        elif isinstance(item, Phrase) and item.field is None and item.slop == 0:
-            runs[-1].extend((word, number) for word in item.words)
-        else:
-            runs.append([])
-    counts: dict[tuple[str, str], int] = {}
-    for run in runs:
-        for (first, one), (second, other) in itertools.pairwise(run):
-            if one == other and not split:
-                continue
-            if first in COMMON_TERMS and second in COMMON_TERMS:
-                continue
-            counts[(first, second)] = counts.get((first, second), 0) + 1
-    return tuple((pair, math.sqrt(count)) for pair, count in list(counts.items())[:MAX_PAIRS])
-
-
-def _both(pair: tuple[str, str], boost: float) -> dict[str, Any]:
+def _both(pair: str, boost: float) -> dict[str, Any]:
     return {
         "multi_match": {
-            "query": pair_term(*pair),
+            "query": pair,
             "type": "cross_fields",
             "fields": [f"title.pairs^{TITLE_WEIGHT:g}", "body.pairs"],
             "tie_breaker": 1.0,
@@ -85,14 +51,13 @@ def _both(pair: tuple[str, str], boost: float) -> dict[str, Any]:
     }
 
 
-def _pair(field: str, pair: tuple[str, str], boost: float) -> dict[str, Any]:
-    return {"term": {f"{field}.pairs": {"value": pair_term(*pair), "boost": round(boost, 6)}}}
+def _pair(field: str, pair: str, boost: float) -> dict[str, Any]:
+    return {"term": {f"{field}.pairs": {"value": pair, "boost": round(boost, 6)}}}
 
 
-def with_proximity(
-    query: dict[str, Any], pairs: tuple[tuple[tuple[str, str], float], ...]
-) -> dict[str, Any]:
-    """``query`` with ``pairs`` (see :func:`query_pairs`) adding to the scores of its matches."""
+def with_proximity(query: dict[str, Any], pairs: tuple[tuple[str, float], ...]) -> dict[str, Any]:
+    """``query`` with ``pairs`` (see :func:`newsindex.query.pairs.query_pairs`) adding to
+    the scores of its matches."""
     if not pairs:
         return query
     fields = (("title", TITLE_WEIGHT), ("body", 1.0))

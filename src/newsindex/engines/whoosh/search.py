@@ -18,7 +18,7 @@ from newsindex.engines.whoosh.collect import collect, relevance_scores
 from newsindex.engines.whoosh.compile import compile_tree
 from newsindex.engines.whoosh.exact import query_forms, with_exact
 from newsindex.engines.whoosh.hits import make_hits, match_spec
-from newsindex.engines.whoosh.proximity import query_pairs, with_proximity
+from newsindex.engines.whoosh.proximity import with_proximity
 from newsindex.engines.whoosh.ranked import (
     compile_ranked,
     is_ranked,
@@ -29,6 +29,7 @@ from newsindex.engines.whoosh.ranked import (
 )
 from newsindex.errors import QuerySyntaxError
 from newsindex.models import Match, SearchResults, Sort
+from newsindex.query.pairs import query_pairs
 from newsindex.query.syntax import MAX_CLAUSES
 from newsindex.query.tree import And, Dates, Node, Not, Or, ParsedQuery, leaves
 
