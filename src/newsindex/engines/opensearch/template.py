@@ -73,6 +73,23 @@ _TOKEN = "|".join(
     ]
 )
 
+_PLAIN_FILTERS = ("lowercase", "asciifolding", "news_separators", "news_dots")
+"""The token filters every analyzer of newsindex's text starts with (all of ``news_plain``)."""
+
+_TEXT_FILTERS = (*_PLAIN_FILTERS, "news_short_doubled", "news_snowball")
+"""``news_text``'s token filters: the plain ones, then stemming."""
+
+
+def _chain(*filters: str) -> dict[str, Any]:
+    """A custom analyzer: newsindex's tokenizer and possessive rule, then ``filters``."""
+    return {
+        "type": "custom",
+        "char_filter": ["news_possessive"],
+        "tokenizer": "news_words",
+        "filter": list(filters),
+    }
+
+
 ANALYZER_SETTINGS: dict[str, Any] = {
     "char_filter": {
         "news_possessive": {
@@ -113,40 +130,9 @@ ANALYZER_SETTINGS: dict[str, Any] = {
         "news_common_pairs": {"type": "stop", "stopwords": list(COMMON_PAIRS)},
     },
     "analyzer": {
-        "news_text": {
-            "type": "custom",
-            "char_filter": ["news_possessive"],
-            "tokenizer": "news_words",
-            "filter": [
-                "lowercase",
-                "asciifolding",
-                "news_separators",
-                "news_dots",
-                "news_short_doubled",
-                "news_snowball",
-            ],
-        },
-        "news_pairs": {
-            "type": "custom",
-            "char_filter": ["news_possessive"],
-            "tokenizer": "news_words",
-            "filter": [
-                "lowercase",
-                "asciifolding",
-                "news_separators",
-                "news_dots",
-                "news_short_doubled",
-                "news_snowball",
-                "news_shingles",
-                "news_common_pairs",
-            ],
-        },
-        "news_plain": {
-            "type": "custom",
-            "char_filter": ["news_possessive"],
-            "tokenizer": "news_words",
-            "filter": ["lowercase", "asciifolding", "news_separators", "news_dots"],
-        },
+        "news_text": _chain(*_TEXT_FILTERS),
+        "news_pairs": _chain(*_TEXT_FILTERS, "news_shingles", "news_common_pairs"),
+        "news_plain": _chain(*_PLAIN_FILTERS),
         # Query terms come analysed by newsindex: they are searched as they are.
         "news_terms": {"type": "custom", "tokenizer": "whitespace"},
     },
