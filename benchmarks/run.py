@@ -364,7 +364,7 @@ def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     found = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
-    for dist in ("newsindex", "whoosh-reloaded", "tantivy", "nltk"):
+    for dist in ("newsindex", "whoosh-reloaded", "tantivy", "nltk", "numpy"):
         try:
             found[dist] = version(dist)
         except PackageNotFoundError:

@@ -182,15 +182,15 @@ def counting_scored_postings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def bounded_and_plain(
     news: NewsIndex, monkeypatch: pytest.MonkeyPatch, query: str, limit: int
 ) -> tuple[Ranking, Ranking, int, int]:
-    """The best ``limit`` by relevance scored term at a time with block bounds and without,
-    and the postings each scored."""
+    """The best ``limit`` by relevance scored term at a time with block bounds and without
+    (in Python, where the postings scored are counted), and the postings each scored."""
     with monkeypatch.context() as patch:
         scored = counting_scored_postings(patch)
         with fast_paths() as taken:
             bounded = top(news, query, limit)
         with_bounds = sum(scored)
         scored.clear()
-        with fast_paths(block_max=False) as plain_taken:
+        with fast_paths(block_max=False, numpy=False) as plain_taken:
             plain = top(news, query, limit)
     assert taken == plain_taken == [TERM_AT_A_TIME]
     return bounded, plain, with_bounds, sum(scored)

@@ -37,6 +37,7 @@ from whoosh.matching import FilterMatcher
 
 from newsindex import Article, NewsIndex
 from newsindex.engines.whoosh import compile as compile_module
+from newsindex.engines.whoosh import dense as dense_module
 from newsindex.engines.whoosh.codec.impacts import read_impacts
 from newsindex.engines.whoosh.compile import DateFiltered, DateFilterMatcher
 from newsindex.ingest import read_paths, sample_paths
@@ -146,6 +147,44 @@ def test_same_ids_scores_and_totals_as_whoosh(multi_segment, monkeypatch, query,
     assert taken == [WHOOSH if match == "any" and "date:" in query else TERM_AT_A_TIME]
     assert fast == whoosh
     assert fast[2] > 0 or query in ("peacekeepers", "author:ivanyshyn")
+
+
+@pytest.mark.parametrize("query", [query for query in QUERIES if '"' not in query])
+@pytest.mark.parametrize("page", [1, 5])
+def test_numpy_and_python_scoring_give_whooshs_answers(multi_segment, monkeypatch, query, page):
+    """Scored whole in NumPy and in Python, a query's pages (past the first pages that block
+    bounds take too) have Whoosh's ids, exact scores and totals, and NumPy takes every
+    query past those pages."""
+    answered: list[bool] = []
+    real = dense_module.top_documents
+
+    def spying(*args: object) -> object:
+        found = real(*args)
+        answered.append(found is not None)
+        return found
+
+    monkeypatch.setattr(dense_module, "top_documents", spying)
+    numpy, whoosh, _taken = fast_and_whoosh(multi_segment, query, page=page)
+    python, _whoosh, _taken = fast_and_whoosh(
+        multi_segment, query, enabled={"numpy": False}, page=page
+    )
+    assert numpy == python == whoosh
+    assert numpy[2] > 0 or query in ("peacekeepers", "author:ivanyshyn")
+    if page == 5:
+        assert answered == [True]
+
+
+def test_without_numpy_python_scores_every_query(multi_segment, monkeypatch):
+    """Without NumPy (the fast extra not installed), queries are scored in Python, with the
+    same answers."""
+    query = "police said"
+    assert dense_module.top_documents(*compiled(multi_segment, query), 10) is not None
+    with_numpy = answers(multi_segment, query)
+    monkeypatch.setattr(dense_module, "np", None)
+    assert not dense_module.available()
+    assert dense_module.top_documents(*compiled(multi_segment, query), 10) is None
+    assert answers(multi_segment, query) == with_numpy
+    assert len(with_numpy[0]) == with_numpy[2] == 29
 
 
 @pytest.mark.parametrize("query", QUERIES)

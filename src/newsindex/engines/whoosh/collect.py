@@ -51,6 +51,10 @@ class FastPaths:
     phrases: bool = True
     """Find an exact phrase's matches from its words' postings (:mod:`.phrases`); off, a
     query holding a phrase goes to Whoosh."""
+    numpy: bool = True
+    """By relevance, score a query that block bounds do not take in NumPy (:mod:`.dense`),
+    where it is installed (the ``fast`` extra); off, or without it, in Python
+    (:mod:`.accumulate`)."""
 
 
 TERM_AT_A_TIME, FIRST_BY_DATE, WHOOSH = "term-at-a-time", "first-by-date", "whoosh"
@@ -209,10 +213,7 @@ def _fast_ranking(
     if sort == "relevance":
         if not enabled.term_at_a_time:
             return None
-        if enabled.block_max:
-            best = top_documents(searcher, query, count)
-        else:
-            best = _best(segment_scores(searcher, query), count)
+        best = top_documents(searcher, query, count, bounds=enabled.block_max, numpy=enabled.numpy)
         return None if best is None else (TERM_AT_A_TIME, Ranking(*best))
     newest_first = sort == "newest"
     if enabled.first_by_date:
@@ -229,23 +230,6 @@ def _fast_ranking(
             items = _by_date(scored, count, newest_first=newest_first)
             return TERM_AT_A_TIME, Ranking(items, total, scored=scored_anyway(query))
     return None
-
-
-def _best(
-    segments: list[tuple[int, object, dict[int, float]]] | None, limit: int
-) -> tuple[list[tuple[float, int]], int] | None:
-    """The best ``limit`` ``(score, docnum)`` of every match scored, best first, ties to the
-    lower document number, and the number of matches (as :func:`top_documents` gives them
-    without block bounds)."""
-    if segments is None:
-        return None
-    scored = [
-        (score, -offset - docnum)
-        for offset, _r, scores in segments
-        for docnum, score in scores.items()
-    ]
-    best = heapq.nlargest(max(limit, 0), scored)
-    return [(score, -negated) for score, negated in best], len(scored)
 
 
 def _whoosh_ranking(searcher: Searcher, query: wq.Query, count: int, sort: str) -> Ranking:

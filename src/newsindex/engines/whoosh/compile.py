@@ -416,6 +416,10 @@ class InRange:
         """All of them, as a set (no sorting)."""
         return set(self._by_date[self._start : self._end])
 
+    def in_date_order(self) -> Sequence[int]:
+        """All of them, in date order (no sorting)."""
+        return self._by_date[self._start : self._end]
+
     def following(self, docnum: int) -> int:
         """The first of them after ``docnum``; past the last document if there is none."""
         documents = self.documents()

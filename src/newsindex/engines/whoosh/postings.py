@@ -10,15 +10,16 @@ block header in between is read.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher
 
 from newsindex.engines.whoosh.codec.blocks import block as read_block
-from newsindex.engines.whoosh.codec.blocks import block_at
+from newsindex.engines.whoosh.codec.blocks import block_at, goto, ids_and_weights
 from newsindex.engines.whoosh.codec.blocks import holds as holds_by_headers
 from newsindex.engines.whoosh.codec.impacts import IMPACTS_FIELD, read_impacts
 
@@ -29,7 +30,10 @@ __all__ = [
     "posting_blocks",
     "postings_in",
     "postings_of",
+    "stored_blocks",
 ]
+
+T = TypeVar("T")
 
 
 class Unsupported(Exception):
@@ -101,18 +105,41 @@ def posting_blocks(
     matcher's block figures then stay those of its first block."""
     if not matcher.is_active():
         return
-    located = _places_from(reader, matcher)
     start = matcher._i
-    block = read_block(matcher, values=values)
-    yield tuple(part[start:] for part in block) if start else block
+    blocks = _each_block(matcher, reader, functools.partial(read_block, values=values))
+    first = next(blocks)
+    yield tuple(part[start:] for part in first) if start else first
+    yield from blocks
+
+
+def stored_blocks(matcher: W3LeafMatcher, *, reader: Any = None) -> Iterator[tuple]:
+    """``(start, deltas, weights)`` for each of a Whoosh 3 posting list's blocks from where
+    the matcher stands, as stored (see :func:`.codec.blocks.ids_and_weights`): nothing is
+    decoded into Python numbers. The postings before ``start`` (only ever in the first
+    block) are behind the matcher. The blocks are found as :func:`posting_blocks` finds
+    them."""
+    if not matcher.is_active():
+        return
+    start = matcher._i
+    for deltas, weights in _each_block(matcher, reader, ids_and_weights):
+        yield start, deltas, weights
+        start = 0
+
+
+def _each_block(matcher: W3LeafMatcher, reader: Any, decode: Callable[[Any], T]) -> Iterator[T]:
+    """``decode(matcher)`` with the matcher on each block of an active posting list from the
+    one it stands in, the blocks found as :func:`posting_blocks` says."""
+    located = _places_from(reader, matcher)
+    yield decode(matcher)
     if located is not None:
         for where in located[1][1:]:
-            yield block_at(matcher, where, values=values)
+            goto(matcher, where)
+            yield decode(matcher)
         matcher._atend = True
         return
     matcher._next_block()
     while matcher.is_active():
-        yield read_block(matcher, values=values)
+        yield decode(matcher)
         matcher._next_block()
 
 

@@ -7,8 +7,8 @@ segment has them, when the others are not even decoded; see :mod:`.codec.impacts
 order, a word's larger posting list is read only in the blocks whose range of documents can
 hold one of the first dates (articles mostly come in date order). In both, its matches are
 counted from document frequencies (the body's, and the ``title_only`` field's for titles).
-Every other query is scored whole, term at a time (:mod:`.accumulate`), and the best
-documents come off a heap.
+Every other query is scored whole, term at a time (in NumPy where it is installed,
+:mod:`.dense`, else :mod:`.accumulate`), and the best documents come off a heap.
 
 The results are those of scoring every match: the same documents, scores and ties.
 """
@@ -26,6 +26,7 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import AndMaybeMatcher, FilterMatcher, UnionMatcher, WrappingMatcher
 
+from newsindex.engines.whoosh import dense
 from newsindex.engines.whoosh.accumulate import (
     holds_phrase,
     matcher_scores,
@@ -42,12 +43,20 @@ from newsindex.engines.whoosh.ranking import PRIOR_CHUNK, BM25Scorer
 __all__ = ["first_by_date", "top_documents"]
 
 
-def top_documents(searcher: Any, query: wq.Query, limit: int) -> tuple[list, int] | None:
+def top_documents(
+    searcher: Any, query: wq.Query, limit: int, *, bounds: bool = True, numpy: bool = True
+) -> tuple[list, int] | None:
     """The best ``limit`` ``(score, docnum)`` pairs, best first, and the number of matches.
 
-    ``None`` as for :func:`.accumulate.segment_scores`.
+    With ``bounds``, a word's blocks that cannot reach the page are left unscored; a query
+    they do not take is scored whole, in NumPy (:mod:`.dense`) where it is installed and
+    ``numpy`` is true. ``None`` as for :func:`.accumulate.segment_scores`.
     """
-    bounded = _bounded_segment_scores(searcher, query, limit)
+    bounded = _bounded_segment_scores(searcher, query, limit) if bounds else None
+    if bounded is None and numpy:
+        whole = dense.top_documents(searcher, query, limit)
+        if whole is not None:
+            return whole
     if bounded is None:
         every = segment_scores(searcher, query)
         if every is None:

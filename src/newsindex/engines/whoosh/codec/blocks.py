@@ -26,7 +26,7 @@ import attrs
 
 from newsindex.engines.whoosh.codec.schema import ARRAY_BLOCKS_FROM, BLOCK_PROTOCOL
 
-__all__ = ["block", "block_at", "holds", "ids_and_weights", "place"]
+__all__ = ["block", "block_at", "goto", "holds", "ids_and_weights", "place"]
 
 _FRAME_LENGTH = slice(3, 11)
 """Where a protocol 4 pickle's first frame gives its length (the one part of the head that
@@ -150,11 +150,17 @@ def place(matcher: Any) -> tuple:
     return matcher._dataoffset, matcher._nextoffset, matcher._compression, matcher._blocklength
 
 
+def goto(matcher: Any, where: tuple) -> None:
+    """Put the matcher on the block at ``where`` (from :func:`place`) for reading that block
+    only (its header is not read again)."""
+    matcher._dataoffset, matcher._nextoffset, matcher._compression, matcher._blocklength = where
+    matcher._data = None
+
+
 def block_at(matcher: Any, where: tuple, *, values: bool = False) -> tuple:
     """The ``(docnums, weights)`` (and values) of the block at ``where`` (from :func:`place`),
     as :func:`block` gives them; the matcher is left there for reading it only."""
-    matcher._dataoffset, matcher._nextoffset, matcher._compression, matcher._blocklength = where
-    matcher._data = None
+    goto(matcher, where)
     return block(matcher, values=values)
 
 
