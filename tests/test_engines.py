@@ -105,6 +105,20 @@ class TestSameBehaviour:
         assert stats.last_published == dt.datetime(2025, 4, 2, 9, 0, tzinfo=UTC)
         assert stats.path == hand_index.location
 
+    def test_a_described_word_is_a_stop_word_by_its_form_not_its_stem(self, engine_index):
+        """`willing` stems as the stop word `will` does, yet a description keeps it, where
+        `of` and `the` are left out."""
+        engine_index.add(
+            [
+                Article(id="c-1", title="Coalition talks", body="The coalition met in Paris."),
+                Article(id="c-2", title="Volunteers", body="They were willing to help."),
+                Article(id="c-3", title="Weather", body="Rain of the kind seen often."),
+            ]
+        )
+        results = engine_index.search("coalition of the willing", match="any")
+        assert results.query == "(coalit OR will)"
+        assert sorted(ids(results)) == ["c-1", "c-2"]
+
     def test_total_is_exact_beyond_the_page(self, hand_index):
         """total counts every match, not only those on the page."""
         results = hand_index.search("researchers", limit=1)

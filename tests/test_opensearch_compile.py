@@ -16,10 +16,10 @@ from newsindex.engines.opensearch.compile import (
     compile_tree,
     search_body,
 )
-from newsindex.engines.opensearch.ranked import MAX_RANKED_ITEMS
 from newsindex.engines.whoosh.exact import EXACT_WEIGHT as LOCAL_EXACT_WEIGHT
 from newsindex.errors import QuerySyntaxError, UnsupportedError
 from newsindex.query import parse_query
+from newsindex.query.ranked import MAX_RANKED_ITEMS
 from newsindex.query.tree import And, Not, ParsedQuery, Term
 
 _STEMMED, _PLAIN = stemming_analyzer(), plain_analyzer()
@@ -241,8 +241,8 @@ def test_prose_keeps_most_selective_words():
     text = " ".join(f"w{i}x" for i in range(100))
     parsed = parse_query(text, analyzers, syntax=False)
 
-    def frequencies(terms):
-        return {t: int(t[1:-1]) + 1 for t in terms}, 1000
+    def frequencies(words):
+        return {w: int(w.text[1:-1]) + 1 for w in words}, 1000
 
     compiled = compile_search(parsed, frequencies=frequencies)
     kept = [c["combined_fields"]["query"] for c in ranked_words(compiled.query)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import inspect
 import subprocess
 import sys
@@ -18,7 +19,8 @@ PACKAGE = Path(newsindex.__file__).parent
 
 
 def imported_modules(path: Path) -> set[str]:
-    """The absolute module names a source file imports."""
+    """The absolute module names a source file imports (``from a.b import c``: ``a.b``, and
+    ``a.b.c`` where ``c`` is a module of ``a.b``)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -26,7 +28,19 @@ def imported_modules(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module)
+            names.update(
+                f"{node.module}.{alias.name}"
+                for alias in node.names
+                if node.module.startswith("newsindex") and _is_module(f"{node.module}.{alias.name}")
+            )
     return names
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a name inside a module, which is not a package
+        return False
 
 
 def modules_imported_from(path: Path, package: str) -> set[str]:
@@ -137,7 +151,7 @@ def test_cli_uses_public_names_only():
     internal = {
         name for name in imported_modules(PACKAGE / "cli.py") if name.startswith("newsindex.")
     }
-    assert internal == set()
+    assert internal <= {"newsindex.render"}
 
 
 STAGES = (
@@ -148,7 +162,7 @@ STAGES = (
     ("analysis", {"_whoosh"}),
     ("ingest", {"errors", "models"}),
     ("locations", {"errors"}),
-    ("query", {"analysis", "errors", "fields"}),
+    ("query", {"analysis", "errors", "fields", "models"}),
     ("engines", {"errors", "models", "query"}),
     ("engines.whoosh.codec", {"_whoosh", "analysis", "errors", "fields", "models"}),
     (
@@ -265,7 +279,8 @@ def test_whoosh_and_nltk_stay_behind_the_walls(module):
         ("postings", set()),
         ("phrases", {"compile", "postings", "ranking"}),
         ("accumulate", {"compile", "phrases", "postings", "ranking"}),
-        ("pruning", {"accumulate", "postings", "ranking"}),
+        ("dense", {"accumulate", "compile", "postings", "ranking"}),
+        ("pruning", {"accumulate", "dense", "postings", "ranking"}),
         ("ranked", {"compile"}),
         ("proximity", {"compile"}),
         ("exact", {"compile"}),

@@ -12,15 +12,11 @@ import pytest
 
 from newsindex import InvalidArgumentError, NewsIndex, QuerySyntaxError
 from newsindex.analysis.analyzer import NewsAnalyzer, plain_analyzer, stemming_analyzer
-from newsindex.engines.whoosh.ranked import (
-    MAX_RANKED_ITEMS,
-    RankedQuery,
-    keep_selective,
-    rank_items,
-)
+from newsindex.engines.whoosh.ranked import frequencies_in
 from newsindex.fields import NAME_FIELDS
 from newsindex.ingest import sample_paths
 from newsindex.query import parse_query
+from newsindex.query.ranked import MAX_RANKED_ITEMS, RankedQuery, keep_selective, rank_items
 from newsindex.query.tree import And, Phrase, Term
 
 SEED_ID = "cf3f115601c28b53"
@@ -122,7 +118,7 @@ def test_keep_selective_keeps_the_rarest_and_repeated_words_in_order():
     frequencies = {f"w{n}": 10 * (n + 1) for n in range(10)} | {"w9": 0}
     words[8] = (Term(None, "w8"), math.sqrt(4))  # w8 is common but repeated
     ranked = RankedQuery((*words, (Phrase(None, ("a", "b")), 1.0)), (), ())
-    kept = keep_selective(ranked, CountingReader(frequencies), limit=4)
+    kept = keep_selective(ranked, frequencies_in(CountingReader(frequencies)), limit=4)
     assert [item for item, _ in kept.optional] == [
         Term(None, "w0"),
         Term(None, "w1"),

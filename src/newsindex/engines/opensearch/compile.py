@@ -14,8 +14,9 @@ The local engine's ranking, where OpenSearch has it:
   the unstemmed ``exact`` sub-fields of the fields it is searched in (:data:`EXACT_WEIGHT`,
   title weighted :data:`TITLE_BOOST`), which adds to the score and changes no match;
 - long plain queries and pasted prose are any-word queries of their
-  :data:`~.ranked.MAX_RANKED_ITEMS` most selective words, each repeated word weighing the
-  square root of its count, stop words left out (:mod:`.ranked`);
+  :data:`~newsindex.query.ranked.MAX_RANKED_ITEMS` most selective words, each repeated word
+  weighing the square root of its count, stop words left out (the rules both engines share,
+  :mod:`newsindex.query.ranked`);
 - the recency prior ``1 + 0.5 * 0.5 ** (age / 730 days)``, age counted back from the newest
   article, is an ``exp`` decay on ``published`` in a ``function_score`` (undated: 1).
 
@@ -37,19 +38,14 @@ from typing import Any
 
 import attrs
 
+from newsindex.analysis.analyzer import analyze
 from newsindex.engines.opensearch.proximity import COMMON_TERMS, with_proximity
-from newsindex.engines.opensearch.ranked import (
-    Frequencies,
-    is_ranked,
-    keep_selective,
-    rank_items,
-    top_items,
-)
 from newsindex.errors import QuerySyntaxError, UnsupportedError
 from newsindex.fields import DATE_FIELD, NAME_FIELDS
 from newsindex.models import Match, Sort
 from newsindex.query.pairs import query_pairs
-from newsindex.query.syntax import MAX_CLAUSES
+from newsindex.query.ranked import Frequencies, is_ranked, keep_selective, rank_items, top_items
+from newsindex.query.syntax import MAX_CLAUSES, STOP_WORDS
 from newsindex.query.tree import (
     And,
     Dates,
@@ -83,6 +79,10 @@ TITLE_BOOST = 1.5
 EXACT_WEIGHT = 0.1
 """The weight of a typed word found in the very form typed, on top of its stem's match (the
 local engine's)."""
+
+STOP_TERMS = frozenset(analyze(" ".join(sorted(STOP_WORDS))))
+"""The stop words as the index holds them: for an any-word query's words whose typed form is
+not known (see :func:`~newsindex.query.ranked.rank_items`)."""
 
 RECENCY_WEIGHT = 0.5
 """The largest share of its score a hit gains for being new (the local engine's)."""
@@ -344,7 +344,8 @@ def compile_search(
     ranked_mode = is_ranked(parsed, match)
     pairs = query_pairs(parsed.tree, split=ranked_mode and parsed.plain, common=COMMON_TERMS)
     if ranked_mode:
-        ranked = keep_selective(rank_items(tree, split=parsed.plain), frequencies)
+        ranked = rank_items(tree, split=parsed.plain, stop_terms=STOP_TERMS)
+        ranked = keep_selective(ranked, frequencies)
         should = [
             _boosted(compile_tree(item, combined_fields=combined_fields), weight)
             for item, weight in ranked.optional

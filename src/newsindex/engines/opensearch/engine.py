@@ -52,7 +52,7 @@ from newsindex.errors import (
 from newsindex.fields import DATE_FIELD, TEXT_FIELDS
 from newsindex.models import Article, Hit, IndexStats, Match, SearchResults, Sort
 from newsindex.query import parse_query
-from newsindex.query.tree import ParsedQuery
+from newsindex.query.tree import ParsedQuery, Term
 
 __all__ = [
     "BATCH_ARTICLES",
@@ -490,10 +490,10 @@ class OpenSearchEngine:
             schema_version=TEMPLATE_VERSION,
         )
 
-    def _frequencies(self, terms: Sequence[str]) -> tuple[dict[str, int], int]:
-        """How many articles hold each term in title or body (the larger count), and how many
-        articles there are: from a term-vectors request on a document made of the terms."""
-        text = " ".join(terms)
+    def _frequencies(self, words: Sequence[Term]) -> tuple[dict[Term, int], int]:
+        """How many articles hold each word in title or body (the larger count), and how many
+        articles there are: from a term-vectors request on a document made of the words."""
+        text = " ".join(word.text for word in words)
         body = {
             "doc": {"title": text, "body": text},
             "fields": ["title", "body"],
@@ -504,10 +504,11 @@ class OpenSearchEngine:
             "offsets": False,
         }
         answer = self._call(self.connection.client.termvectors, index=self.index, body=body)
-        frequencies: dict[str, int] = {}
+        by_text: dict[str, int] = {}
         for field in answer.get("term_vectors", {}).values():
             for term, info in field.get("terms", {}).items():
-                frequencies[term] = max(frequencies.get(term, 0), int(info.get("doc_freq", 0)))
+                by_text[term] = max(by_text.get(term, 0), int(info.get("doc_freq", 0)))
+        frequencies = {word: by_text.get(word.text, 0) for word in words}
         return frequencies, max(self.count(), 1)
 
     def search(

@@ -19,17 +19,11 @@ from newsindex.engines.whoosh.compile import compile_tree
 from newsindex.engines.whoosh.exact import query_forms, with_exact
 from newsindex.engines.whoosh.hits import make_hits, match_spec
 from newsindex.engines.whoosh.proximity import with_proximity
-from newsindex.engines.whoosh.ranked import (
-    compile_ranked,
-    is_ranked,
-    keep_selective,
-    rank_items,
-    stop_terms,
-    top_items,
-)
+from newsindex.engines.whoosh.ranked import compile_ranked, frequencies_in, stop_terms
 from newsindex.errors import QuerySyntaxError
 from newsindex.models import Match, SearchResults, Sort
 from newsindex.query.pairs import query_pairs
+from newsindex.query.ranked import is_ranked, keep_selective, rank_items, top_items
 from newsindex.query.syntax import MAX_CLAUSES
 from newsindex.query.tree import And, Dates, Node, Not, Or, ParsedQuery, leaves
 
@@ -78,12 +72,12 @@ def run_search(
     ranks every article that has any of the words (exclusions and date filters still apply);
     stop words outside phrases are dropped, so the words that carry the meaning decide the
     order, and an article with more of the rarer words ranks higher through BM25 itself.
-    A ranked query keeps its :data:`~.ranked.MAX_RANKED_ITEMS` most selective items (the
-    rarest words: a pasted article's own vocabulary), so any length of text is a search.
-    ``"auto"`` is ``"any"`` for prose (text parsed with ``syntax=False``, or a paragraph too long
-    to be a list of requirements) and for a typed
-    query of at least :data:`LONG_QUERY_WORDS` plain words (no quotes, operators or fields: a
-    description or a question, not a list of requirements), and ``"all"`` otherwise, so a short
+    A ranked query keeps its :data:`~newsindex.query.ranked.MAX_RANKED_ITEMS` most selective
+    items (the rarest words: a pasted article's own vocabulary), so any length of text is a
+    search. ``"auto"`` is ``"any"`` for prose (text parsed with ``syntax=False``, or a
+    paragraph too long to be a list of requirements) and for a typed query of at least
+    :data:`LONG_QUERY_WORDS` plain words (no quotes, operators or fields: a description or a
+    question, not a list of requirements), and ``"all"`` otherwise, so a short
     typed query keeps web-search behaviour.
     """
     tree = parsed.tree
@@ -97,7 +91,7 @@ def run_search(
     )
     if ranked_mode:
         ranked = rank_items(tree, split=parsed.plain, stop_terms=stop_terms(body_analyzer))
-        ranked = keep_selective(ranked, searcher.reader())
+        ranked = keep_selective(ranked, frequencies_in(searcher.reader()))
         query = compile_ranked(ranked, searcher.reader())
         tree = ranked.tree()
     else:

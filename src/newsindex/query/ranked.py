@@ -1,8 +1,8 @@
 """Any-word queries: a long plain query or pasted prose as weighted optional items.
 
-The local engine's rules (``engines/whoosh/ranked.py``), so both engines rank the same text the
-same way: stop words left out, a repeated word weighing the square root of its count, and only
-the :data:`MAX_RANKED_ITEMS` most selective items kept.
+Engine-free, so both engines rank the same text the same way: stop words left out, a repeated
+word weighing the square root of its count, and only the :data:`MAX_RANKED_ITEMS` most
+selective items kept (each engine gives the document frequencies).
 """
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
-from newsindex.analysis.analyzer import analyze
 from newsindex.models import Match
 from newsindex.query.syntax import LONG_QUERY_WORDS, STOP_WORDS
 from newsindex.query.tree import And, Dates, Node, Not, Or, ParsedQuery, Phrase, Term
 
 __all__ = [
     "MAX_RANKED_ITEMS",
-    "STOP_TERMS",
     "Frequencies",
     "RankedQuery",
     "is_ranked",
@@ -29,8 +27,9 @@ __all__ = [
 ]
 
 MAX_RANKED_ITEMS = 64
-"""An any-word query keeps at most this many items, the most selective (the local engine's cap;
-OpenSearch refuses more than 1,024 clauses)."""
+"""An any-word query keeps at most this many items, the most selective: a pasted paragraph's
+rarest words say what it is about, and its common ones only cost time (Lucene's more-like-this
+keeps 25 words by the same reasoning; OpenSearch refuses more than 1,024 clauses)."""
 
 
 def top_items(tree: Node) -> tuple[Node, ...]:
@@ -41,7 +40,8 @@ def top_items(tree: Node) -> tuple[Node, ...]:
 def is_ranked(parsed: ParsedQuery, match: Match) -> bool:
     """Whether ``parsed`` runs as ranked any-word matching under ``match``: always for
     ``"any"``, never for ``"all"``; for ``"auto"``, prose and typed queries of at least
-    :data:`~newsindex.query.LONG_QUERY_WORDS` plain words or quoted phrases."""
+    :data:`~newsindex.query.LONG_QUERY_WORDS` plain words or quoted phrases in no field (a
+    paragraph with quotations in it, not a list of requirements)."""
     if match == "all":
         return False
     if match == "any":
@@ -49,10 +49,6 @@ def is_ranked(parsed: ParsedQuery, match: Match) -> bool:
     items = top_items(parsed.tree)
     prose_like = all(isinstance(i, (Term, Phrase)) and i.field is None for i in items)
     return parsed.prose or (len(items) >= LONG_QUERY_WORDS and (parsed.plain or prose_like))
-
-
-STOP_TERMS = frozenset(analyze(" ".join(sorted(STOP_WORDS))))
-"""The stop words as the index holds them."""
 
 
 @attrs.frozen
@@ -67,20 +63,22 @@ class RankedQuery:
     """What no hit may match."""
 
     def tree(self) -> Node:
-        """The same query as a tree, for its description."""
+        """The same query as a tree, for its description and the snippet marks."""
         words = [item for item, _ in self.optional]
         either = words[0] if len(words) == 1 else Or(tuple(words))
         items = (either, *self.required, *(Not(item) for item in self.excluded))
         return items[0] if len(items) == 1 else And(items)
 
 
-def rank_items(tree: Node, *, split: bool) -> RankedQuery:
+def rank_items(tree: Node, *, split: bool, stop_terms: frozenset[str]) -> RankedQuery:
     """Every top-level item becomes optional, except date filters (kept) and exclusions.
 
     With ``split`` (plain queries) a hyphenated word counts as its parts. Stop words are left
-    out unless nothing else is left; a repeated word weighs the square root of its count. The
-    words lose their typed forms (see ``Term.form``): no exact-form boost, as on the local
-    engine.
+    out unless nothing else is left: a word is one if the form typed is in
+    :data:`~newsindex.query.STOP_WORDS` (``willing`` is not, though its stem is ``will``'s),
+    or, where no form is known, if its term is in ``stop_terms`` (the stop words as the index
+    holds them). A repeated word weighs the square root of its count. The words lose their
+    typed forms (see ``Term.form``): no exact-form boost in a description.
     """
     words: list[Node] = []
     required: list[Dates] = []
@@ -94,7 +92,7 @@ def rank_items(tree: Node, *, split: bool) -> RankedQuery:
             words.extend(Term(item.field, word) for word in item.words)
         else:
             words.append(item)
-    content = [w for w in words if not (isinstance(w, Term) and w.text in STOP_TERMS)]
+    content = [w for w in words if not _is_stop_word(w, stop_terms)]
     counts: dict[Node, int] = {}
     for item in content or words:
         # Without the form typed: a word is weighed as part of a description (no exact-form
@@ -105,28 +103,35 @@ def rank_items(tree: Node, *, split: bool) -> RankedQuery:
     return RankedQuery(optional, tuple(required), tuple(excluded))
 
 
-Frequencies = Callable[[Sequence[str]], tuple[Mapping[str, int], int]]
-"""Given terms, their document frequencies in title or body and the number of articles."""
+def _is_stop_word(item: Node, stop_terms: frozenset[str]) -> bool:
+    if not isinstance(item, Term):
+        return False
+    return item.form in STOP_WORDS if item.form is not None else item.text in stop_terms
+
+
+Frequencies = Callable[[Sequence[Term]], tuple[Mapping[Term, int], int]]
+"""Given words, in how many articles each occurs in the fields it searches (as the engine
+counts them), and how many articles there are."""
 
 
 def keep_selective(
     ranked: RankedQuery, frequencies: Frequencies | None, limit: int = MAX_RANKED_ITEMS
 ) -> RankedQuery:
-    """``ranked`` with only its ``limit`` most telling items (weight times idf; phrases and
-    prefixes first, words no article holds last), in their order in the query. Without
-    ``frequencies`` the first ``limit`` are kept."""
+    """``ranked`` with only its ``limit`` most telling items, in their order in the query:
+    each item's weight times its inverse document frequency, so repeated and rare words (a
+    pasted article's own vocabulary) come before common ones; phrases and prefixes first,
+    words no article holds last. Without ``frequencies`` the first ``limit`` are kept."""
     if len(ranked.optional) <= limit:
         return ranked
     if frequencies is None:
         return attrs.evolve(ranked, optional=ranked.optional[:limit])
-    texts = [item.text for item, _ in ranked.optional if isinstance(item, Term)]
-    found, count = frequencies(texts)
+    found, count = frequencies([item for item, _ in ranked.optional if isinstance(item, Term)])
 
     def selectivity(i: int) -> float:
         item, weight = ranked.optional[i]
         if not isinstance(item, Term):
             return math.inf
-        frequency = found.get(item.text, 0)
+        frequency = found.get(item, 0)
         return weight * math.log(1 + count / frequency) if frequency else 0.0
 
     order = sorted(range(len(ranked.optional)), key=lambda i: (-selectivity(i), i))
