@@ -1,6 +1,6 @@
 """Where an import into OpenSearch spends its time: the node's CPU for the index as newsindex
-makes it, without its word pairs or its exact forms, and with the writer sending one request
-at a time with refresh left on; in interleaved rounds.
+makes it, without its phrase pairs, its exact forms or its proximity pairs, and with the writer
+sending one request at a time with refresh left on; in interleaved rounds.
 
 The node's CPU (``_nodes/stats``, every node summed) counts what the cluster did, the client's
 (``time.process_time``) what this process did: on a machine shared with other jobs both drift
@@ -26,10 +26,11 @@ from typing import Any
 from benchmarks.probes import _harness as harness
 from newsindex import Article
 
-VARIANTS = ("as-made", "no-pairs", "no-exact", "one-request")
+VARIANTS = ("as-made", "no-pairs", "no-exact", "no-proximity", "one-request")
 """as-made: the index and the writer as they are; no-pairs: title and body without
-``index_phrases``; no-exact: without the ``.exact`` sub-fields; one-request: as made, written
-one bulk request at a time with the index's refresh left on."""
+``index_phrases``; no-exact: without the ``.exact`` sub-fields; no-proximity: without the
+``.pairs`` sub-fields (the local engine's word pairs); one-request: as made, written one bulk
+request at a time with the index's refresh left on."""
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -55,8 +56,10 @@ def _body(variant: str, combined_fields: bool) -> dict[str, Any]:
     for field in ("title", "body"):
         if variant == "no-pairs":
             properties[field].pop("index_phrases")
-        if variant == "no-exact":
-            properties[field].pop("fields")
+        dropped = {"no-exact": "exact", "no-proximity": "pairs"}.get(variant)
+        if dropped:  # a new dict: title and body share theirs
+            fields = properties[field]["fields"]
+            properties[field]["fields"] = {k: v for k, v in fields.items() if k != dropped}
     return body
 
 
