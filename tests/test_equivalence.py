@@ -151,10 +151,15 @@ def test_same_ids_scores_and_totals_as_whoosh(multi_segment, monkeypatch, query,
 
 @pytest.mark.parametrize("query", [query for query in QUERIES if '"' not in query])
 @pytest.mark.parametrize("page", [1, 5])
-def test_numpy_and_python_scoring_give_whooshs_answers(multi_segment, monkeypatch, query, page):
+@pytest.mark.parametrize("arrays", ["always", "by postings"])
+def test_numpy_and_python_scoring_give_whooshs_answers(
+    multi_segment, monkeypatch, query, page, arrays
+):
     """Scored whole in NumPy and in Python, a query's pages (past the first pages that block
     bounds take too) have Whoosh's ids, exact scores and totals, and NumPy takes every
-    query past those pages."""
+    query past those pages: in arrays always, or only where the query has many postings."""
+    if arrays == "always":
+        monkeypatch.setattr(dense_module, "_ARRAYS_FROM", 10**9)
     answered: list[bool] = []
     real = dense_module.top_documents
 

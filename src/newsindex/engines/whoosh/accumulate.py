@@ -21,6 +21,7 @@ instead.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from collections.abc import Sequence
 from typing import Any
@@ -50,6 +51,7 @@ from newsindex.engines.whoosh.postings import Unsupported, posting_blocks, posti
 from newsindex.engines.whoosh.ranking import BM25Scorer, NewsWeighting
 
 __all__ = [
+    "best_scored",
     "holds_phrase",
     "matcher_scores",
     "matcher_size",
@@ -146,6 +148,25 @@ def scores_of(searcher: Any, query: wq.Query, docnums: Sequence[int]) -> dict[in
         found = matcher_scores(matcher, wanted, reader=sub.reader())
         scores.update((offset + d, score) for d, score in found.items())
     return scores
+
+
+def best_scored(segments: Sequence[tuple[int, Any, dict[int, float]]], limit: int) -> list:
+    """The best ``limit`` ``(score, docnum)`` pairs of the documents scored per segment (as
+    :func:`segment_scores` gives them), best first, ties to the lower document number.
+
+    The limit-th best score is found first, over bare floats, then ``(score, -docnum)`` pairs
+    are made only for the documents that reach it: every tie at the threshold is among them.
+    """
+    if limit <= 0 or not any(scores for _offset, _reader, scores in segments):
+        return []
+    everything = itertools.chain.from_iterable(scores.values() for _o, _r, scores in segments)
+    threshold = heapq.nlargest(limit, everything)[-1]
+    reaching: list[tuple[float, int]] = []
+    for offset, _reader, scores in segments:
+        docnums = itertools.compress(scores, map(threshold.__le__, scores.values()))
+        reaching.extend((scores[docnum], -offset - docnum) for docnum in docnums)
+    best = heapq.nlargest(limit, reaching)
+    return [(score, -negated) for score, negated in best]
 
 
 def _phrases_scores(

@@ -28,6 +28,7 @@ from whoosh.matching import AndMaybeMatcher, FilterMatcher, UnionMatcher, Wrappi
 
 from newsindex.engines.whoosh import dense
 from newsindex.engines.whoosh.accumulate import (
+    best_scored,
     holds_phrase,
     matcher_scores,
     matcher_size,
@@ -63,18 +64,7 @@ def top_documents(
             return None
         bounded = every, sum(len(scores) for _offset, _reader, scores in every)
     found, total = bounded
-    if not total or limit <= 0:
-        return [], total
-    # The limit-th best score first (over bare floats), then (score, -docnum) pairs only for
-    # the documents that reach it: every tie at the threshold is among them.
-    everything = itertools.chain.from_iterable(scores.values() for _o, _r, scores in found)
-    threshold = heapq.nlargest(limit, everything)[-1]
-    reaching: list[tuple[float, int]] = []
-    for offset, _reader, scores in found:
-        docnums = itertools.compress(scores, map(threshold.__le__, scores.values()))
-        reaching.extend((scores[docnum], -offset - docnum) for docnum in docnums)
-    best = heapq.nlargest(limit, reaching)
-    return [(score, -negated) for score, negated in best], total
+    return best_scored(found, limit), total
 
 
 _BOUNDED_UP_TO = 100
