@@ -179,16 +179,30 @@ def test_numpy_and_python_scoring_give_whooshs_answers(
         assert answered == [True]
 
 
+def counting_array_scores(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that receives, for each search scored in arrays, its number of segments."""
+    scored: list[int] = []
+    real = dense_module._best
+
+    def counting(found: list, limit: int) -> tuple[list, int]:
+        scored.append(len(found))
+        return real(found, limit)
+
+    monkeypatch.setattr(dense_module, "_best", counting)
+    return scored
+
+
 def test_without_numpy_python_scores_every_query(multi_segment, monkeypatch):
     """Without NumPy (the fast extra not installed), queries are scored in Python, with the
     same answers."""
     query = "police said"
-    assert dense_module.top_documents(*compiled(multi_segment, query), 10) is not None
+    arrays = counting_array_scores(monkeypatch)
     with_numpy = answers(multi_segment, query)
+    assert arrays == [len(segments(multi_segment))]
     monkeypatch.setattr(dense_module, "np", None)
     assert not dense_module.available()
-    assert dense_module.top_documents(*compiled(multi_segment, query), 10) is None
     assert answers(multi_segment, query) == with_numpy
+    assert arrays == [len(segments(multi_segment))]
     assert len(with_numpy[0]) == with_numpy[2] == 29
 
 

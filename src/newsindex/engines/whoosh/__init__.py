@@ -12,7 +12,12 @@
   :mod:`.collect` (the first matches) and :mod:`.hits`; the fast paths :mod:`.accumulate`,
   :mod:`.pruning`, :mod:`.postings` and :mod:`.phrases`; :mod:`.ranking` (BM25F with a title
   boost and a recency prior) and :mod:`.snippets`;
-- :mod:`.codec`: everything that knows the bytes of the files an index folder holds.
+- :mod:`.codec`: everything that knows the bytes of the files an index folder holds (and
+  :mod:`.codec.buffers`, installed here, reads a segment's parts without copying them).
 
 Whoosh's private attributes are read only inside this package.
 """
+
+from newsindex.engines.whoosh.codec import buffers
+
+buffers.install()

@@ -79,21 +79,21 @@ block holds up to 128 postings). Read whole, each block costs the same small par
 
 
 def available() -> bool:
-    """Whether NumPy is installed, so that :func:`top_documents` can answer."""
+    """Whether NumPy is installed, so that :func:`top_documents` can score in arrays."""
     return np is not None
 
 
 def top_documents(searcher: Any, query: wq.Query, limit: int) -> tuple[list, int] | None:
     """The best ``limit`` ``(score, docnum)`` pairs, best first (ties to the lower document
     number), and the number of matches: the same as :func:`.pruning.top_documents` finds
-    without block bounds. ``None`` without NumPy, or for a query whose matchers are not all
-    of the kinds evaluated here, or a searcher that does not rank with the news weighting.
+    without block bounds. ``None`` for a query whose matchers are not all of the kinds
+    evaluated here, or a searcher that does not rank with the news weighting.
 
-    A query with few postings against the segments' lengths (rare words) is scored by
-    :mod:`.accumulate` instead, from the same matchers: arrays as long as a segment would
-    cost more than its postings."""
+    Without NumPy, and for a query with few postings against the segments' lengths (rare
+    words: arrays as long as a segment would cost more than its postings), the same matchers
+    are scored by :mod:`.accumulate` instead."""
     context = term_at_a_time_context(searcher)
-    if np is None or context is None or limit <= 0 or holds_phrase(query):
+    if context is None or limit <= 0 or holds_phrase(query):
         return None
     built = []
     for sub, offset in searcher.leaf_searchers():
@@ -102,7 +102,8 @@ def top_documents(searcher: Any, query: wq.Query, limit: int) -> tuple[list, int
             return None
         built.append((offset, sub.reader(), sub.doc_count_all(), matcher))
     postings = sum(_postings(matcher) for *_segment, matcher in built)
-    if postings * _ARRAYS_FROM < sum(size for _offset, _reader, size, _matcher in built):
+    few = postings * _ARRAYS_FROM < sum(size for _offset, _reader, size, _matcher in built)
+    if few or np is None:
         found = [
             (offset, reader, matcher_scores(matcher, reader=reader))
             for offset, reader, _size, matcher in built

@@ -14,5 +14,6 @@ An index folder holds:
 - ``newsindex.json``: the schema version (:mod:`.schema`), ``terms.json``: the analyzer's memo
   of words stemmed by imports (a cache), ``MAIN_WRITELOCK``: the file the write lock is taken on.
 
-:mod:`.runs` spills a large import's postings to disk in sorted runs and joins them.
+:mod:`.runs` spills a large import's postings to disk in sorted runs and joins them;
+:mod:`.buffers` reads a segment's parts from the mapped compound file without copying them.
 """
