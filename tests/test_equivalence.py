@@ -199,7 +199,7 @@ def test_without_numpy_python_scores_every_query(multi_segment, monkeypatch):
     arrays = counting_array_scores(monkeypatch)
     with_numpy = answers(multi_segment, query)
     assert arrays == [len(segments(multi_segment))]
-    monkeypatch.setattr(dense_module, "np", None)
+    monkeypatch.setattr(dense_module, "np", dense_module._ABSENT)
     assert not dense_module.available()
     assert answers(multi_segment, query) == with_numpy
     assert arrays == [len(segments(multi_segment))]

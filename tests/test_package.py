@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import newsindex
-from newsindex import errors, models
+from newsindex import Article, NewsIndex, errors, models
 
 PACKAGE = Path(newsindex.__file__).parent
 
@@ -318,3 +318,24 @@ def test_code_passes_ruff(command):
         check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_a_search_scored_in_dicts_does_not_import_numpy(tmp_path):
+    """NumPy (the fast extra) is imported by the first search scored in arrays only: a fresh
+    process that searches words the index has seen (NLTK, which imports NumPy too, is then
+    not loaded) and scores them in dicts never imports it."""
+    path = tmp_path / "index"
+    others = [Article(id=f"o-{n}", title="Weather", body=f"Rain on day {n}.") for n in range(99)]
+    with NewsIndex.create(path) as news:
+        news.add([Article(id="a", title="Ferry news", body="The ferry sails at noon."), *others])
+    script = (
+        "import sys\n"
+        "from newsindex import NewsIndex\n"
+        f"with NewsIndex.open({str(path)!r}) as news:\n"
+        "    assert [h.id for h in news.search('ferry sails').hits] == ['a']\n"
+        "print(sorted(m for m in ('numpy', 'nltk') if m in sys.modules))\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert found.stdout == "[]\n"
