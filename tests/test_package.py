@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import newsindex
-from newsindex import Article, NewsIndex, errors, models
+from newsindex import errors, models
 
 PACKAGE = Path(newsindex.__file__).parent
 
@@ -324,18 +324,23 @@ def test_a_search_scored_in_dicts_does_not_import_numpy(tmp_path):
     """NumPy (the fast extra) is imported by the first search scored in arrays only: a fresh
     process that searches words the index has seen (NLTK, which imports NumPy too, is then
     not loaded) and scores them in dicts never imports it."""
-    path = tmp_path / "index"
-    others = [Article(id=f"o-{n}", title="Weather", body=f"Rain on day {n}.") for n in range(99)]
-    with NewsIndex.create(path) as news:
-        news.add([Article(id="a", title="Ferry news", body="The ferry sails at noon."), *others])
-    script = (
+    path = str(tmp_path / "index")
+    build = (
+        "from newsindex import Article, NewsIndex\n"
+        "others = [Article(id=f'o-{n}', title='Weather', body=f'Rain on day {n}.')"
+        " for n in range(99)]\n"
+        f"with NewsIndex.create({path!r}) as news:\n"
+        "    news.add([Article(id='a', title='Ferry news', body='The ferry sails.'), *others])\n"
+    )
+    search = (
         "import sys\n"
         "from newsindex import NewsIndex\n"
-        f"with NewsIndex.open({str(path)!r}) as news:\n"
+        f"with NewsIndex.open({path!r}) as news:\n"
         "    assert [h.id for h in news.search('ferry sails').hits] == ['a']\n"
         "print(sorted(m for m in ('numpy', 'nltk') if m in sys.modules))\n"
     )
+    subprocess.run([sys.executable, "-c", build], check=True)
     found = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        [sys.executable, "-c", search], capture_output=True, text=True, check=True
     )
     assert found.stdout == "[]\n"
