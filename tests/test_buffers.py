@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import struct
 from array import array
 
 from _engine import searcher
@@ -72,3 +73,25 @@ def test_a_searcher_copies_no_part_of_a_segment(tmp_path):
         assert [type(part.file) for part in parts] == [BufferReader, BufferReader]
         assert [hit.id for hit in news.search("ferry").hits] == ["a"]
     assert type(BufferFile(b"abc").file) is BufferReader
+
+
+def test_whooshs_reads_on_a_buffer_file():
+    """read, seek, tell, read_int and read_pickle of a BufferFile read the bytes in order:
+    pickles short and long (past the first 256 bytes tried), then what follows them."""
+    long = list(range(500))
+    payload = (
+        b"MAGC"
+        + struct.pack("!i", -7)
+        + pickle.dumps((3, 4, 0.5), 2)
+        + pickle.dumps(long, 2)
+        + b"tail"
+    )
+    file = BufferFile(memoryview(payload))
+    assert file.read(4) == b"MAGC"
+    assert file.read_int() == -7
+    assert file.read_pickle() == (3, 4, 0.5)
+    assert file.read_pickle() == long
+    assert file.read() == b"tail"
+    assert file.tell() == len(payload)
+    file.seek(0)
+    assert file.read(4) == b"MAGC"

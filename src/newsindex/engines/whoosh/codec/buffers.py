@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import pickle
 from collections.abc import Iterator
 from typing import Any
 
-from whoosh.filedb.structfile import BufferFile
+from whoosh.filedb.structfile import BufferFile, StructFile
 
 __all__ = ["BufferReader", "install"]
 
@@ -123,6 +124,62 @@ def _buffer_file_init(
     self.is_closed = False
 
 
+def _buffer_file_read(self: BufferFile, size: int | None = -1) -> bytes:
+    """``read`` on the file's reader, in one call (Whoosh reads each block header so). A
+    ``BufferFile`` made before :func:`install` keeps Whoosh's ways."""
+    reader = self.file
+    if type(reader) is not BufferReader:
+        return StructFile.read(self, size)
+    view = reader._view
+    start = min(reader._position, len(view))
+    end = len(view) if size is None or size < 0 else min(start + size, len(view))
+    if end > reader._position:
+        reader._position = end
+    return bytes(view[start:end])
+
+
+def _buffer_file_seek(self: BufferFile, offset: int, whence: int = io.SEEK_SET) -> int:
+    reader = self.file
+    if whence == io.SEEK_SET and offset >= 0 and type(reader) is BufferReader:
+        reader._position = offset
+        return offset
+    return reader.seek(offset, whence)
+
+
+def _buffer_file_tell(self: BufferFile) -> int:
+    reader = self.file
+    return reader._position if type(reader) is BufferReader else reader.tell()
+
+
+def _buffer_file_read_pickle(self: BufferFile, protocol: int = -1) -> Any:
+    """``read_pickle`` from the file's reader: Whoosh's unpickles from the file object, which
+    asks a Python reader for its bytes a few at a time; this unpickles from a copy of the
+    next 256 bytes (a block header's pickle is under 100), more only if it runs longer."""
+    reader = self.file
+    if type(reader) is not BufferReader:
+        return StructFile.read_pickle(self)
+    view = reader._view
+    start = min(reader._position, len(view))
+    size = 256
+    while True:
+        chunk = io.BytesIO(view[start : start + size])
+        try:
+            found = pickle.load(chunk)
+        except (EOFError, pickle.UnpicklingError):
+            if start + size >= len(view):
+                raise
+            size *= 16
+            continue
+        reader._position = start + chunk.tell()
+        return found
+
+
 def install() -> None:
-    """Give Whoosh's ``BufferFile`` a :class:`BufferReader` (idempotent)."""
+    """Give Whoosh's ``BufferFile`` a :class:`BufferReader`, and ``read``, ``seek``,
+    ``tell`` and ``read_pickle`` that work on it directly (Whoosh's go through its file
+    object: Python calls for each of the reads a block header takes). Idempotent."""
     BufferFile.__init__ = _buffer_file_init
+    BufferFile.read = _buffer_file_read
+    BufferFile.seek = _buffer_file_seek
+    BufferFile.tell = _buffer_file_tell
+    BufferFile.read_pickle = _buffer_file_read_pickle
