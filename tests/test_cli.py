@@ -235,6 +235,19 @@ class TestSearch:
         assert [h["rank"] for h in hits] == [1, 2]
         assert all(h["published"].startswith("2025-0") for h in hits)
 
+    def test_match(self, cli_index):
+        """`--match any` ranks articles with any of the words, `--match all` (the default for
+        two words) requires every one; another value is a usage error."""
+        every = hits_of(run("search", "ferry storm", "--json", "--index", cli_index))
+        either = hits_of(
+            run("search", "ferry storm", "--match", "any", "--json", "--index", cli_index)
+        )
+        assert every == []
+        assert {h["id"] for h in either} == {"j1", "j2"}
+        wrong = run("search", "ferry", "--match", "some", "--index", cli_index)
+        assert wrong.exit_code == 2
+        assert "'some' is not one of 'auto', 'all', 'any'" in wrong.stderr
+
     def test_json_summary(self, cli_index):
         """`--json-summary` prints the hits as `--json` does, then one summary line."""
         result = run("search", "harbour", "-n", "1", "--json-summary", "--index", cli_index)

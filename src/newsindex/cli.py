@@ -17,6 +17,7 @@ from newsindex import (
     FETCH_DELAY,
     FETCH_TIMEOUT,
     IMPORT_MEMORY_MB,
+    Match,
     NewsIndex,
     NewsIndexError,
     Sort,
@@ -336,6 +337,14 @@ def index(
         show_default=True,
         help="Order by relevance or by publication date.",
     ),
+    click.option(
+        "--match",
+        type=click.Choice(get_args(Match)),
+        default="auto",
+        show_default=True,
+        help="all: every word required; any: ranked by any of the words (pasted text); "
+        "auto: any for five or more plain words, else all.",
+    ),
     click.option("--since", metavar="DATE", help="Only articles published on or after DATE."),
     click.option("--until", metavar="DATE", help="Only articles published on or before DATE."),
     _json,
@@ -352,6 +361,7 @@ def search(
     limit: int,
     page: int,
     sort: Sort,
+    match: Match,
     since: str | None,
     until: str | None,
     as_json: bool,
@@ -360,7 +370,9 @@ def search(
 ) -> None:
     """Search the index: words, "exact phrases", field:value, date:2025-03, OR, -word."""
     with _open(index_dir, ca_certs) as news:
-        results = news.search(query, limit=limit, page=page, sort=sort, since=since, until=until)
+        results = news.search(
+            query, limit=limit, page=page, sort=sort, match=match, since=since, until=until
+        )
     if as_json or json_summary:
         for hit in results.hits:
             click.echo(render.hit_json(hit))
