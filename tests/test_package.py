@@ -279,7 +279,7 @@ def test_whoosh_and_nltk_stay_behind_the_walls(module):
         ("postings", set()),
         ("phrases", {"compile", "postings", "ranking"}),
         ("accumulate", {"compile", "phrases", "postings", "ranking"}),
-        ("dense", {"accumulate", "compile", "postings", "ranking"}),
+        ("dense", {"accumulate", "compile", "postings"}),
         ("pruning", {"accumulate", "dense", "postings", "ranking"}),
         ("ranked", {"compile"}),
         ("proximity", {"compile"}),

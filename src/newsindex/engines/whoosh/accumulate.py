@@ -52,6 +52,7 @@ from newsindex.engines.whoosh.ranking import BM25Scorer, NewsWeighting
 
 __all__ = [
     "best_scored",
+    "evaluable",
     "holds_phrase",
     "matcher_scores",
     "matcher_size",
@@ -106,7 +107,7 @@ def segment_scores(
                 return None
         else:
             matcher = query.matcher(sub, context)
-            if not _evaluable(matcher):
+            if not evaluable(matcher):
                 return None
             found = matcher_scores(matcher, scored=scored, reader=reader)
         segments.append((offset, reader, found))
@@ -143,7 +144,7 @@ def scores_of(searcher: Any, query: wq.Query, docnums: Sequence[int]) -> dict[in
             scores.update((offset + d, found[d]) for d in wanted if d in found)
             continue
         matcher = query.matcher(sub, context)
-        if not _evaluable(matcher):
+        if not evaluable(matcher):
             return None
         found = matcher_scores(matcher, wanted, reader=sub.reader())
         scores.update((offset + d, score) for d, score in found.items())
@@ -180,20 +181,22 @@ def _phrases_scores(
         return None
 
 
-def _evaluable(matcher: Any) -> bool:
+def evaluable(matcher: Any) -> bool:
+    """Whether every node of a matcher tree is of a kind term-at-a-time evaluation scores
+    (here and in :mod:`.dense`), its terms ranked with :class:`BM25Scorer`."""
     if not matcher.is_active():
         return True
     kind = type(matcher)
     if kind is W3LeafMatcher:
         return isinstance(matcher.scorer, BM25Scorer)
     if kind in (WrappingMatcher, FilterMatcher, DateFilterMatcher):
-        return _evaluable(matcher.child)
+        return evaluable(matcher.child)
     if kind in (UnionMatcher, *_OPTIONALS, *_INTERSECTIONS):
-        return _evaluable(matcher.a) and _evaluable(matcher.b)
+        return evaluable(matcher.a) and evaluable(matcher.b)
     if kind is ExcludingMatcher:  # the excluded side only gives document numbers
-        return _evaluable(matcher.a)
+        return evaluable(matcher.a)
     if kind is ArrayUnionMatcher:
-        return matcher._scored and all(_evaluable(m) for m in matcher._submatchers)
+        return matcher._scored and all(evaluable(m) for m in matcher._submatchers)
     return False
 
 

@@ -33,6 +33,7 @@ from whoosh.matching import (
 
 from newsindex.engines.whoosh.accumulate import (
     best_scored,
+    evaluable,
     holds_phrase,
     matcher_scores,
     matcher_size,
@@ -46,7 +47,6 @@ from newsindex.engines.whoosh.compile import (
     LazyIntersectionMatcher,
 )
 from newsindex.engines.whoosh.postings import stored_blocks
-from newsindex.engines.whoosh.ranking import BM25Scorer
 
 if TYPE_CHECKING:
     import numpy as np
@@ -114,7 +114,7 @@ def top_documents(searcher: Any, query: wq.Query, limit: int) -> tuple[list, int
     built = []
     for sub, offset in searcher.leaf_searchers():
         matcher = query.matcher(sub, context)
-        if not _evaluable(matcher):
+        if not evaluable(matcher):
             return None
         built.append((offset, sub.reader(), sub.doc_count_all(), matcher))
     postings = sum(_postings(matcher) for *_segment, matcher in built)
@@ -145,23 +145,6 @@ def _postings(matcher: Any) -> int:
     if kind is ExcludingMatcher:  # the excluded side's are only skipped over
         return _postings(matcher.a)
     return _postings(matcher.a) + _postings(matcher.b)
-
-
-def _evaluable(matcher: Any) -> bool:
-    if not matcher.is_active():
-        return True
-    kind = type(matcher)
-    if kind is W3LeafMatcher:
-        return isinstance(matcher.scorer, BM25Scorer)
-    if kind in (WrappingMatcher, *_FILTERS):
-        return _evaluable(matcher.child)
-    if kind in (UnionMatcher, *_OPTIONALS, *_INTERSECTIONS):
-        return _evaluable(matcher.a) and _evaluable(matcher.b)
-    if kind is ExcludingMatcher:  # the excluded side only gives document numbers
-        return _evaluable(matcher.a)
-    if kind is ArrayUnionMatcher:
-        return matcher._scored and all(_evaluable(m) for m in matcher._submatchers)
-    return False
 
 
 class _Segment:
