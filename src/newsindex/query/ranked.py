@@ -7,11 +7,13 @@ selective items kept (each engine gives the document frequencies).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
+from newsindex.analysis.analyzer import NewsAnalyzer
 from newsindex.models import Match
 from newsindex.query.syntax import LONG_QUERY_WORDS, STOP_WORDS
 from newsindex.query.tree import And, Dates, Node, Not, Or, ParsedQuery, Phrase, Term
@@ -23,6 +25,7 @@ __all__ = [
     "is_ranked",
     "keep_selective",
     "rank_items",
+    "stop_terms",
     "top_items",
 ]
 
@@ -68,6 +71,12 @@ class RankedQuery:
         either = words[0] if len(words) == 1 else Or(tuple(words))
         items = (either, *self.required, *(Not(item) for item in self.excluded))
         return items[0] if len(items) == 1 else And(items)
+
+
+@functools.lru_cache(maxsize=8)
+def stop_terms(analyzer: NewsAnalyzer) -> frozenset[str]:
+    """The stop words as an index whose body is analysed by ``analyzer`` holds them."""
+    return frozenset(analyzer.terms(" ".join(sorted(STOP_WORDS))))
 
 
 def rank_items(tree: Node, *, split: bool, stop_terms: frozenset[str]) -> RankedQuery:

@@ -38,14 +38,21 @@ from typing import Any
 
 import attrs
 
-from newsindex.analysis.analyzer import analyze
+from newsindex.analysis.analyzer import stemming_analyzer
 from newsindex.engines.opensearch.proximity import COMMON_TERMS, with_proximity
 from newsindex.errors import QuerySyntaxError, UnsupportedError
 from newsindex.fields import DATE_FIELD, NAME_FIELDS
 from newsindex.models import Match, Sort
 from newsindex.query.pairs import query_pairs
-from newsindex.query.ranked import Frequencies, is_ranked, keep_selective, rank_items, top_items
-from newsindex.query.syntax import MAX_CLAUSES, STOP_WORDS
+from newsindex.query.ranked import (
+    Frequencies,
+    is_ranked,
+    keep_selective,
+    rank_items,
+    stop_terms,
+    top_items,
+)
+from newsindex.query.syntax import MAX_CLAUSES
 from newsindex.query.tree import (
     And,
     Dates,
@@ -80,7 +87,7 @@ EXACT_WEIGHT = 0.1
 """The weight of a typed word found in the very form typed, on top of its stem's match (the
 local engine's)."""
 
-STOP_TERMS = frozenset(analyze(" ".join(sorted(STOP_WORDS))))
+STOP_TERMS = stop_terms(stemming_analyzer())
 """The stop words as the index holds them: for an any-word query's words whose typed form is
 not known (see :func:`~newsindex.query.ranked.rank_items`)."""
 

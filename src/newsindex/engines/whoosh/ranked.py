@@ -3,25 +3,16 @@ weighted optional words (the rules are :mod:`newsindex.query.ranked`'s), compile
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Any
 
 from whoosh import query as wq
 
-from newsindex.analysis.analyzer import NewsAnalyzer
 from newsindex.engines.whoosh.compile import AndNotQuery, AndQuery, compile_tree, either
 from newsindex.query.ranked import Frequencies, RankedQuery
-from newsindex.query.syntax import STOP_WORDS
 from newsindex.query.tree import Term
 
-__all__ = ["compile_ranked", "frequencies_in", "stop_terms"]
-
-
-@functools.lru_cache(maxsize=8)
-def stop_terms(analyzer: NewsAnalyzer) -> frozenset[str]:
-    """The stop words as an index with this body analyzer holds them."""
-    return frozenset(analyzer.terms(" ".join(STOP_WORDS)))
+__all__ = ["compile_ranked", "frequencies_in"]
 
 
 def frequencies_in(reader: Any) -> Frequencies:

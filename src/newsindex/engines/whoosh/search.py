@@ -19,11 +19,11 @@ from newsindex.engines.whoosh.compile import compile_tree
 from newsindex.engines.whoosh.exact import query_forms, with_exact
 from newsindex.engines.whoosh.hits import make_hits, match_spec
 from newsindex.engines.whoosh.proximity import with_proximity
-from newsindex.engines.whoosh.ranked import compile_ranked, frequencies_in, stop_terms
+from newsindex.engines.whoosh.ranked import compile_ranked, frequencies_in
 from newsindex.errors import QuerySyntaxError
 from newsindex.models import Match, SearchResults, Sort
 from newsindex.query.pairs import query_pairs
-from newsindex.query.ranked import is_ranked, keep_selective, rank_items, top_items
+from newsindex.query.ranked import is_ranked, keep_selective, rank_items, stop_terms, top_items
 from newsindex.query.syntax import MAX_CLAUSES
 from newsindex.query.tree import And, Dates, Node, Not, Or, ParsedQuery, leaves
 
